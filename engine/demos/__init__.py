@@ -6,6 +6,7 @@ Each demo lives in its own module here and registers itself on import;
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 
 from engine.demos.registry import (  # noqa: F401  (the public face of the package)
@@ -25,6 +26,12 @@ _loaded = False
 
 
 def load_all() -> None:
+    """Import every demo module here, plus any listed in ENGINE_EXTRA_DEMO_MODULES.
+
+    The extra modules (comma-separated dotted paths) are a seam for tests and
+    deployments that add experiments without editing the engine, e.g. a
+    deliberately slow demo that the worker-crash tests kill mid-run.
+    """
     global _loaded
     if _loaded:
         return
@@ -32,3 +39,6 @@ def load_all() -> None:
     for module in pkgutil.iter_modules(__path__):
         if module.name != "registry" and not module.name.startswith("_"):
             importlib.import_module(f"{__name__}.{module.name}")
+    for dotted in os.environ.get("ENGINE_EXTRA_DEMO_MODULES", "").split(","):
+        if dotted.strip():
+            importlib.import_module(dotted.strip())
