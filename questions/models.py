@@ -59,6 +59,8 @@ class Question(models.Model):
     difficulty = models.CharField(max_length=10, choices=Difficulty.choices, default=Difficulty.MEDIUM)
     tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
     answer_md = models.TextField("answer (Markdown)", blank=True)
+    # Derived from answer_md on every save: the text search indexes and excerpts are cut from.
+    answer_text = models.TextField(blank=True, editable=False)
     key_points = models.JSONField(default=list, blank=True, help_text="List of strings; also the free-text rubric.")
     common_mistakes = models.JSONField(default=list, blank=True)
     follow_ups = models.JSONField(default=list, blank=True, help_text="Follow-up questions an interviewer may ask.")
@@ -86,6 +88,16 @@ class Question(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("questions:question", args=[self.slug])
+
+    def save(self, *args, **kwargs) -> None:
+        # Imported here: models must stay importable without pulling the Markdown stack into migrations.
+        from questions.markdown import markdown_to_text
+
+        self.answer_text = markdown_to_text(self.answer_md)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "answer_md" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "answer_text"}
+        super().save(*args, **kwargs)
 
 
 class QuizItem(models.Model):
