@@ -1,0 +1,94 @@
+"""Server-rendered pages of the bank. Views only query and render; rendering Markdown is cached."""
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from questions import queries
+from questions.markdown import render_markdown
+from questions.models import Difficulty, Question, Tag, Topic
+from questions.search import search_questions
+
+SEARCH_LIMIT = 50
+PREVIEW_MAX_CHARS = 100_000
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    topics = queries.topics_with_counts()
+    return render(
+        request,
+        "questions/home.html",
+        {"topics": topics, "question_total": sum(t.question_count for t in topics)},
+    )
+
+
+@require_GET
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(Topic, slug=slug)
+    difficulty = request.GET.get("difficulty", "")
+    if difficulty not in queries.DIFFICULTY_VALUES:
+        difficulty = ""
+    questions = queries.filter_questions(queries.active_questions(), topic=topic.slug, difficulty=difficulty)
+    return render(
+        request,
+        "questions/topic.html",
+        {"topic": topic, "questions": questions, "difficulty": difficulty, "difficulties": Difficulty.choices},
+    )
+
+
+@require_GET
+def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    question = get_object_or_404(
+        Question.objects.select_related("topic").prefetch_related("tags"), slug=slug, is_active=True
+    )
+    return render(
+        request,
+        "questions/question.html",
+        {
+            "question": question,
+            "neighbours": queries.topic_neighbours(question),
+            "related": queries.related_questions(question),
+        },
+    )
+
+
+@require_GET
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Tag, slug=slug)
+    questions = queries.filter_questions(queries.active_questions(), tag=tag.slug)
+    return render(request, "questions/tag.html", {"tag": tag, "questions": questions})
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    hits = search_questions(query, limit=SEARCH_LIMIT) if query else []
+    return render(request, "questions/search.html", {"query": query, "hits": hits})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and docker-compose: 200 only when the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return JsonResponse({"status": "error", "database": str(exc)}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@staff_member_required
+@require_POST
+def markdown_preview(request: HttpRequest) -> JsonResponse:
+    """The admin's live preview: the same renderer as the site, so what staff see is what readers get."""
+    text = request.POST.get("text", "")
+    if len(text) > PREVIEW_MAX_CHARS:
+        return JsonResponse({"error": f"text: at most {PREVIEW_MAX_CHARS} characters, got {len(text)}"}, status=400)
+    return JsonResponse({"html": render_markdown(text)})

@@ -1,0 +1,86 @@
+/* Small progressive enhancements for the bank pages; every page works without this file. */
+(function () {
+  "use strict";
+
+  var SELF_TEST_KEY = "prep.selfTest";
+
+  function selfTestEnabled() {
+    try {
+      return window.localStorage.getItem(SELF_TEST_KEY) !== "off"; // on unless the reader turned it off
+    } catch (e) {
+      return true; // storage blocked (private mode): default behaviour
+    }
+  }
+
+  function rememberSelfTest(enabled) {
+    try {
+      window.localStorage.setItem(SELF_TEST_KEY, enabled ? "on" : "off");
+    } catch (e) { /* not remembered; still applies to this page */ }
+  }
+
+  // Self-test: the answer stays hidden behind a real <button> (keyboard and screen-reader friendly)
+  // until the reader has tried to answer.
+  function setupSelfTest() {
+    var bar = document.querySelector("[data-self-test]");
+    var panel = document.getElementById("answer-panel");
+    if (!bar || !panel) return;
+    var button = bar.querySelector("[data-reveal]");
+    var toggle = bar.querySelector("[data-self-test-toggle]");
+
+    function show(visible, moveFocus) {
+      panel.hidden = !visible;
+      button.setAttribute("aria-expanded", visible ? "true" : "false");
+      button.textContent = visible ? "Hide answer" : "Reveal answer";
+      if (visible && moveFocus) {
+        panel.setAttribute("tabindex", "-1");
+        panel.focus({ preventScroll: false });
+      }
+    }
+
+    bar.hidden = false;
+    toggle.checked = selfTestEnabled();
+    show(!toggle.checked, false);
+
+    button.addEventListener("click", function () {
+      show(panel.hidden, true);
+    });
+    toggle.addEventListener("change", function () {
+      rememberSelfTest(toggle.checked);
+      show(!toggle.checked, false);
+    });
+  }
+
+  // <select data-autosubmit> filters submit on change; a <noscript> button covers no-JS readers.
+  function setupAutosubmit() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (select.form) select.form.submit();
+      });
+    });
+  }
+
+  // "/" focuses the header search box, as on many documentation sites (ignored while typing).
+  function setupSearchShortcut() {
+    var box = document.getElementById("site-search");
+    if (!box) return;
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target && event.target.tagName) || "";
+      if (event.key === "/" && !event.ctrlKey && !event.metaKey && !/INPUT|TEXTAREA|SELECT/.test(tag) && !event.target.isContentEditable) {
+        event.preventDefault();
+        box.focus();
+      }
+    });
+  }
+
+  function init() {
+    setupSelfTest();
+    setupAutosubmit();
+    setupSearchShortcut();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
