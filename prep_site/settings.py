@@ -155,6 +155,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- The sandbox (runnable demos and code) ---------------------------------------------------------
 # Who may run answer code: "everyone" (local default) or "users" (signed-in only; production).
 SANDBOX_CODE_RUNNERS = env_str("SANDBOX_CODE_RUNNERS", "everyone" if DEBUG else "users")
+# Time limits (seconds). Soft: the task is told to stop and the run ends timed_out; hard: the worker
+# process is killed and the sweep fails the run.
+SANDBOX_DEMO_SOFT_TIME_LIMIT = env_int("SANDBOX_DEMO_SOFT_TIME_LIMIT", 300)
+SANDBOX_DEMO_TIME_LIMIT = env_int("SANDBOX_DEMO_TIME_LIMIT", 330)
+SANDBOX_CODE_TIMEOUT = env_int("SANDBOX_CODE_TIMEOUT", 30)  # wall clock of the sandboxed child
+SANDBOX_CODE_CPU_SECONDS = env_int("SANDBOX_CODE_CPU_SECONDS", 30)
+SANDBOX_CODE_MEMORY_MB = env_int("SANDBOX_CODE_MEMORY_MB", 4096)  # address space; torch needs a few GB
+SANDBOX_CODE_OUTPUT_BYTES = env_int("SANDBOX_CODE_OUTPUT_BYTES", 64 * 1024)
+SANDBOX_CODE_MAX_CHARS = env_int("SANDBOX_CODE_MAX_CHARS", 20_000)
+SANDBOX_BACKEND = env_str("SANDBOX_BACKEND", "auto")  # auto | bubblewrap | rlimit
+# Per user (or IP for anonymous visitors) and per window of SANDBOX_RATE_WINDOW seconds.
+SANDBOX_RATE_WINDOW = env_int("SANDBOX_RATE_WINDOW", 60)
+SANDBOX_RATE_LIMIT_DEMO = env_int("SANDBOX_RATE_LIMIT_DEMO", 20)
+SANDBOX_RATE_LIMIT_CODE = env_int("SANDBOX_RATE_LIMIT_CODE", 10)
+# A running run's worker renews its lease every third of this; an expired lease means the worker died.
+SANDBOX_LEASE_SECONDS = env_int("SANDBOX_LEASE_SECONDS", 60)
+SANDBOX_MAX_ATTEMPTS = env_int("SANDBOX_MAX_ATTEMPTS", 2)
+SANDBOX_QUEUED_RESEND_AFTER = env_int("SANDBOX_QUEUED_RESEND_AFTER", 60)
+SANDBOX_QUEUED_DEADLINE = env_int("SANDBOX_QUEUED_DEADLINE", 15 * 60)
+SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
+CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "cpu"}, "sandbox.sweep_runs": {"queue": "cpu"}}
+CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
