@@ -103,10 +103,10 @@ class SqliteFtsBackend(SearchBackend):
 
     def _ranked(self, match: str, limit: int) -> list[tuple[int, float, str]]:
         # bm25() is "lower is better" and negative; weights follow column order (title, tags, body).
-        # snippet() column -1 lets FTS5 pick the column with the best match.
+        # The snippet always comes from the body (column 2): the title is already shown above it.
         sql = (
             f"SELECT rowid, -bm25({FTS_TABLE}, 10.0, 5.0, 1.0) AS score, "
-            f"snippet({FTS_TABLE}, -1, %s, %s, ' … ', {SNIPPET_TOKENS}) "
+            f"snippet({FTS_TABLE}, 2, %s, %s, ' … ', {SNIPPET_TOKENS}) "
             f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY score DESC LIMIT %s"
         )
         with connection.cursor() as cursor:

@@ -1,0 +1,169 @@
+"""Admin for the bank: editing with a live Markdown preview and the same validation as the loader."""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse_lazy
+
+from questions.models import Choice, Question, QuizItem, Tag, Topic
+from questions.quiz_rules import choice_item_problems, numeric_item_problems
+
+PREVIEW_URL = reverse_lazy("questions:markdown_preview")
+
+
+class MarkdownPreviewWidget(forms.Textarea):
+    """A textarea that admin_preview.js pairs with a live preview rendered by the site's own renderer."""
+
+    class Media:
+        js = ("questions/admin_preview.js",)
+        css = {"all": ("questions/admin_preview.css", "css/pygments.css")}
+
+    def __init__(self, attrs: dict[str, Any] | None = None):
+        super().__init__({"rows": 14, **(attrs or {}), "data-markdown-preview": "", "data-preview-url": PREVIEW_URL})
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = "__all__"
+        widgets = {"answer_md": MarkdownPreviewWidget()}
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = "__all__"
+        widgets = {"intro": MarkdownPreviewWidget({"rows": 4})}
+
+
+class QuizItemForm(forms.ModelForm):
+    """Numeric items need an answer and a positive tolerance (choice rules are checked with the choices)."""
+
+    class Meta:
+        model = QuizItem
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("kind") == QuizItem.Kind.NUMERIC:
+            problems = numeric_item_problems(
+                cleaned.get("numeric_answer"), cleaned.get("tolerance"), cleaned.get("tolerance_mode") or ""
+            )
+            for problem in problems:
+                field = "numeric_answer" if "answer" in problem else "tolerance_mode" if "mode" in problem else "tolerance"
+                self.add_error(field, problem)
+        return cleaned
+
+
+class ChoiceFormSet(forms.BaseInlineFormSet):
+    """Checks the set of options as a whole: one correct answer for single, at least one for multiple."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kind = self.instance.kind
+        if kind not in (QuizItem.Kind.SINGLE, QuizItem.Kind.MULTIPLE):
+            return
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("text")
+        ]
+        problems = choice_item_problems(kind, [bool(data.get("is_correct")) for data in kept])
+        if problems:
+            raise forms.ValidationError([problem[0].upper() + problem[1:] + "." for problem in problems])
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    formset = ChoiceFormSet
+    extra = 2
+    fields = ("order", "text", "is_correct", "explanation")
+
+
+class QuizItemInline(admin.StackedInline):
+    model = QuizItem
+    form = QuizItemForm
+    extra = 0
+    show_change_link = True  # choices are edited on the item's own page
+    fields = (
+        ("key", "kind", "order", "is_active"),
+        "prompt",
+        "explanation",
+        ("numeric_answer", "tolerance", "tolerance_mode", "unit"),
+    )
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    form = TopicForm
+    list_display = ("title", "slug", "order", "active_questions")
+    list_editable = ("order",)
+    prepopulated_fields = {"slug": ("title",)}
+    search_fields = ("title", "slug")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
+        return super().get_queryset(request).annotate(n_active=Count("questions", filter=Q(questions__is_active=True)))
+
+    @admin.display(description="Active questions", ordering="n_active")
+    def active_questions(self, topic: Topic) -> int:
+        return topic.n_active  # type: ignore[attr-defined]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("slug", "question_count")
+    search_fields = ("slug",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+        return super().get_queryset(request).annotate(n_questions=Count("questions"))
+
+    @admin.display(description="Questions", ordering="n_questions")
+    def question_count(self, tag: Tag) -> int:
+        return tag.n_questions  # type: ignore[attr-defined]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionForm
+    inlines = [QuizItemInline]
+    list_display = ("title", "topic", "difficulty", "origin", "is_active", "needs_review", "updated_at")
+    list_filter = ("topic", "difficulty", "is_active", "origin", "needs_review", "tags")
+    search_fields = ("title", "slug", "answer_md", "tags__slug")
+    list_select_related = ("topic",)
+    filter_horizontal = ("tags",)
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("source_path", "content_hash", "created_at", "updated_at")
+    actions = ["retire", "reactivate"]
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "topic", "difficulty", "order", "tags", "is_active")}),
+        ("Answer", {"fields": ("answer_md", "key_points", "common_mistakes", "follow_ups", "sources")}),
+        ("Demos and coverage", {"fields": ("demos", "covers"), "classes": ("collapse",)}),
+        ("Provenance", {"fields": ("origin", "needs_review", "review_notes", "source_path", "content_hash", "created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    @admin.action(description="Retire selected questions (hide them, keep quiz history)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"Retired {count} question(s).", messages.SUCCESS)
+
+    @admin.action(description="Reactivate selected questions")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"Reactivated {count} question(s).", messages.SUCCESS)
+
+
+@admin.register(QuizItem)
+class QuizItemAdmin(admin.ModelAdmin):
+    form = QuizItemForm
+    inlines = [ChoiceInline]
+    list_display = ("__str__", "kind", "is_active")
+    list_filter = ("kind", "is_active", "question__topic")
+    search_fields = ("key", "prompt", "question__title", "question__slug")
+    autocomplete_fields = ("question",)
+    search_help_text = "Search by item id, prompt or question title."
