@@ -1,0 +1,377 @@
+"""Every rule about attempts, in one module that both the pages and the JSON API call.
+
+Starting, saving, finishing, self-grading and expiring attempts live here so
+the two front ends cannot drift apart: views parse the request, call one
+function, and render what comes back. Errors are ``QuizError`` subclasses that
+name the field at fault; when one is raised nothing has been changed.
+
+Concurrency: saving and finishing each run in one transaction that first locks
+the attempt row (``select_for_update``; on SQLite the IMMEDIATE transaction mode
+takes the write lock up front instead). A save therefore either lands before the
+finish and is graded, or sees the attempt finished and is refused — never lost.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from questions.models import Choice
+from questions.quizzes import builder, clock, conf, drills, grading, review
+from questions.quizzes.errors import AttemptClosed, InvalidInput, NotFound
+from questions.quizzes.models import Answer, Attempt, FixedQuiz, ReviewLog, Slot, SlotKind
+from questions.quizzes.ownership import Owner
+from questions.quizzes.presets import Preset, get_preset
+
+# --- starting ----------------------------------------------------------------------------------------
+
+
+def start_attempt(owner: Owner, spec: builder.QuizSpec, rng: random.Random | None = None,
+                  fixed_quiz: FixedQuiz | None = None) -> Attempt:
+    """Create an attempt with its slots frozen, its clock started now."""
+    rng = rng or random.Random()
+    drafts = builder.slots_for_fixed_quiz(fixed_quiz, rng) if fixed_quiz else builder.slots_for_spec(spec, rng)
+    return _create_attempt(owner, spec, drafts, fixed_quiz=fixed_quiz)
+
+
+def start_preset(owner: Owner, key: str, rng: random.Random | None = None) -> Attempt:
+    preset = get_preset(key)
+    if preset is None:
+        raise NotFound("preset", f"there is no quiz preset called {key!r}")
+    return start_from_preset(owner, preset, rng)
+
+
+def start_from_preset(owner: Owner, preset: Preset, rng: random.Random | None = None) -> Attempt:
+    fixed = FixedQuiz.objects.get(pk=preset.fixed_quiz_id) if preset.fixed_quiz_id else None
+    return start_attempt(owner, preset.spec, rng, fixed_quiz=fixed)
+
+
+def retry_mistakes(owner: Owner, attempt_id: Any, rng: random.Random | None = None) -> Attempt:
+    """A new attempt with the slots this owner got wrong (drills get fresh numbers of the same kind)."""
+    rng = rng or random.Random()
+    attempt = get_attempt(owner, attempt_id)
+    if not attempt.is_finished:
+        raise AttemptClosed("attempt", "finish this attempt before retrying its mistakes")
+    drafts: list[builder.SlotDraft] = []
+    for slot in attempt.slots.select_related("item", "question").prefetch_related("item__choices"):
+        answer = getattr(slot, "answer", None)
+        if answer is not None and answer.is_correct:
+            continue
+        if slot.kind == SlotKind.DRILL:
+            drafts.append(builder.drill_slot(slot.drill["kind"], rng))
+        elif slot.item is not None and slot.item.is_active:
+            drafts.append(builder.item_slot(slot.item, rng))
+        elif slot.question is not None and slot.question.is_active:
+            drafts.append(builder.free_text_slot(slot.question))
+    if not drafts:
+        raise InvalidInput("attempt", "this attempt has no mistakes to retry")
+    seconds = max(120, len(drafts) * conf.retry_seconds_per_question())
+    spec = builder.QuizSpec(title=f"Retry: {attempt.title}"[:200], count=len(drafts),
+                            time_limit_minutes=max(1, round(seconds / 60)))
+    return _create_attempt(owner, spec, drafts)
+
+
+def _create_attempt(owner: Owner, spec: builder.QuizSpec, drafts: list[builder.SlotDraft],
+                    fixed_quiz: FixedQuiz | None = None) -> Attempt:
+    now = clock.now()
+    minutes = fixed_quiz.time_limit_minutes if fixed_quiz else spec.time_limit_minutes
+    with transaction.atomic():
+        attempt = Attempt.objects.create(
+            title=fixed_quiz.title if fixed_quiz else spec.title, spec=spec.to_json(), fixed_quiz=fixed_quiz,
+            started_at=now, deadline=now + timedelta(minutes=minutes), **owner.fields(),
+        )
+        Slot.objects.bulk_create(
+            Slot(attempt=attempt, position=position, kind=d.kind, question=d.question, item=d.item,
+                 topic=d.question.topic if d.question else None, prompt=d.prompt, choice_order=d.choice_order,
+                 expected=d.expected, tolerance=d.tolerance, tolerance_mode=d.tolerance_mode, unit=d.unit,
+                 drill=d.drill)
+            for position, d in enumerate(drafts, start=1)
+        )
+    return attempt
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def get_attempt(owner: Owner | None, attempt_id: Any) -> Attempt:
+    """The owner's attempt, finalised first if its time ran out; someone else's is "not found"."""
+    attempt = _owned(owner).filter(pk=_parse_uuid(attempt_id)).first()
+    if attempt is None:
+        raise NotFound("attempt", "no such attempt for this account or visitor")
+    return finalize_if_expired(attempt)
+
+
+def attempts_for(owner: Owner | None) -> QuerySet[Attempt]:
+    return _owned(owner).order_by("-started_at")
+
+
+def _owned(owner: Owner | None) -> QuerySet[Attempt]:
+    return Attempt.objects.filter(owner.filter()) if owner is not None else Attempt.objects.none()
+
+
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound("attempt", "no such attempt for this account or visitor") from None
+
+
+def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int:
+    """Whole seconds until the deadline (0 once it has passed); the page's countdown restarts from this."""
+    if attempt.is_finished:
+        return 0
+    now = now or clock.now()
+    return max(0, int((attempt.deadline - now).total_seconds() + 0.999))
+
+
+def accepts_answers(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Open, and not past the deadline plus the grace period (at exactly deadline + grace: still accepted)."""
+    now = now or clock.now()
+    return not attempt.is_finished and now <= attempt.deadline + timedelta(seconds=conf.deadline_grace_seconds())
+
+
+# --- saving ------------------------------------------------------------------------------------------
+
+
+def save_answer(owner: Owner | None, attempt_id: Any, position: Any, value: Any,
+                seconds_spent: Any = None) -> Answer:
+    """Upsert the answer for one slot. Validates everything before writing; refuses closed attempts."""
+    attempt = get_attempt(owner, attempt_id)
+    slot_position = _position(position)
+    spent = _seconds_spent(seconds_spent, attempt)
+    with transaction.atomic():
+        # Re-read under the lock: a finish that committed since get_attempt() must win.
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        now = clock.now()
+        if locked.is_finished:
+            raise AttemptClosed("attempt", "this attempt is finished; answers can no longer change")
+        if not accepts_answers(locked, now):
+            raise AttemptClosed("attempt", "time is up for this attempt; answers can no longer change")
+        slot = Slot.objects.filter(attempt=locked, position=slot_position).first()
+        if slot is None:
+            raise InvalidInput("slot", f"this attempt has questions 1 to {locked.slots.count()} (got {position!r})")
+        clean = clean_value(slot, value)
+        answer, created = Answer.objects.get_or_create(
+            slot=slot, defaults={"attempt": locked, "value": clean, "first_saved_at": now, "updated_at": now,
+                                 "saves": 1, "seconds_spent": spent or 0,
+                                 "max_points": _max_points(slot)},
+        )
+        if not created:
+            answer.value = clean
+            answer.updated_at = now
+            answer.saves += 1
+            if spent is not None:
+                answer.seconds_spent = spent
+            answer.save(update_fields=["value", "updated_at", "saves", "seconds_spent"])
+    # A save inside the grace period leaves the attempt open: other saves sent at 0:00 may still be
+    # in flight. The page's own finish call, the next request or the sweep closes it.
+    return answer
+
+
+def _position(position: Any) -> int:
+    try:
+        number = int(position)
+    except (TypeError, ValueError):
+        raise InvalidInput("slot", f"must be a question number (got {position!r})") from None
+    if isinstance(position, bool) or isinstance(position, float) and not position.is_integer():
+        raise InvalidInput("slot", f"must be a question number (got {position!r})")
+    return number
+
+
+def _seconds_spent(value: Any, attempt: Attempt) -> int | None:
+    if value in (None, ""):
+        return None
+    limit = attempt.time_limit_seconds
+    try:
+        seconds = int(float(value))
+    except (TypeError, ValueError):
+        raise InvalidInput("seconds_spent", f"must be a number of seconds from 0 to {limit}") from None
+    if not 0 <= seconds <= limit:
+        raise InvalidInput("seconds_spent", f"must be from 0 to {limit} seconds (got {value!r})")
+    return seconds
+
+
+def clean_value(slot: Slot, value: Any) -> Any:
+    """Check an answer against its slot's kind; returns the value to store (None clears the answer)."""
+    if value is None or value == "" or value == []:
+        return None
+    if slot.kind in (SlotKind.SINGLE, SlotKind.MULTIPLE):
+        ids = value if isinstance(value, list) else [value]
+        try:
+            chosen = [int(v) for v in ids if not isinstance(v, bool)]
+        except (TypeError, ValueError):
+            raise InvalidInput("value", "must be the id of an option, or a list of option ids") from None
+        if len(chosen) != len(ids):
+            raise InvalidInput("value", "must be the id of an option, or a list of option ids")
+        outside = [c for c in chosen if c not in slot.choice_order]
+        if outside:
+            raise InvalidInput("value", f"option {outside[0]} is not one of this question's options "
+                                        f"({', '.join(map(str, slot.choice_order))})")
+        if slot.kind == SlotKind.SINGLE and len(set(chosen)) > 1:
+            raise InvalidInput("value", "this question takes exactly one option")
+        return sorted(set(chosen))
+    if slot.kind in (SlotKind.NUMERIC, SlotKind.DRILL):
+        try:
+            return grading.parse_number(value)
+        except grading.InvalidNumber as exc:
+            unit = f" (in {slot.unit})" if slot.unit else ""
+            raise InvalidInput("value", f"the answer{unit} {exc}") from None
+    if not isinstance(value, str):
+        raise InvalidInput("value", "must be text")
+    limit = conf.max_free_text_chars()
+    if len(value) > limit:
+        raise InvalidInput("value", f"must be at most {limit} characters (got {len(value)})")
+    return value
+
+
+def _max_points(slot: Slot) -> float:
+    return grading.FREE_TEXT_MAX_POINTS if slot.kind == SlotKind.FREE else 1
+
+
+# --- finishing ---------------------------------------------------------------------------------------
+
+
+def finish(owner: Owner | None, attempt_id: Any, reason: str = Attempt.FinishReason.SUBMITTED) -> Attempt:
+    """Close the attempt and grade what was saved. Submitting twice grades once."""
+    attempt = _owned(owner).filter(pk=_parse_uuid(attempt_id)).first()
+    if attempt is None:
+        raise NotFound("attempt", "no such attempt for this account or visitor")
+    _close(attempt.pk, reason)
+    attempt.refresh_from_db()
+    return attempt
+
+
+def finalize_if_expired(attempt: Attempt, now: datetime | None = None) -> Attempt:
+    if not attempt.is_finished and not accepts_answers(attempt, now):
+        _close(attempt.pk, Attempt.FinishReason.TIME_UP)
+        attempt.refresh_from_db()
+    return attempt
+
+
+def finalize_expired(now: datetime | None = None) -> int:
+    """The periodic sweep: close every open attempt past deadline + grace. Returns how many it closed."""
+    now = now or clock.now()
+    cutoff = now - timedelta(seconds=conf.deadline_grace_seconds())
+    closed = 0
+    for pk in Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=cutoff).values_list("pk", flat=True):
+        closed += _close(pk, Attempt.FinishReason.TIME_UP)
+    return closed
+
+
+def _close(attempt_pk: Any, reason: str) -> bool:
+    """The one state transition in_progress → finished, graded in the same transaction.
+
+    The conditional UPDATE is the guard: of two concurrent closes, only one changes a row.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt_pk)
+        if attempt.is_finished:
+            return False
+        finished_at = min(now, attempt.deadline) if reason == Attempt.FinishReason.TIME_UP else now
+        won = Attempt.objects.filter(pk=attempt_pk, status=Attempt.Status.IN_PROGRESS).update(
+            status=Attempt.Status.FINISHED, finish_reason=reason, finished_at=finished_at,
+        )
+        if not won:
+            return False
+        attempt.refresh_from_db()
+        _grade(attempt)
+        _schedule_reviews(attempt, now)
+    return True
+
+
+def _grade(attempt: Attempt) -> None:
+    score = max_score = 0.0
+    pending = 0
+    answers = {a.slot_id: a for a in Answer.objects.filter(attempt=attempt)}
+    for slot in attempt.slots.all():
+        answer = answers.get(slot.pk)
+        result = grade_slot(slot, answer.value if answer else None, answer.self_score if answer else None)
+        score += result.points
+        max_score += result.max_points
+        if slot.kind == SlotKind.FREE and answer is not None and answer.value and result.is_correct is None:
+            pending += 1
+        if answer is not None:
+            answer.points, answer.max_points, answer.is_correct = result.points, result.max_points, result.is_correct
+            answer.save(update_fields=["points", "max_points", "is_correct"])
+    Attempt.objects.filter(pk=attempt.pk).update(score=score, max_score=max_score, pending_self_grades=pending)
+
+
+def grade_slot(slot: Slot, value: Any, self_score: int | None = None) -> grading.Grade:
+    """Grade one stored answer value against its slot (unanswered counts as wrong)."""
+    if slot.kind == SlotKind.FREE:
+        if not value:
+            return grading.Grade(0, grading.FREE_TEXT_MAX_POINTS, False)
+        return grading.grade_free_text(self_score)
+    if slot.kind in (SlotKind.NUMERIC, SlotKind.DRILL):
+        expected = expected_value(slot)
+        return grading.grade_numeric(value, expected, slot.tolerance or 0, slot.tolerance_mode or "relative")
+    correct = correct_choice_ids(slot)
+    if slot.kind == SlotKind.SINGLE:
+        return grading.grade_single(value, correct)
+    return grading.grade_multiple(value, correct)
+
+
+def expected_value(slot: Slot) -> float:
+    """The right number: recomputed by engine.formulas for drills, the snapshot otherwise."""
+    if slot.kind == SlotKind.DRILL:
+        return drills.expected_value(slot.drill["kind"], slot.drill["params"])
+    return float(slot.expected) if slot.expected is not None else float("nan")
+
+
+def correct_choice_ids(slot: Slot) -> set[int]:
+    return set(Choice.objects.filter(pk__in=slot.choice_order, is_correct=True).values_list("pk", flat=True))
+
+
+def _schedule_reviews(attempt: Attempt, now: datetime) -> None:
+    """Feed auto-graded outcomes into the owner's FSRS cards (free text waits for its self-grade)."""
+    owner = Owner(user_id=attempt.user_id, anon_key=attempt.anon_key)
+    for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question"):
+        question = answer.slot.question
+        if question is None or answer.slot.kind == SlotKind.FREE:
+            continue
+        rating = review.rating_for_quiz_result(answer.is_correct)
+        if rating is not None:
+            review.record_review(owner, question, rating, ReviewLog.Source.QUIZ, now)
+    for slot in attempt.slots.filter(question__isnull=False, answer__isnull=True).exclude(kind=SlotKind.FREE):
+        review.record_review(owner, slot.question, review.rating_for_quiz_result(False), ReviewLog.Source.QUIZ, now)
+
+
+# --- self-grading free text --------------------------------------------------------------------------
+
+
+def self_grade(owner: Owner | None, attempt_id: Any, position: Any, score: Any) -> Answer:
+    """The taker grades their own free-text answer 0–2 against the model answer, after finishing."""
+    attempt = get_attempt(owner, attempt_id)
+    if not attempt.is_finished:
+        raise AttemptClosed("attempt", "finish the attempt first: the model answer is shown only afterwards")
+    try:
+        points = int(score)
+    except (TypeError, ValueError):
+        points = -1
+    if isinstance(score, bool) or not 0 <= points <= grading.FREE_TEXT_MAX_POINTS:
+        raise InvalidInput("score", f"must be 0, 1 or 2 (got {score!r})")
+    slot = attempt.slots.filter(position=_position(position)).first()
+    if slot is None:
+        raise InvalidInput("slot", f"this attempt has questions 1 to {attempt.slots.count()} (got {position!r})")
+    if slot.kind != SlotKind.FREE:
+        raise InvalidInput("slot", f"question {slot.position} is graded automatically, not by you")
+    answer = getattr(slot, "answer", None)
+    if answer is None or not answer.value:
+        raise InvalidInput("slot", f"question {slot.position} was not answered, so there is nothing to grade")
+    first_time = answer.self_score is None
+    with transaction.atomic():
+        answer.self_score = points
+        result = grading.grade_free_text(points)
+        answer.points, answer.max_points, answer.is_correct = result.points, result.max_points, result.is_correct
+        answer.save(update_fields=["self_score", "points", "max_points", "is_correct"])
+        _grade(attempt)
+        if first_time and slot.question is not None:
+            rating = review.rating_for_quiz_result(None, points)
+            review.record_review(Owner(attempt.user_id, attempt.anon_key), slot.question, rating,
+                                 ReviewLog.Source.QUIZ)
+    return answer
