@@ -1,0 +1,82 @@
+"""Fixtures shared by the whole suite.
+
+``bank`` writes a throwaway bank folder (topics.yaml + <topic>/<slug>.md) so
+loader tests never depend on the real bank's content; ``make_question`` puts a
+question straight into the database for page, API and quiz tests.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+class BankBuilder:
+    """A bank folder under tmp_path that tests fill with topics and question files."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.topics: list[dict[str, str]] = []
+        self.add_topic("kv-cache", "KV caching")
+
+    def add_topic(self, slug: str, title: str, intro: str = "") -> None:
+        self.topics.append({"slug": slug, "title": title, "intro": intro})
+        (self.root / slug).mkdir(parents=True, exist_ok=True)
+        (self.root / "topics.yaml").write_text(yaml.safe_dump(self.topics, sort_keys=False), encoding="utf-8")
+
+    def write(self, slug: str, *, topic: str = "kv-cache", body: str = "**Short answer.** It stores K and V.\n", **front: Any) -> Path:
+        """Write ``<topic>/<slug>.md`` with sensible defaults; keyword arguments override front-matter keys."""
+        meta: dict[str, Any] = {"slug": slug, "title": f"Question {slug}?", "topic": topic, "difficulty": "medium"}
+        meta.update(front)
+        meta = {key: value for key, value in meta.items() if value is not None}
+        return self.write_raw(f"{topic}/{slug}.md", "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n" + body)
+
+    def write_raw(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> BankBuilder:
+    return BankBuilder(tmp_path / "bank")
+
+
+SINGLE_ITEM = {
+    "id": "what-is-v",
+    "kind": "single",
+    "prompt": "What does V hold?",
+    "options": [
+        {"text": "The value projection", "correct": True, "why": "V = x W_V."},
+        {"text": "The attention output", "why": "That depends on the query."},
+    ],
+}
+NUMERIC_ITEM = {
+    "id": "bytes-7b",
+    "kind": "numeric",
+    "prompt": "Bytes of fp16 cache per token for 32 layers × 32 heads × 128 dims?",
+    "answer": 524288,
+    "tolerance": 0.01,
+    "unit": "bytes",
+}
+
+
+@pytest.fixture
+def make_question(db: None) -> Callable[..., Any]:
+    """Create an active question (and its topic/tags) directly in the database."""
+    from questions.models import Question, Tag, Topic
+
+    def make(slug: str = "kv-cache-basics", *, topic: str = "kv-cache", tags: tuple[str, ...] = (), **fields: Any) -> Question:
+        topic_obj, _ = Topic.objects.get_or_create(slug=topic, defaults={"title": topic.replace("-", " ").title()})
+        values: dict[str, Any] = {"title": f"Question {slug}?", "answer_md": "An answer.", "difficulty": "medium"}
+        values.update(fields)
+        question = Question.objects.create(slug=slug, topic=topic_obj, **values)
+        if tags:
+            question.tags.set([Tag.objects.get_or_create(slug=t)[0] for t in tags])
+        return question
+
+    return make

@@ -1,0 +1,119 @@
+"""parse_bank_file: a valid file parses to a ParsedQuestion; every kind of mistake names its line and key."""
+from __future__ import annotations
+
+import pytest
+
+from questions.bank_parser import BankFileError, parse_bank_file, parse_topics_file
+from tests.conftest import NUMERIC_ITEM, SINGLE_ITEM
+
+
+def problems_of(path) -> list[tuple[int, str]]:
+    with pytest.raises(BankFileError) as caught:
+        parse_bank_file(path, {"kv-cache"})
+    return [(p.line, p.message) for p in caught.value.problems]
+
+
+def test_it_parses_a_full_question(bank):
+    path = bank.write(
+        "kv-basics",
+        tags=["KV Cache", "decoding", "kv-cache"],
+        covers=["002#03"],
+        demos=["kv_cache_vs_recompute"],
+        key_points=["K and V per layer"],
+        quiz=[SINGLE_ITEM, NUMERIC_ITEM],
+        order=5,
+    )
+    parsed = parse_bank_file(path, {"kv-cache"})
+    assert parsed.slug == "kv-basics"
+    assert parsed.tags == ("kv-cache", "decoding")  # slugified and de-duplicated
+    assert parsed.order == 5
+    assert [item.kind for item in parsed.quiz] == ["single", "numeric"]
+    assert parsed.quiz[0].choices[0].correct is True
+    assert parsed.quiz[1].answer == 524288.0 and parsed.quiz[1].tolerance_mode == "relative"
+    assert len(parsed.content_hash) == 64
+
+
+def test_yaml_syntax_errors_carry_the_file_line(bank):
+    path = bank.write_raw("kv-cache/broken.md", "---\nslug: broken\ntitle: [unclosed\ntopic: kv-cache\n---\nBody\n")
+    [(line, message)] = problems_of(path)
+    assert message.startswith("invalid YAML")
+    assert line in (3, 4, 5)  # the parser notices at or just after the unclosed bracket
+    assert str(path) in str(pytest.raises(BankFileError, parse_bank_file, path).value)
+
+
+def test_schema_errors_name_the_key_and_its_line(bank):
+    path = bank.write("bad-difficulty", difficulty="impossible")
+    [(line, message)] = problems_of(path)
+    assert message.startswith("difficulty: must be one of easy, medium, hard")
+    assert line == 5  # ---, slug, title, topic, difficulty
+
+
+def test_missing_required_keys_are_each_reported(bank):
+    path = bank.write_raw("kv-cache/partial.md", "---\nslug: partial\n---\nBody\n")
+    messages = [m for _, m in problems_of(path)]
+    assert "title: is required and must not be empty" in messages
+    assert "topic: is required and must not be empty" in messages
+    assert "difficulty: is required and must not be empty" in messages
+
+
+def test_a_single_choice_item_needs_exactly_one_correct_option(bank):
+    item = {**SINGLE_ITEM, "options": [{"text": "a", "correct": True}, {"text": "b", "correct": True}]}
+    path = bank.write("two-right", quiz=[item])
+    [(line, message)] = problems_of(path)
+    assert message == "quiz[1].options: a single-choice item needs exactly one correct option (found 2)"
+    assert path.read_text().splitlines()[line - 1].strip().startswith("options:")
+
+
+def test_a_multiple_choice_item_needs_a_correct_option(bank):
+    item = {**SINGLE_ITEM, "kind": "multiple", "options": [{"text": "a"}, {"text": "b"}]}
+    [(_, message)] = problems_of(bank.write("none-right", quiz=[item]))
+    assert "at least one correct option" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"tolerance": 0}, "quiz[1].tolerance: a numeric item needs a positive tolerance (got 0)"),
+        ({"tolerance": None}, "quiz[1].tolerance: a numeric item needs a positive tolerance (got None)"),
+        ({"answer": "lots"}, "quiz[1].answer: a numeric item needs a numeric answer (got 'lots')"),
+        ({"tolerance_mode": "percent"}, "quiz[1].tolerance_mode: tolerance_mode must be one of relative, absolute (got 'percent')"),
+    ],
+)
+def test_numeric_items_need_an_answer_and_a_positive_tolerance(bank, change, expected):
+    item = {k: v for k, v in {**NUMERIC_ITEM, **change}.items() if v is not None}
+    [(_, message)] = problems_of(bank.write("numeric", quiz=[item]))
+    assert message == expected
+
+
+def test_topic_must_match_the_folder_and_exist(bank):
+    path = bank.write_raw("kv-cache/elsewhere.md", "---\nslug: elsewhere\ntitle: T\ntopic: quantization\ndifficulty: easy\n---\nBody\n")
+    messages = [m for _, m in problems_of(path)]
+    assert any("folder 'kv-cache'" in m for m in messages)
+    assert any("not listed in topics.yaml" in m for m in messages)
+
+
+def test_an_empty_body_and_a_missing_fence_are_errors(bank):
+    assert any("body" in m for _, m in problems_of(bank.write("empty", body="\n  \n")))
+    assert problems_of(bank.write_raw("kv-cache/nofence.md", "slug: x\n")) == [
+        (1, "the file must start with a '---' line that opens the YAML front matter")
+    ]
+
+
+def test_bad_covers_and_duplicate_quiz_ids_are_reported(bank):
+    path = bank.write("dupes", covers=["2#3"], quiz=[SINGLE_ITEM, SINGLE_ITEM])
+    messages = [m for _, m in problems_of(path)]
+    assert any(m.startswith("covers[1]: must look like NNN#k") for m in messages)
+    assert any("is used by an earlier item" in m for m in messages)
+
+
+def test_unknown_front_matter_keys_are_kept_as_warnings_not_errors(bank):
+    parsed = parse_bank_file(bank.write("typo", tgas=["x"]), {"kv-cache"})
+    assert parsed.unknown_keys == ("tgas",)
+
+
+def test_topics_file_errors_point_at_the_entry(bank):
+    bank.write_raw("topics.yaml", "- slug: ok\n  title: Fine\n- slug: Not A Slug\n  title: Bad\n")
+    with pytest.raises(BankFileError) as caught:
+        parse_topics_file(bank.root / "topics.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == 3 and "slug" in problem.message
