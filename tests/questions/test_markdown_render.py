@@ -1,0 +1,53 @@
+"""The renderer: math to MathML, tables, highlighted code, and the runnable-code contract with sandbox.js."""
+from __future__ import annotations
+
+import re
+
+from questions.markdown import markdown_to_text, render_markdown
+
+
+def test_inline_and_display_math_become_mathml():
+    html = render_markdown("Cost is $O(n^2)$.\n\n$$\\frac{QK^\\top}{\\sqrt{d}}$$\n")
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in html
+    assert '<div class="math-display"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in html
+    assert "<mfrac>" in html and "<msqrt>" in html
+    assert "$" not in html
+
+
+def test_dollar_amounts_stay_text():
+    assert render_markdown("It costs $5 and $10.") == "<p>It costs $5 and $10.</p>"
+
+
+def test_unparseable_math_is_shown_as_code_not_an_error():
+    html = render_markdown("$\\frac{a$")
+    assert "math-error" in html or "<math" in html  # never an exception
+
+
+def test_tables_render():
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+def test_code_is_highlighted_with_css_classes():
+    html = render_markdown("```python\nimport torch\n```\n")
+    assert '<div class="highlight">' in html
+    assert '<span class="kn">import</span>' in html
+    assert "runnable-code" not in html
+
+
+def test_python_run_fences_keep_the_sandbox_contract():
+    html = render_markdown("```python run\nprint(1 < 2)\n```\n")
+    match = re.search(r'<div class="runnable-code" data-runnable="python"><div class="highlight"><pre>(.*?)</pre>', html, re.S)
+    assert match, html
+    text = re.sub(r"<[^>]+>", "", match.group(1))
+    assert text.strip() == "print(1 &lt; 2)"  # the <pre>'s textContent is exactly the code
+
+
+def test_plain_text_drops_markup_but_keeps_words_whole():
+    text = markdown_to_text("**Bold** `kv_cache` and $x^2$.\n\n```python\ntorch.ones(2)\n```")
+    assert text == "Bold kv_cache and [formula] . torch.ones(2)"
+
+
+def test_rendering_is_cached_by_content():
+    source = "Some *cached* text."
+    assert render_markdown(source) is render_markdown(source)

@@ -1,0 +1,98 @@
+"""The admin: pages load, quiz items are validated like the loader does, and the preview is staff-only."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from questions.models import QuizItem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("alice", "alice@example.com", "pw-123456789"))
+    return client
+
+
+@pytest.fixture
+def question(make_question):
+    return make_question("kv-basics", tags=("kv-cache",))
+
+
+def choice_form(item: QuizItem | None, kind: str, choices: list[tuple[str, bool]], **extra) -> dict:
+    data = {
+        "question": extra.pop("question"), "key": "item", "kind": kind, "prompt": "Pick one", "explanation": "",
+        "numeric_answer": "", "tolerance": "", "tolerance_mode": "relative", "unit": "", "order": "0", "is_active": "on",
+        "choices-TOTAL_FORMS": str(len(choices)), "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "0", "choices-MAX_NUM_FORMS": "1000",
+    }
+    for n, (text, correct) in enumerate(choices):
+        data[f"choices-{n}-text"] = text
+        data[f"choices-{n}-order"] = str(n)
+        if correct:
+            data[f"choices-{n}-is_correct"] = "on"
+    data.update(extra)
+    return data
+
+
+@pytest.mark.parametrize("url_name", ["question", "topic", "tag", "quizitem"])
+def test_changelists_and_add_pages_load(staff, question, url_name):
+    assert staff.get(reverse(f"admin:questions_{url_name}_changelist"), {"q": "kv"}).status_code == 200
+    assert staff.get(reverse(f"admin:questions_{url_name}_add")).status_code == 200
+
+
+def test_question_change_page_has_the_live_preview(staff, question):
+    html = staff.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
+    assert "data-markdown-preview" in html and 'data-preview-url="/api/markdown-preview/"' in html
+    assert "questions/admin_preview.js" in html
+
+
+def test_single_choice_with_two_correct_options_is_rejected(staff, question):
+    data = choice_form(None, "single", [("a", True), ("b", True)], question=question.pk)
+    response = staff.post(reverse("admin:questions_quizitem_add"), data)
+    assert response.status_code == 200
+    assert "A single-choice item needs exactly one correct option (found 2)." in response.content.decode()
+    assert not QuizItem.objects.exists()
+
+
+def test_multiple_choice_without_a_correct_option_is_rejected(staff, question):
+    data = choice_form(None, "multiple", [("a", False), ("b", False)], question=question.pk)
+    response = staff.post(reverse("admin:questions_quizitem_add"), data)
+    assert "A multiple-choice item needs at least one correct option (found 0)." in response.content.decode()
+
+
+def test_a_valid_single_choice_item_saves(staff, question):
+    data = choice_form(None, "single", [("a", True), ("b", False)], question=question.pk)
+    response = staff.post(reverse("admin:questions_quizitem_add"), data)
+    assert response.status_code == 302
+    item = QuizItem.objects.get()
+    assert [(c.text, c.is_correct) for c in item.choices.all()] == [("a", True), ("b", False)]
+
+
+def test_numeric_item_needs_answer_and_positive_tolerance(staff, question):
+    data = choice_form(None, "numeric", [], question=question.pk, tolerance="0")
+    html = staff.post(reverse("admin:questions_quizitem_add"), data).content.decode()
+    assert "a numeric item needs a numeric answer (got None)" in html
+    assert "a numeric item needs a positive tolerance (got 0.0)" in html
+    data.update(numeric_answer="2048", tolerance="0.01")
+    assert staff.post(reverse("admin:questions_quizitem_add"), data).status_code == 302
+
+
+def test_retire_action_hides_questions(staff, question):
+    staff.post(reverse("admin:questions_question_changelist"), {"action": "retire", "_selected_action": [question.pk]})
+    question.refresh_from_db()
+    assert question.is_active is False
+
+
+def test_preview_renders_with_the_site_renderer_for_staff_only(client, staff, django_user_model):
+    url = reverse("questions:markdown_preview")
+    response = staff.post(url, {"text": "**hi** <script>x</script> $x^2$"})
+    assert response.status_code == 200
+    html = response.json()["html"]
+    assert "<strong>hi</strong>" in html and "<math" in html and "<script" not in html
+    assert staff.post(url, {"text": "x" * 100_001}).json()["error"].startswith("text: at most 100000 characters")
+    assert staff.get(url).status_code == 405
+    client.logout()
+    client.force_login(django_user_model.objects.create_user("bob", password="pw-123456789"))
+    assert client.post(url, {"text": "x"}).status_code == 302  # to the admin login, not rendered
