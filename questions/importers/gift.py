@@ -28,6 +28,7 @@ from questions.importers.items import ParsedChoice, ParsedItem, ParsedQuiz
 NAME = "gift"
 DESCRIPTION = "Moodle GIFT ('::title:: question {=right ~wrong}', '{#3.5:0.1}', '{T}')"
 
+EXACT_TOLERANCE = 1e-9
 _ESCAPED = {"~": "\ue000", "=": "\ue001", "#": "\ue002", "{": "\ue003", "}": "\ue004", ":": "\ue005", "n": "\n"}
 _UNESCAPE = {v: k for k, v in _ESCAPED.items() if k != "n"}
 _CATEGORY = re.compile(r"^\$CATEGORY:\s*(?P<path>.+)$", re.IGNORECASE)
@@ -115,6 +116,10 @@ def _numeric(body: str) -> tuple[ParsedQuiz, str]:
         answer, tolerance = _number(value.strip()), _number(tol.strip()) if tol.strip() else 0.0
         if tolerance < 0:
             raise ValueError(f"tolerance {tol.strip()} must be zero or positive")
+        if tolerance == 0:
+            # GIFT allows an exact answer; our quiz items need a positive tolerance, so
+            # "exact" becomes a tolerance far below any printed precision.
+            tolerance = EXACT_TOLERANCE
     quiz = ParsedQuiz(kind="numeric", prompt="", numeric_answer=answer, tolerance=tolerance,
                       tolerance_mode="absolute", explanation=feedback)
     return quiz, _unescape(general)

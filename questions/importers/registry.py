@@ -16,6 +16,7 @@ from questions.importers.errors import ImportFileError
 from questions.importers.items import ParsedFile, ParsedItem
 from questions.importers.mojibake import looks_like_thai_mojibake, repair
 from questions.importers.source import decode_source
+from questions.quiz_rules import choice_item_problems, numeric_item_problems
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ def detect_format(lines: list[str]) -> str | None:
         if score > best_score:
             best, best_score = fmt.name, score
     return best
+
+
+def quiz_problems(item: ParsedItem) -> list[str]:
+    """The shared quiz rules, so imported items obey what the bank loader and the admin enforce."""
+    quiz = item.quiz
+    if quiz is None:
+        return []
+    if quiz.kind == "numeric":
+        return numeric_item_problems(quiz.numeric_answer, quiz.tolerance, quiz.tolerance_mode)
+    return choice_item_problems(quiz.kind, [c.correct for c in quiz.choices])
 
 
 def _attach_notes(items: list[ParsedItem], notes: list, warnings: list[str]) -> None:
@@ -67,12 +78,16 @@ def parse_source(data: bytes, path: str, format: str | None = None) -> ParsedFil
     lines = text.split("\n")
     name = format or detect_format(lines)
     if name is None:
-        raise ImportFileError(path, 1, "unrecognised format: no questions found; expected one of: "
-                                       + "; ".join(f.description for f in FORMATS.values()))
+        raise ImportFileError(path, 1, "unrecognised format: no questions found in any supported format ("
+                                       + ", ".join(FORMATS) + ")")
     items, parse_warnings = FORMATS[name].module.parse(lines, path)
     if not items:
         raise ImportFileError(path, 1, f"no questions found in the {name} format")
     warnings += parse_warnings
+    for item in items:
+        problems = quiz_problems(item)
+        if problems:
+            raise ImportFileError(path, item.line, f"question {item.number}: " + "; ".join(problems))
     _attach_notes(items, notes, warnings)
     for item in items:
         if not item.answer_md.strip():
