@@ -178,6 +178,10 @@ SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
 CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "cpu"}, "sandbox.sweep_runs": {"queue": "cpu"}}
 CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Quizzes: close and grade attempts whose time ran out even when the taker never comes back.
+CELERY_BEAT_SCHEDULE["quizzes-finalize-expired"] = {"task": "quizzes.finalize_expired_attempts", "schedule": 60}
+# Seconds after a quiz deadline during which an answer already in flight is still accepted.
+QUIZ_DEADLINE_GRACE_SECONDS = env_int("QUIZ_DEADLINE_GRACE_SECONDS", 5)
 
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
