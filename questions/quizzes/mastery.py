@@ -1,0 +1,72 @@
+"""Per-topic mastery over time, and the small server-side SVG sparkline that draws it.
+
+Mastery after each finished attempt is an exponential moving average of the
+fraction of points scored on that topic: recent attempts count most, one bad
+day does not erase a good month. Drawn as SVG in Python so the history page
+needs no charting JavaScript.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Sum
+
+from questions.quizzes.models import Answer, Attempt
+from questions.quizzes.ownership import Owner
+
+SMOOTHING = 0.5  # weight of the newest attempt in the moving average
+WIDTH, HEIGHT, PAD = 240, 60, 4
+
+
+@dataclass(frozen=True)
+class TopicChart:
+    topic: str
+    points: list[tuple[datetime, float]]  # (finished_at, mastery 0..1)
+    polyline: str  # SVG "x,y x,y ..." in a WIDTH x HEIGHT box
+    latest_percent: int
+    width: int = WIDTH
+    height: int = HEIGHT
+
+
+def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]]]:
+    """Topic title → [(when, mastery)], one point per finished attempt that touched the topic."""
+    if owner is None:
+        return {}
+    rows = (
+        Answer.objects.filter(attempt__in=Attempt.objects.filter(owner.filter(), status=Attempt.Status.FINISHED),
+                              slot__topic__isnull=False, points__isnull=False)
+        .exclude(slot__kind="free", self_score__isnull=True)  # not graded yet
+        .values("attempt_id", "attempt__finished_at", "slot__topic__title")
+        .annotate(points=Sum("points"), max_points=Sum("max_points"))
+        .order_by("attempt__finished_at")
+    )
+    series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+    for row in rows:
+        fraction = row["points"] / row["max_points"] if row["max_points"] else 0.0
+        history = series[row["slot__topic__title"]]
+        previous = history[-1][1] if history else fraction
+        history.append((row["attempt__finished_at"], SMOOTHING * fraction + (1 - SMOOTHING) * previous))
+    return dict(series)
+
+
+def polyline(values: list[float]) -> str:
+    """Evenly spaced points, 0 at the bottom and 1 at the top of the box."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        values = values * 2  # a single attempt draws as a flat line, not an invisible dot
+    step = (WIDTH - 2 * PAD) / (len(values) - 1)
+    return " ".join(
+        f"{PAD + i * step:.1f},{HEIGHT - PAD - v * (HEIGHT - 2 * PAD):.1f}" for i, v in enumerate(values)
+    )
+
+
+def topic_charts(owner: Owner | None) -> list[TopicChart]:
+    charts = []
+    for topic, points in sorted(mastery_series(owner).items()):
+        values = [value for _, value in points]
+        charts.append(TopicChart(topic=topic, points=points, polyline=polyline(values),
+                                 latest_percent=round(100 * values[-1])))
+    return charts

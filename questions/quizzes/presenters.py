@@ -1,0 +1,158 @@
+"""What a taker may see of an attempt, as plain dicts shared by the pages and the JSON API.
+
+The rule that matters lives here: before an attempt is finished nothing that
+reveals an answer leaves the server — no correct flags, no explanations, no
+expected values, not even the link to the question page (it shows the model answer).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+
+from questions.markdown import render_markdown
+from questions.models import Choice
+from questions.quizzes import clock, drills, services
+from questions.quizzes.models import Attempt, Slot, SlotKind
+
+
+def _slots(attempt: Attempt) -> list[Slot]:
+    return list(attempt.slots.select_related("question", "question__topic", "item", "answer"))
+
+
+def _choices(slot: Slot, choices_by_id: dict[int, Choice]) -> list[Choice]:
+    return [choices_by_id[pk] for pk in slot.choice_order if pk in choices_by_id]
+
+
+def _choices_by_id(slots: list[Slot]) -> dict[int, Choice]:
+    ids = [pk for slot in slots for pk in slot.choice_order]
+    return {choice.pk: choice for choice in Choice.objects.filter(pk__in=ids)}
+
+
+def _answer_value(slot: Slot) -> Any:
+    answer = getattr(slot, "answer", None)
+    return answer.value if answer is not None else None
+
+
+def attempt_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, Any]:
+    """The attempt as the taker sees it while it runs: prompts, options in their order, saved answers."""
+    now = now or clock.now()
+    slots = _slots(attempt)
+    choices = _choices_by_id(slots)
+    return {
+        "id": str(attempt.pk),
+        "title": attempt.title,
+        "status": attempt.status,
+        "started_at": attempt.started_at.isoformat(),
+        "deadline": attempt.deadline.isoformat(),
+        "time_limit_seconds": attempt.time_limit_seconds,
+        "remaining_seconds": services.remaining_seconds(attempt, now),
+        "urls": _urls(attempt),
+        "slots": [
+            {
+                "position": slot.position,
+                "kind": slot.kind,
+                "prompt_html": render_markdown(slot.prompt),
+                "unit": slot.unit,
+                "choices": [{"id": c.pk, "html": render_markdown(c.text)} for c in _choices(slot, choices)],
+                "answer": _answer_value(slot),
+            }
+            for slot in slots
+        ],
+    }
+
+
+def _urls(attempt: Attempt) -> dict[str, str]:
+    pk = str(attempt.pk)
+    return {
+        "page": reverse("quizzes:take", args=[pk]),
+        "results_page": reverse("quizzes:results", args=[pk]),
+        "save": reverse("quizzes:api_save", args=[pk]),
+        "finish": reverse("quizzes:api_finish", args=[pk]),
+        "results": reverse("quizzes:api_results", args=[pk]),
+    }
+
+
+def _format_number(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.0f}" if abs(value) >= 1000 and float(value).is_integer() else f"{value:.6g}"
+    return f"{text} {unit}".strip()
+
+
+def _tolerance_text(slot: Slot) -> str:
+    if slot.tolerance is None:
+        return ""
+    if slot.tolerance_mode == "absolute":
+        return f"±{slot.tolerance:g} {slot.unit}".strip()
+    return f"±{slot.tolerance * 100:g}%"
+
+
+def results_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, Any]:
+    """Everything after finishing: score, time used, and per slot your answer, the right one and why."""
+    now = now or clock.now()
+    slots = _slots(attempt)
+    choices = _choices_by_id(slots)
+    return {
+        "id": str(attempt.pk),
+        "title": attempt.title,
+        "status": attempt.status,
+        "finish_reason": attempt.finish_reason,
+        "score": attempt.score,
+        "max_score": attempt.max_score,
+        "percent": round(100 * attempt.score / attempt.max_score) if attempt.max_score else 0,
+        "pending_self_grades": attempt.pending_self_grades,
+        "time_used_seconds": attempt.time_used_seconds(now),
+        "time_limit_seconds": attempt.time_limit_seconds,
+        "started_at": attempt.started_at.isoformat(),
+        "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
+        "slots": [_slot_result(slot, choices) for slot in slots],
+    }
+
+
+def _slot_result(slot: Slot, choices_by_id: dict[int, Choice]) -> dict[str, Any]:
+    answer = getattr(slot, "answer", None)
+    value = answer.value if answer is not None else None
+    question = slot.question
+    result: dict[str, Any] = {
+        "position": slot.position,
+        "kind": slot.kind,
+        "prompt_html": render_markdown(slot.prompt),
+        "your_answer": value,
+        "answered": value not in (None, "", []),
+        "points": answer.points if answer is not None and answer.points is not None else 0,
+        "max_points": answer.max_points if answer is not None else (2 if slot.kind == SlotKind.FREE else 1),
+        "is_correct": answer.is_correct if answer is not None else False,
+        "seconds_spent": answer.seconds_spent if answer is not None else 0,
+        "question": (
+            {"slug": question.slug, "title": question.title, "url": question.get_absolute_url()} if question else None
+        ),
+        "explanation_html": render_markdown(slot.item.explanation) if slot.item and slot.item.explanation else "",
+        "unit": slot.unit,
+    }
+    if slot.kind in (SlotKind.SINGLE, SlotKind.MULTIPLE):
+        chosen = set(value or [])
+        result["choices"] = [
+            {"id": c.pk, "html": render_markdown(c.text), "is_correct": c.is_correct, "chosen": c.pk in chosen,
+             "explanation_html": render_markdown(c.explanation) if c.explanation else ""}
+            for c in (choices_by_id[pk] for pk in slot.choice_order if pk in choices_by_id)
+        ]
+    elif slot.kind in (SlotKind.NUMERIC, SlotKind.DRILL):
+        expected = services.expected_value(slot)
+        result.update(
+            expected=expected,
+            expected_text=_format_number(expected, slot.unit),
+            your_answer_text=_format_number(value, slot.unit) if value is not None else "",
+            tolerance_text=_tolerance_text(slot),
+        )
+        if slot.kind == SlotKind.DRILL:
+            result["explanation_html"] = render_markdown(drills.explanation(slot.drill["kind"]))
+            result["drill"] = slot.drill
+    else:  # free text: the taker grades it against the model answer and the key points
+        result.update(
+            self_score=answer.self_score if answer is not None else None,
+            key_points=list(question.key_points) if question else [],
+            model_answer_html=render_markdown(question.answer_md) if question else "",
+        )
+    return result

@@ -1,0 +1,169 @@
+// Timed quiz page: server-synced countdown and autosave of every answer as it is given.
+//
+// The server is the clock: each save (and each return to the tab) answers with the seconds left,
+// and the countdown restarts from that. Unsent answers wait in localStorage, so a reload or a
+// dropped connection loses nothing; they are re-sent until the server acknowledges them.
+(function () {
+  "use strict";
+  const form = document.getElementById("quiz-form");
+  if (!form) return;
+
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const timerEl = document.getElementById("quiz-remaining");
+  const statusEl = document.getElementById("quiz-save-status");
+  const storageKey = "quiz-pending:" + form.dataset.saveUrl;
+  const RETRY_MS = 3000;
+  const TYPING_DEBOUNCE_MS = 600;
+
+  let deadline = Date.now() + Number(timerEl.dataset.remaining) * 1000;
+  let pending = loadPending();           // slot -> value not yet acknowledged by the server
+  const inFlight = new Set();
+  const typingTimers = {};
+  const secondsSpent = {};               // slot -> seconds this taker spent with it focused
+  let focusedSlot = null, focusedSince = 0;
+  let finishing = false;
+
+  function loadPending() {
+    try { return JSON.parse(localStorage.getItem(storageKey) || "{}"); } catch (e) { return {}; }
+  }
+  function storePending() {
+    try { localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
+  }
+  function setStatus(text) { statusEl.textContent = text; }
+
+  // --- countdown -------------------------------------------------------------------------------
+  function syncRemaining(seconds) { deadline = Date.now() + seconds * 1000; render(); }
+  function render() {
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    const m = Math.floor(left / 60), s = left % 60;
+    timerEl.textContent = m + ":" + String(s).padStart(2, "0");
+    timerEl.dataset.remaining = String(left);
+    timerEl.classList.toggle("is-low", left <= 60);
+    if (left === 0) finish();
+  }
+  setInterval(render, 250);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible") return;
+    fetch(form.dataset.stateUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+      .then(function (state) {
+        if (state.status === "finished") { location.href = form.dataset.resultsUrl; return; }
+        syncRemaining(state.remaining_seconds);
+      }).catch(function () { /* offline: keep counting locally */ });
+  });
+
+  // --- reading answers from the form -----------------------------------------------------------
+  function slotOf(el) { const li = el.closest(".quiz-slot"); return li ? li.dataset.slot : null; }
+  function valueOf(slot) {
+    const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
+    const kind = li.dataset.kind, name = "slot-" + slot;
+    if (kind === "single") {
+      const checked = li.querySelector('input[name="' + name + '"]:checked');
+      return checked ? Number(checked.value) : null;
+    }
+    if (kind === "multiple") {
+      return Array.from(li.querySelectorAll('input[name="' + name + '"]:checked')).map(function (i) { return Number(i.value); });
+    }
+    return li.querySelector('[name="' + name + '"]').value;
+  }
+  function showError(slot, message) {
+    const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
+    const el = li.querySelector(".quiz-field-error");
+    el.textContent = message || "";
+    el.hidden = !message;
+  }
+
+  // --- time spent per question -----------------------------------------------------------------
+  function noteFocusEnd() {
+    if (focusedSlot !== null) {
+      secondsSpent[focusedSlot] = (secondsSpent[focusedSlot] || 0) + (Date.now() - focusedSince) / 1000;
+      focusedSlot = null;
+    }
+  }
+  form.addEventListener("focusin", function (e) { noteFocusEnd(); focusedSlot = slotOf(e.target); focusedSince = Date.now(); });
+  form.addEventListener("focusout", noteFocusEnd);
+
+  // --- saving ----------------------------------------------------------------------------------
+  function queue(slot) {
+    pending[slot] = valueOf(slot);
+    storePending();
+    send(slot);
+  }
+  function send(slot) {
+    if (!(slot in pending) || inFlight.has(slot)) return Promise.resolve();
+    const value = pending[slot];
+    inFlight.add(slot);
+    setStatus("Saving…");
+    const body = { slot: Number(slot), value: value };
+    if (secondsSpent[slot]) body.seconds_spent = Math.round(secondsSpent[slot]);
+    return fetch(form.dataset.saveUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().then(function (data) { return { response: response, data: data }; });
+    }).then(function (r) {
+      inFlight.delete(slot);
+      if (JSON.stringify(pending[slot]) === JSON.stringify(value)) { delete pending[slot]; storePending(); }
+      if (r.response.ok) {
+        showError(slot, "");
+        syncRemaining(r.data.remaining_seconds);
+        setStatus(Object.keys(pending).length ? "Saving…" : "All answers saved");
+      } else if (r.response.status === 409 || r.response.status === 404) {
+        setStatus(r.data.error || "This attempt is closed.");
+        location.href = form.dataset.resultsUrl;
+      } else {
+        showError(slot, r.data.error || "This answer could not be saved.");
+        setStatus("Question " + slot + " needs a fix");
+      }
+      if (slot in pending) return send(slot);  // changed again while this save was in flight
+    }).catch(function () {
+      inFlight.delete(slot);
+      setStatus("Offline — your answers are kept and will be saved when the connection is back");
+      setTimeout(function () { send(slot); }, RETRY_MS);
+    });
+  }
+  function flush() { return Promise.all(Object.keys(pending).map(send)); }
+
+  form.addEventListener("change", function (e) {
+    const slot = slotOf(e.target);
+    if (slot !== null) { clearTimeout(typingTimers[slot]); queue(slot); }
+  });
+  form.addEventListener("input", function (e) {
+    const slot = slotOf(e.target);
+    if (slot === null || e.target.type === "radio" || e.target.type === "checkbox") return;
+    clearTimeout(typingTimers[slot]);
+    typingTimers[slot] = setTimeout(function () { queue(slot); }, TYPING_DEBOUNCE_MS);
+  });
+  window.addEventListener("online", flush);
+
+  // Restore answers a reload interrupted before the server had them, then send them.
+  Object.keys(pending).forEach(function (slot) {
+    const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
+    if (!li) { delete pending[slot]; return; }
+    const value = pending[slot], name = "slot-" + slot;
+    if (li.dataset.kind === "single" || li.dataset.kind === "multiple") {
+      const chosen = [].concat(value === null ? [] : value).map(String);
+      li.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
+    } else {
+      li.querySelector('[name="' + name + '"]').value = value;
+    }
+  });
+  flush();
+
+  // --- finishing -------------------------------------------------------------------------------
+  function finish() {
+    if (finishing) return;
+    finishing = true;
+    setStatus("Time is up — submitting what you saved…");
+    flush().finally(function () {
+      fetch(form.dataset.finishUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf } })
+        .finally(function () { localStorage.removeItem(storageKey); location.href = form.dataset.resultsUrl; });
+    });
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    Object.keys(typingTimers).forEach(function (slot) { clearTimeout(typingTimers[slot]); pending[slot] = valueOf(slot); });
+    document.getElementById("quiz-finish").disabled = true;
+    flush().finally(function () { localStorage.removeItem(storageKey); form.submit(); });
+  });
+})();
