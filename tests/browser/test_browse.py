@@ -1,0 +1,50 @@
+"""A reader's path through the site in real Chromium: home → search → question → reveal the answer."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def question(make_question):
+    make_question(
+        "kv-what-is-stored",
+        title="What does a KV cache store?",
+        tags=("kv-cache",),
+        answer_md="**Short answer.** The key and value projections of every past token, per layer: $K = XW_K$.",
+        key_points=["One K and one V vector per token, layer and KV head"],
+    )
+    make_question("top-p", topic="decoding", title="How does top-p sampling work?", answer_md="Keep the nucleus.")
+
+
+def test_search_open_and_reveal_the_answer(browser_page, question):
+    page = browser_page
+    page.goto("/")
+    assert "Kv Cache" in page.locator("#topics").inner_text()
+
+    page.fill("#hero-search", "value projections")
+    page.press("#hero-search", "Enter")
+    page.wait_for_url("**/search/?q=value+projections")
+    first = page.locator(".search-result").first
+    assert first.locator("mark").count() >= 1
+    first.locator("a.question-card-title").click()
+    page.wait_for_url("**/q/kv-what-is-stored/")
+
+    # Self-test mode is on by default: the answer waits behind a button.
+    answer = page.locator("#answer-panel")
+    reveal = page.get_by_role("button", name="Reveal answer")
+    assert answer.is_hidden()
+    assert reveal.get_attribute("aria-expanded") == "false"
+
+    reveal.focus()
+    page.keyboard.press("Enter")  # keyboard, not just mouse
+    assert answer.is_visible()
+    assert "key and value projections" in answer.inner_text()
+    assert page.locator("#answer-panel math").count() == 1
+    assert page.get_by_role("button", name="Hide answer").get_attribute("aria-expanded") == "true"
+
+    # Turning self-test off is remembered on the next question.
+    page.get_by_label("Self-test mode: hide answers until I reveal them").uncheck()
+    page.goto("/q/top-p/")
+    assert page.locator("#answer-panel").is_visible()
