@@ -165,10 +165,28 @@ def naive_attention(
     scale: float,
 ) -> torch.Tensor:
     """Materialise every score, mask, softmax, weight V. Expects validated inputs (use :func:`attention`)."""
-    group = q.shape[1] // k.shape[1]
+    weights = attention_weights(q, k, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
+    v = v.repeat_interleave(q.shape[1] // v.shape[1], dim=1)  # [B, Hq, S, D]
+    return (weights.to(v.dtype) @ v).to(q.dtype)
+
+
+def attention_weights(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    *,
+    causal: bool = True,
+    window: int | None = None,
+    key_padding_mask: torch.Tensor | None = None,
+    scale: float | None = None,
+) -> torch.Tensor:
+    """The ``[B, Hq, T, S]`` softmax weights (float32 at least); rows that see no key are all zero.
+
+    The naive backend's first half, public so demos can show the matrix itself.
+    """
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
     # For clarity, give every query head its own copy of its KV head (the other backends avoid this copy).
-    k = k.repeat_interleave(group, dim=1)  # [B, Hq, S, D]
-    v = v.repeat_interleave(group, dim=1)
+    k = k.repeat_interleave(q.shape[1] // k.shape[1], dim=1)  # [B, Hq, S, D]
     # Half-precision softmax loses the small weights; do the scores and softmax in float32 at least.
     work = torch.promote_types(q.dtype, torch.float32)
     scores = (q.to(work) @ k.to(work).transpose(-1, -2)) * scale  # [B, Hq, T, S]
@@ -178,7 +196,7 @@ def naive_attention(
     weights = torch.softmax(scores, dim=-1)
     if mask is not None:
         weights = _zero_empty_rows(weights, mask)
-    return (weights.to(v.dtype) @ v).to(q.dtype)
+    return weights
 
 
 # --------------------------------------------------------------------------- sdpa

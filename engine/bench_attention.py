@@ -121,11 +121,11 @@ def score_matrix_bytes(n: int, heads: int, batch: int = 1) -> int:
     return batch * heads * n * n * 4
 
 
-def score_block_bytes(heads: int, batch: int = 1) -> int:
-    """Bytes of one float32 block of scores in the tiled backend (all heads at once)."""
+def score_block_bytes(n: int, heads: int, batch: int = 1) -> int:
+    """Bytes of one float32 block of scores in the tiled backend (all heads at once), for N = n."""
     from engine.attention import DEFAULT_BLOCK_K, DEFAULT_BLOCK_Q
 
-    return batch * heads * DEFAULT_BLOCK_Q * DEFAULT_BLOCK_K * 4
+    return batch * heads * min(n, DEFAULT_BLOCK_Q) * min(n, DEFAULT_BLOCK_K) * 4
 
 
 # --------------------------------------------------------------------------- timing
