@@ -188,7 +188,7 @@ def _answer_md(quiz: ParsedQuiz | None, answers: list[_Answer], general: str) ->
     if quiz is None and answers:
         parts.append("**Accepted answers:** " + ", ".join(a.text for a in answers))
     elif quiz is not None and quiz.kind == "numeric":
-        tol = f" (± {_format_number(quiz.tolerance)})" if quiz.tolerance else ""
+        tol = f" (± {_format_number(quiz.tolerance)})" if (quiz.tolerance or 0) > EXACT_TOLERANCE else ""
         parts.append(f"**Answer:** {_format_number(quiz.numeric_answer or 0.0)}{tol}")
     elif quiz is not None:
         right = [c for c in quiz.choices if c.correct]
