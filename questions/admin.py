@@ -7,8 +7,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse_lazy
+from django.urls import URLPattern, URLResolver, reverse_lazy
 
+from questions.admin_import import import_urls
 from questions.models import Choice, Question, QuizItem, Tag, Topic
 from questions.quiz_rules import choice_item_problems, numeric_item_problems
 
@@ -146,6 +147,11 @@ class QuestionAdmin(admin.ModelAdmin):
         ("Demos and coverage", {"fields": ("demos", "covers"), "classes": ("collapse",)}),
         ("Provenance", {"fields": ("origin", "needs_review", "review_notes", "source_path", "content_hash", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        # The importer's preview-then-commit page lives under this admin (…/question/import/),
+        # before the default patterns so "import" is not read as an object id.
+        return [*import_urls(), *super().get_urls()]
 
     @admin.action(description="Retire selected questions (hide them, keep quiz history)")
     def retire(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:

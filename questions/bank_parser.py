@@ -308,7 +308,7 @@ class _Checker:
         return ParsedQuizItem(key=key, kind=kind, prompt=prompt, explanation=explanation, choices=tuple(choices))
 
     def numeric_item(self, entry: dict, where: KeyPath, key: str, prompt: str, explanation: str) -> ParsedQuizItem | None:
-        answer, tolerance = entry.get("answer"), entry.get("tolerance")
+        answer, tolerance = _yaml_number(entry.get("answer")), _yaml_number(entry.get("tolerance"))
         mode = entry.get("tolerance_mode", "relative")
         problems = numeric_item_problems(answer, tolerance, mode if isinstance(mode, str) else repr(mode))
         for problem in problems:
@@ -323,6 +323,16 @@ class _Checker:
             key=key, kind="numeric", prompt=prompt, explanation=explanation,
             answer=float(answer), tolerance=float(tolerance), tolerance_mode=mode, unit=unit,
         )
+
+
+def _yaml_number(value: Any) -> Any:
+    """YAML 1.1 reads ``2.7e13`` (no sign in the exponent) as a string; accept it as the number it means."""
+    if isinstance(value, str):
+        try:
+            return float(value.replace("_", ""))
+        except ValueError:
+            return value
+    return value
 
 
 def _format_path(key_path: KeyPath) -> str:

@@ -117,3 +117,9 @@ def test_topics_file_errors_point_at_the_entry(bank):
         parse_topics_file(bank.root / "topics.yaml")
     [problem] = caught.value.problems
     assert problem.line == 3 and "slug" in problem.message
+
+
+def test_exponent_numbers_that_yaml_reads_as_strings_are_accepted(bank):
+    # PyYAML (YAML 1.1) reads 2.695e13 as the string "2.695e13"; authors mean the number.
+    parsed = parse_bank_file(bank.write("expo", quiz=[{**NUMERIC_ITEM, "answer": "2.695e13", "tolerance": "1e-2"}]))
+    assert (parsed.quiz[0].answer, parsed.quiz[0].tolerance) == (2.695e13, 0.01)
