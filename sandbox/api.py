@@ -1,0 +1,106 @@
+"""The JSON API the question pages' script talks to. Views only validate, count and enqueue.
+
+POST /runs/api/runs/                 {"demo": name, "params": {...}} or {"code": "..."} → 202
+GET  /runs/api/runs/<id>/            state, progress, result, rendered result HTML, error
+POST /runs/api/runs/<id>/cancel/     stop a queued or running run
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from sandbox import dispatch, ratelimit
+from sandbox.identity import owner_of, rate_identity
+from sandbox.models import Run
+from sandbox.rendering import render_result
+from sandbox.validation import DemoRequest, RunRequestError, parse_body, validate_run_request
+
+
+def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JsonResponse:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    return JsonResponse(body, status=status)
+
+
+def _limit_for(request_kind: str) -> ratelimit.Limit:
+    count = settings.SANDBOX_RATE_LIMIT_DEMO if request_kind == "demo" else settings.SANDBOX_RATE_LIMIT_CODE
+    return ratelimit.Limit(scope=request_kind, count=count, window=settings.SANDBOX_RATE_WINDOW)
+
+
+@require_POST
+def submit_run(request: HttpRequest) -> JsonResponse:
+    try:
+        run_request = validate_run_request(parse_body(request.body), signed_in=request.user.is_authenticated)
+    except RunRequestError as exc:
+        return _error(exc.status, exc.message, exc.field)
+    kind = "demo" if isinstance(run_request, DemoRequest) else "code"
+    owner = owner_of(request, create_session=True)
+    limit = _limit_for(kind)
+    retry_after = ratelimit.hit(limit, rate_identity(owner))
+    if retry_after is not None:
+        response = _error(
+            429,
+            f"Too many {kind} runs: at most {limit.count} every {limit.window} s. Try again in {retry_after} s.",
+            retry_after=retry_after,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+    submission = dispatch.submit(run_request, owner)
+    payload = status_payload(submission.run, include_html=False)
+    payload.update(joined=submission.joined, broker_available=submission.enqueued)
+    if not submission.enqueued:
+        payload["message"] = dispatch.BROKER_DOWN_MESSAGE
+    return JsonResponse(payload, status=202)
+
+
+def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": str(run.id),
+        "kind": run.kind,
+        "demo": run.demo or None,
+        "params": run.params if run.kind == Run.Kind.DEMO else None,
+        "state": run.state,
+        "final": run.is_final,
+        "progress": run.progress,
+        "message": run.progress_message,
+        "error": run.error or None,
+        "attempts": run.attempts,
+        "queued_at": run.queued_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "environment": run.environment or None,
+        "status_url": run.get_status_url(),
+        "url": run.get_absolute_url(),
+    }
+    if include_html:
+        payload["result"] = run.result
+        payload["result_html"] = render_result(run)
+    return payload
+
+
+def _visible_run(request: HttpRequest, run_id: str) -> Run:
+    owner = owner_of(request)
+    return get_object_or_404(Run.objects.visible_to(owner, request.user.is_staff), pk=run_id)
+
+
+@never_cache
+@require_GET
+def run_status(request: HttpRequest, run_id: str) -> JsonResponse:
+    return JsonResponse(status_payload(_visible_run(request, run_id)))
+
+
+@require_POST
+def cancel_run(request: HttpRequest, run_id: str) -> JsonResponse:
+    run = _visible_run(request, run_id)
+    if not (request.user.is_staff or run.owned_by(owner_of(request))):
+        return _error(403, "run: only the person who started this run can cancel it.", "run")
+    if not dispatch.cancel(run):
+        return _error(409, f"run: already {run.get_state_display().lower()}; there is nothing to cancel.", "run")
+    return JsonResponse(status_payload(run))

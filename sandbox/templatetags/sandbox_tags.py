@@ -1,0 +1,74 @@
+"""``{% demo_panels question %}``: the measured demos beside an answer, each with a Run button.
+
+For every demo named in ``question.demos`` the panel shows the newest successful
+measurement (default parameters first, else any), the parameter form built from
+the demo's own description, and a progress bar the page's script drives. Unknown
+names get a short note instead of breaking the page. Listing and describing demos
+is cheap (demo modules do not import torch at the top), so this tag never runs
+anything heavy.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.middleware.csrf import get_token
+from django.urls import reverse
+
+from engine.demos import UnknownDemoError, get_demo
+from engine.environment import ENGINE_VERSION
+from sandbox.models import Run
+from sandbox.rendering import render_result
+
+register = template.Library()
+
+
+def _field(param: dict[str, Any]) -> dict[str, Any]:
+    """One form field from a Param description: which widget, and its HTML constraints."""
+    kind = param["type"]
+    field = dict(param, input_id=None)
+    if kind == "bool":
+        field["widget"] = "checkbox"
+    elif param.get("choices"):
+        field["widget"] = "select"
+    elif kind in ("int", "float"):
+        field["widget"] = "number"
+        field["step"] = "1" if kind == "int" else "any"
+    else:
+        field["widget"] = "text"
+    return field
+
+
+def demo_panel(name: str) -> dict[str, Any]:
+    try:
+        demo = get_demo(name)
+    except UnknownDemoError:
+        return {"name": name, "available": False}
+    description = demo.describe()
+    defaults = demo.validate({})
+    cached = Run.objects.latest_result(demo.name, defaults, ENGINE_VERSION) or Run.objects.latest_for_demo(
+        demo.name, ENGINE_VERSION
+    )
+    return {
+        "name": demo.name,
+        "available": True,
+        "demo": description,
+        "fields": [_field(p) for p in description["params"]],
+        "cached": cached,
+        "result_html": render_result(cached) if cached else "",
+    }
+
+
+@register.inclusion_tag("sandbox/demo_panels.html", takes_context=True)
+def demo_panels(context: template.Context, question: Any) -> dict[str, Any]:
+    request = context.get("request")
+    # The script and stylesheet go out once per page even if the tag is used twice.
+    first = request is None or not getattr(request, "_sandbox_assets_emitted", False)
+    if request is not None:
+        request._sandbox_assets_emitted = True
+    return {
+        "panels": [demo_panel(name) for name in (getattr(question, "demos", None) or [])],
+        "emit_assets": first,
+        "api_url": reverse("sandbox:api_submit"),
+        "csrf_token": get_token(request) if request is not None else "",
+    }
