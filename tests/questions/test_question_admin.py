@@ -96,3 +96,11 @@ def test_preview_renders_with_the_site_renderer_for_staff_only(client, staff, dj
     client.logout()
     client.force_login(django_user_model.objects.create_user("bob", password="pw-123456789"))
     assert client.post(url, {"text": "x"}).status_code == 302  # to the admin login, not rendered
+
+
+def test_the_importer_page_is_mounted_under_the_question_admin(staff):
+    response = staff.get(reverse("admin:questions_question_import"))
+    assert response.status_code == 200
+    assert reverse("admin:questions_question_import") == "/admin/questions/question/import/"
+    changelist = staff.get(reverse("admin:questions_question_changelist")).content.decode()
+    assert 'href="/admin/questions/question/import/"' in changelist

@@ -103,3 +103,14 @@ def test_healthz_reports_a_broken_database(client, db, monkeypatch):
     monkeypatch.setattr(connection, "cursor", broken_cursor)
     response = client.get(reverse("questions:healthz"))
     assert response.status_code == 503 and response.json()["status"] == "error"
+
+
+def test_question_page_shows_demo_panels_for_its_demos(client, make_question):
+    from engine.demos import all_demos
+
+    demo = all_demos()[0]
+    make_question("with-demo", demos=[demo.name])
+    html = client.get(reverse("questions:question", args=["with-demo"])).content.decode()
+    assert 'aria-label="Measured on our engine"' in html and demo.title in html
+    make_question("without-demo")
+    assert "Measured on our engine" not in client.get(reverse("questions:question", args=["without-demo"])).content.decode()
