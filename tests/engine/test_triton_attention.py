@@ -60,6 +60,11 @@ def test_kernel_matches_reference_under_the_interpreter(interpreted, name, dtype
 def test_rows_without_keys_are_zero_and_blocks_need_not_divide_the_lengths(interpreted):
     assert interpreted["empty_rows_are_zero"] is True
     assert interpreted["odd_lengths_error"] < TOLERANCE["float32"]
+    assert interpreted["uneven_blocks_error"] < TOLERANCE["float32"]
+
+
+def test_unsupported_dtype_is_named(interpreted):
+    assert "supports float16, bfloat16 and float32, got torch.float64" in interpreted["float64_error"]
 
 
 def test_cpu_tensors_without_the_interpreter_get_a_clear_error():
@@ -83,7 +88,7 @@ def _child(mode: str) -> dict:
     from test_attention import case_inputs, random_inputs  # the same inputs as the CPU backends' tests
 
     from engine.attention import attention, attention_reference_fp64
-    from engine.triton_attention import interpreter_enabled
+    from engine.triton_attention import interpreter_enabled, triton_attention
 
     report: dict = {"interpreter": interpreter_enabled()}
     if mode == "compiled":
@@ -121,8 +126,17 @@ def _child(mode: str) -> dict:
         not out.isnan().any() and (out[1] == 0).all() and (out[0, :, :2] == 0).all() and (out[0, :, 2:] != 0).any()
     )
     q, k, v = random_inputs(1, 3, 3, 37, 53, d=40)
+    reference = attention_reference_fp64(q, k, v, window=11)
     out = attention(q, k, v, backend="triton", window=11)
-    report["odd_lengths_error"] = (out.double() - attention_reference_fp64(q, k, v, window=11)).abs().max().item()
+    report["odd_lengths_error"] = (out.double() - reference).abs().max().item()
+    # Query and key blocks of different sizes, as a GPU launch may use: the block skipping must still line up.
+    out = triton_attention(q, k, v, window=11, block_m=32, block_n=16)
+    report["uneven_blocks_error"] = (out.double() - reference).abs().max().item()
+    try:
+        attention(q.double(), k.double(), v.double(), backend="triton")
+        report["float64_error"] = ""
+    except ValueError as error:
+        report["float64_error"] = str(error)
     return report
 
 
