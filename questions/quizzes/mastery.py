@@ -11,9 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Sum
-
-from questions.quizzes.models import Answer, Attempt
+from questions.quizzes.grading import FREE_TEXT_MAX_POINTS
+from questions.quizzes.models import Attempt, Slot, SlotKind
 from questions.quizzes.ownership import Owner
 
 SMOOTHING = 0.5  # weight of the newest attempt in the moving average
@@ -31,24 +30,43 @@ class TopicChart:
 
 
 def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]]]:
-    """Topic title → [(when, mastery)], one point per finished attempt that touched the topic."""
+    """Topic title → [(when, mastery)], one point per finished attempt that touched the topic.
+
+    Unanswered questions count as zero; free text still waiting for its self-grade is left out.
+    """
     if owner is None:
         return {}
-    rows = (
-        Answer.objects.filter(attempt__in=Attempt.objects.filter(owner.filter(), status=Attempt.Status.FINISHED),
-                              slot__topic__isnull=False, points__isnull=False)
-        .exclude(slot__kind="free", self_score__isnull=True)  # not graded yet
-        .values("attempt_id", "attempt__finished_at", "slot__topic__title")
-        .annotate(points=Sum("points"), max_points=Sum("max_points"))
-        .order_by("attempt__finished_at")
+    slots = (
+        Slot.objects.filter(attempt__in=Attempt.objects.filter(owner.filter(), status=Attempt.Status.FINISHED),
+                            topic__isnull=False)
+        .select_related("attempt", "topic", "answer")
+        .order_by("attempt__finished_at", "attempt_id", "position")
     )
+    per_attempt: dict[tuple[str, str], list[float]] = {}  # (attempt, topic) -> [points, max points]
+    order: list[tuple[str, str, datetime]] = []
+    for slot in slots:
+        answer = getattr(slot, "answer", None)
+        if slot.kind == SlotKind.FREE and answer is not None and answer.value and answer.self_score is None:
+            continue
+        key = (str(slot.attempt_id), slot.topic.title)
+        if key not in per_attempt:
+            per_attempt[key] = [0.0, 0.0]
+            order.append((*key, slot.attempt.finished_at))
+        got = per_attempt[key]
+        got[0] += (answer.points or 0) if answer is not None else 0
+        got[1] += answer.max_points if answer is not None else grading_max_points(slot)
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
-    for row in rows:
-        fraction = row["points"] / row["max_points"] if row["max_points"] else 0.0
-        history = series[row["slot__topic__title"]]
+    for attempt_id, topic, finished_at in order:
+        points, max_points = per_attempt[(attempt_id, topic)]
+        fraction = points / max_points if max_points else 0.0
+        history = series[topic]
         previous = history[-1][1] if history else fraction
-        history.append((row["attempt__finished_at"], SMOOTHING * fraction + (1 - SMOOTHING) * previous))
+        history.append((finished_at, SMOOTHING * fraction + (1 - SMOOTHING) * previous))
     return dict(series)
+
+
+def grading_max_points(slot: Slot) -> float:
+    return FREE_TEXT_MAX_POINTS if slot.kind == SlotKind.FREE else 1
 
 
 def polyline(values: list[float]) -> str:

@@ -23,8 +23,10 @@ RATINGS = {  # form value -> (fsrs rating, label shown on the buttons)
     "easy": (fsrs.Rating.Easy, "Easy — instantly"),
 }
 
-# Fuzzing spreads due dates randomly; off, so a learner (and a test) sees the interval FSRS computed.
-_scheduler = fsrs.Scheduler(enable_fuzzing=False)
+# The queue is daily, so no minute-scale learning steps: a card goes straight to whole-day intervals
+# (again/hard: 1 day, good: 2, easy: 8 for a new card). Fuzzing spreads due dates at random; off, so a
+# learner (and a test) sees the interval FSRS computed.
+_scheduler = fsrs.Scheduler(enable_fuzzing=False, learning_steps=(), relearning_steps=())
 
 
 class InvalidRating(ValueError):
