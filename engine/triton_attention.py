@@ -176,8 +176,8 @@ def triton_attention(
 ) -> torch.Tensor:
     """Launch the kernel. Shapes and masks as in ``engine.attention.attention`` (which validates them).
 
-    Block sizes default to 64 x 64 on a GPU (fits head_dim up to 128 in registers) and
-    16 x 16 under the interpreter, where every block element is a Python-level numpy op.
+    Block sizes default to 64 x 64 on a GPU (32 x 64 for head_dim above 128) and 16 x 16
+    under the interpreter, where every block is a numpy operation run from Python.
     """
     if q.dtype not in SUPPORTED_DTYPES:
         raise ValueError(f"the triton backend supports float16, bfloat16 and float32, got {q.dtype}")
@@ -193,9 +193,12 @@ def triton_attention(
     hkv, s = k.shape[1], k.shape[2]
     if scale is None:
         scale = 1.0 / math.sqrt(d)
-    block_m = block_m or (16 if interpreted else 64)
-    block_n = block_n or (16 if interpreted else 64)
     block_d = max(16, triton.next_power_of_2(d))  # tl.dot needs every dimension >= 16
+    # The fp32 accumulator is block_m x block_d per program: halve the query block for the
+    # widest heads so it stays in registers, and give wider heads more warps.
+    block_m = block_m or (16 if interpreted else 64 if block_d <= 128 else 32)
+    block_n = block_n or (16 if interpreted else 64)
+    num_warps = 4 if block_d <= 64 else 8
 
     out = torch.empty_like(q)
     if key_padding_mask is not None:
@@ -219,5 +222,6 @@ def triton_attention(
         BLOCK_M=block_m,
         BLOCK_N=block_n,
         BLOCK_D=block_d,
+        num_warps=num_warps,
     )
     return out
