@@ -31,7 +31,9 @@ def detect(lines: list[str]) -> int:
     return sum(1 for line in lines if _ANSWER.match(line.strip()))
 
 
-def _item(path: str, number: int, start: int, block: list[tuple[int, str]], answer_line: int, letter: str) -> ParsedItem:
+def _item(
+    path: str, number: int, start: int, block: list[tuple[int, str]], answer_line: int, letter: str
+) -> ParsedItem:
     question: list[str] = []
     options: list[tuple[str, str]] = []
     for line_no, line in block:

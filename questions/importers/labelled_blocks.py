@@ -63,9 +63,8 @@ def _render(block: list[str]) -> tuple[list[str], list[str]]:
             title.append(line)
     if not labelled:
         # No labels: the first paragraph is the question, the rest the answer.
-        text = [line for line in block]
-        blank = next((i for i, line in enumerate(text) if i and not line.strip()), len(text))
-        return text[:blank], text[blank:]
+        blank = next((i for i, line in enumerate(block) if i and not line.strip()), len(block))
+        return block[:blank], block[blank:]
     return title, answer
 
 

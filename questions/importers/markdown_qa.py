@@ -26,7 +26,9 @@ DESCRIPTION = "Markdown with '#### Q1: …' questions and '**Answer:**' bodies, 
 _QUESTION = re.compile(r"^Q(?:uestion)?\s*(\d+)(?P<sub>[a-z]\b|\.\d+)?\s*[:.)]\s*(?P<title>.+)$", re.IGNORECASE)
 _CHALLENGE_SECTION = re.compile(r"^production\s+challenges?\b", re.IGNORECASE)
 _CHALLENGE = re.compile(r"^challenge\s*\d*\s*[:.)–—-]\s*(?P<title>.+)$", re.IGNORECASE)
-_BOLD_CHALLENGE = re.compile(r"^\s*(?:\*\*|__)challenge\s*\d*\s*[:.)–—-]\s*(?P<title>.+?)(?:\*\*|__)\s*$", re.IGNORECASE)
+_BOLD_CHALLENGE = re.compile(
+    r"^\s*(?:\*\*|__)challenge\s*\d*\s*[:.)–—-]\s*(?P<title>.+?)(?:\*\*|__)\s*$", re.IGNORECASE
+)
 CHALLENGE_TAG = "production-challenge"
 
 

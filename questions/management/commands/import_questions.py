@@ -42,8 +42,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", help="files to import; the format is detected per file")
-        parser.add_argument("--topic", help='topic for every imported question (created if missing; default "imported")')
-        parser.add_argument("--format", choices=sorted(FORMATS), help="skip detection and parse every file as this format")
+        parser.add_argument(
+            "--topic", help='topic for every imported question (created if missing; default "imported")'
+        )
+        parser.add_argument(
+            "--format", choices=sorted(FORMATS), help="skip detection and parse every file as this format"
+        )
         parser.add_argument("--dry-run", action="store_true", help="parse and report, write nothing")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
