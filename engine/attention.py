@@ -77,16 +77,12 @@ def attention(
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     scale = _check_inputs(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
-    if backend == "naive":
-        return naive_attention(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
-    if backend == "sdpa":
-        return sdpa_attention(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
-    if backend == "tiled":
-        return tiled_attention(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
-    # Imported here so that CPU-only callers never pay for compiling Triton code.
-    from engine.triton_attention import triton_attention
-
-    return triton_attention(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
+    if backend == "triton":
+        # Imported here so that CPU-only callers never load Triton or define its kernel.
+        from engine.triton_attention import triton_attention as implementation
+    else:
+        implementation = _TORCH_BACKENDS[backend]
+    return implementation(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
 
 
 def attention_reference_fp64(
@@ -307,6 +303,9 @@ def tiled_attention(
         out[..., q_start:q_end, :] = (acc / torch.where(l == 0, torch.ones_like(l), l)).to(q.dtype)
 
     return out.reshape(b, hq, t, d)
+
+
+_TORCH_BACKENDS = {"naive": naive_attention, "sdpa": sdpa_attention, "tiled": tiled_attention}
 
 
 # --------------------------------------------------------------------------- helpers
