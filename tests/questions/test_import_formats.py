@@ -63,6 +63,19 @@ class TestMarkdownQA:
         assert "bandwidth bound" not in items[-1].answer_md
 
 
+    def test_an_empty_trailing_section_adds_a_warning_not_an_item(self) -> None:
+        text = "# Notes\n#### Q1: Why page the cache?\n**Answer:** Less waste.\n\n### Production Challenges\n\n\n"
+        parsed = parse("notes.md", text.encode())
+        assert titles(parsed) == ["Why page the cache?"]
+        assert parsed.items[0].answer_md == "Less waste."
+        assert any("has no 'Challenge' headings" in w for w in parsed.warnings)
+
+    def test_a_question_without_an_answer_is_flagged(self) -> None:
+        parsed = parse("notes.md", b"#### Q1: First?\n**Answer:** Yes.\n#### Q2: Second?\n\n---\n\n")
+        assert [i.needs_review for i in parsed.items] == [False, True]
+        assert "no answer text" in parsed.items[1].review_notes[0]
+
+
 class TestQuizAnswers:
     def test_it_finds_numbered_headings_with_sections(self) -> None:
         parsed = parse("quiz_answers.md")
