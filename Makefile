@@ -25,11 +25,13 @@ setup: $(VENV)/.base
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_bank
+	# Queue a measurement of every linked demo that has none yet; `make run`'s worker picks them up.
+	$(BIN)/python manage.py warm_demos
 
 # gunicorn serves the site; one Celery worker beside it (both queues) runs demos and code.
 # The worker stops when the server does.
 run: setup
-	$(BIN)/celery -A prep_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO & \
+	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu --concurrency 1 --loglevel INFO & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn prep_site.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
