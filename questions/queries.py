@@ -17,7 +17,10 @@ def active_questions() -> QuerySet[Question]:
 
 def topics_with_counts() -> QuerySet[Topic]:
     """Topics in bank order, each with ``question_count`` = its active questions."""
-    return Topic.objects.annotate(question_count=Count("questions", filter=Q(questions__is_active=True)))
+    # Explicit order_by: Django drops Meta.ordering from aggregate (GROUP BY) queries.
+    return Topic.objects.annotate(
+        question_count=Count("questions", filter=Q(questions__is_active=True))
+    ).order_by("order", "title")
 
 
 def filter_questions(

@@ -134,7 +134,6 @@ class PostgresBackend(SearchBackend):
         terms = query_terms(query)
         if not terms:
             return []
-        search_query = SearchQuery(" ".join(terms), search_type="plain", config="english")
         tag_text = Subquery(
             Tag.objects.filter(questions=OuterRef("pk"))
             .values("questions")
@@ -146,23 +145,31 @@ class PostgresBackend(SearchBackend):
             + SearchVector(tag_text, weight="B", config="english")
             + SearchVector("answer_text", weight="C", config="english")
         )
-        rows = (
-            queryset.annotate(
-                rank=SearchRank(vector, search_query),
-                snippet=SearchHeadline(
-                    "answer_text",
-                    search_query,
-                    config="english",
-                    start_sel=_OPEN,
-                    stop_sel=_CLOSE,
-                    max_words=SNIPPET_TOKENS,
-                    min_words=SNIPPET_TOKENS // 2,
-                ),
+        # Same semantics as SQLite: every word, the last as a prefix; failing that, any word.
+        # Terms are \w+ only (query_terms), so they are safe inside a raw tsquery.
+        words = [*terms[:-1], f"{terms[-1]}:*"]
+        rows: list[Question] = []
+        for operator in (" & ", " | ") if len(terms) > 1 else (" & ",):
+            search_query = SearchQuery(operator.join(words), search_type="raw", config="english")
+            rows = list(
+                queryset.annotate(document=vector, rank=SearchRank(vector, search_query))
+                .filter(document=search_query)
+                .annotate(
+                    snippet=SearchHeadline(
+                        "answer_text",
+                        search_query,
+                        config="english",
+                        start_sel=_OPEN,
+                        stop_sel=_CLOSE,
+                        max_words=SNIPPET_TOKENS,
+                        min_words=SNIPPET_TOKENS // 2,
+                    )
+                )
+                .order_by("-rank", "title")[:limit]
             )
-            .filter(rank__gt=0)
-            .order_by("-rank", "title")[:limit]
-        )
-        return [SearchHit(row, float(row.rank), _mark(row.snippet)) for row in rows]
+            if rows:
+                break
+        return [SearchHit(row, float(row.rank), _mark(row.snippet)) for row in rows]  # type: ignore[attr-defined]
 
 
 def _mark(snippet: str) -> str:

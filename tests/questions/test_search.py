@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from questions.models import Question
 from questions.search import query_terms, rebuild_index, search_questions
@@ -29,7 +30,9 @@ def test_matches_are_highlighted_in_an_escaped_snippet(make_question):
     make_question("escaped", answer_md="Use `a <b> c` when the cache is full.")
     [hit] = search_questions("cache")
     assert "<mark>cache</mark>" in hit.snippet_html
-    assert "&lt;b&gt;" in hit.snippet_html and "<b>" not in hit.snippet_html
+    assert "<b>" not in hit.snippet_html
+    if connection.vendor == "sqlite":  # PostgreSQL's ts_headline drops tag-like text instead of escaping it
+        assert "&lt;b&gt;" in hit.snippet_html
 
 
 def test_stemming_and_prefixes_match(corpus):
@@ -65,8 +68,8 @@ def test_edits_and_retagging_reindex_through_signals(corpus):
 
 
 def test_rebuild_restores_a_lost_index(corpus):
-    from django.db import connection
-
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL searches the columns directly; there is no index table to lose")
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM questions_search_fts")
     assert slugs("paged") == []
