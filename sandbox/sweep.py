@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from sandbox.dispatch import enqueue
@@ -67,6 +68,7 @@ def _sweep_orphaned(now, report: SweepReport) -> None:
         elif mine.update(
             state=Run.State.QUEUED, lease_expires_at=None, enqueued_at=None,
             progress=0, progress_message="its worker stopped responding; queued again",
+            logs=Concat(F("logs"), Value(f"\nattempt {run.attempts}: the worker stopped responding; queued again")),
         ):  # fmt: skip
             report.requeued += 1
             run.refresh_from_db()

@@ -1,0 +1,64 @@
+"""{% demo_panels question %}: cached result, parameter form, and no crash on unknown demos."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from runs import succeeded
+
+pytestmark = pytest.mark.django_db
+
+
+def render(demos, request=None):
+    template = Template("{% load sandbox_tags %}{% demo_panels question %}{% demo_panels question %}")
+    request = request or RequestFactory().get("/q/x/")
+    return template.render(Context({"question": SimpleNamespace(demos=demos), "request": request}))
+
+
+def test_without_a_cached_result_it_offers_to_measure():
+    html = render(["fixture_chart"])
+    assert 'data-demo="fixture_chart"' in html
+    assert "Not measured yet" in html
+    assert 'type="number" name="max_len" data-type="int" value="1024" step="1" min="16" max="8192"' in html
+    assert '<option value="causal" selected>causal</option>' in html
+
+
+def test_with_a_cached_result_it_shows_the_measurement_and_where_it_was_taken():
+    succeeded(
+        result={
+            "title": "n² growth",
+            "metrics": [{"name": "largest", "value": 1048576, "unit": "ops"}],
+            "table": {"columns": ["tokens", "ops"], "rows": [[16, 256], [1024, 1048576]]},
+            "charts": [{"title": "Score-matrix size", "log_x": True, "log_y": True,
+                        "series": [{"name": "causal", "x": [16, 1024], "y": [256, 1048576]}]}],  # fmt: skip
+            "notes": ["Doubling the length quadruples the entries."],
+        },
+        environment={"device": "cuda", "gpu_name": "NVIDIA H100", "host": "gpu-worker", "torch": "2.13.0"},
+    )
+    html = render(["fixture_chart"])
+    assert "Not measured yet" not in html
+    assert "n² growth" in html and "1,048,576" in html and "<svg" in html
+    assert "Doubling the length quadruples the entries." in html
+    assert "measured" in html and "NVIDIA H100 on gpu-worker (torch 2.13.0)" in html
+
+
+def test_an_unknown_demo_gets_a_note_not_an_error():
+    html = render(["fixture_chart", "warp_drive"])
+    assert "The demo “warp_drive” is not available on this site." in html
+    assert 'data-demo="fixture_chart"' in html
+
+
+def test_assets_and_config_are_emitted_once_per_page():
+    html = render(["fixture_chart"])
+    assert html.count("js/sandbox.js") == 1
+    assert html.count("css/sandbox.css") == 1
+    assert html.count('id="sandbox-config"') == 1
+    assert 'data-api-url="/runs/api/runs/"' in html
+
+
+def test_a_question_without_demos_still_gets_the_script_for_runnable_code():
+    html = render([])
+    assert "js/sandbox.js" in html and "demo-panel" not in html

@@ -1,0 +1,39 @@
+"""/runs/ lists recent runs; /runs/<id>/ is a permalink; code stays private to its owner."""
+from __future__ import annotations
+
+import pytest
+
+from runs import make_run, succeeded
+from sandbox.models import Run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_list_shows_demo_runs_with_their_state(client):
+    succeeded("fixture_chart")
+    make_run("fixture_slow", Run.State.RUNNING, params={"seconds": 1.0, "tag": ""}, progress=40)
+    html = client.get("/runs/").content.decode()
+    assert "fixture_chart" in html and "Succeeded" in html
+    assert "fixture_slow" in html and "Running" in html and "40%" in html
+
+
+def test_the_list_filters_by_state(client):
+    succeeded("fixture_chart")
+    make_run("fixture_slow", Run.State.FAILED, params={"seconds": 1.0, "tag": ""})
+    html = client.get("/runs/?state=failed").content.decode()
+    assert "fixture_slow" in html and "fixture_chart" not in html
+
+
+def test_the_permalink_shows_the_result(client):
+    run = succeeded("fixture_chart", result={"title": "A permanent result", "notes": ["kept"]})
+    html = client.get(run.get_absolute_url()).content.decode()
+    assert "A permanent result" in html and "kept" in html
+
+
+def test_other_visitors_do_not_see_my_code(client, post_run, no_broker):
+    run_id = post_run({"code": "print('my secret approach')"}).json()["id"]
+    assert "my secret approach" in client.get(f"/runs/{run_id}/").content.decode()
+    assert "code" in client.get("/runs/").content.decode()
+    client.cookies.clear()
+    assert client.get(f"/runs/{run_id}/").status_code == 404
+    assert f"/runs/{run_id}/" not in client.get("/runs/").content.decode()

@@ -1,0 +1,64 @@
+"""Choosing a backend, and what a code run records about the one it got."""
+from __future__ import annotations
+
+import pytest
+
+from runs import make_run
+from sandbox.execution import execute
+from sandbox.models import Run
+from sandbox.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox
+
+
+def _force(monkeypatch, bubblewrap: bool, rlimit: bool) -> None:
+    monkeypatch.setattr(BubblewrapSandbox, "available", classmethod(lambda cls: bubblewrap))
+    monkeypatch.setattr(RlimitSandbox, "available", classmethod(lambda cls: rlimit))
+
+
+def test_auto_prefers_bubblewrap(monkeypatch):
+    _force(monkeypatch, True, True)
+    assert isinstance(get_sandbox("auto"), BubblewrapSandbox)
+
+
+def test_auto_falls_back_to_rlimits_only_when_bubblewrap_cannot_start(monkeypatch):
+    _force(monkeypatch, False, True)
+    assert get_sandbox("auto").mode == "rlimit-only"
+
+
+def test_no_backend_gives_a_clear_error(monkeypatch):
+    _force(monkeypatch, False, False)
+    with pytest.raises(SandboxUnavailable, match="Install bubblewrap"):
+        get_sandbox("auto")
+
+
+def test_a_misspelt_backend_setting_is_refused():
+    with pytest.raises(ValueError, match="SANDBOX_BACKEND must be auto, bubblewrap or rlimit"):
+        get_sandbox("docker")
+
+
+@pytest.mark.django_db
+def test_a_code_run_records_its_output_and_sandbox_mode(monkeypatch, settings):
+    if not BubblewrapSandbox.available() and not RlimitSandbox.available():
+        pytest.skip("no sandbox backend can start here")
+    run = make_run("", kind=Run.Kind.CODE, code="print(6 * 7)")
+    assert execute(str(run.pk)) == Run.State.SUCCEEDED
+    run.refresh_from_db()
+    assert run.result["output"] == "42\n" and run.result["exit_code"] == 0
+    assert run.environment["sandbox"] in ("bubblewrap", "rlimit-only")
+
+
+@pytest.mark.django_db
+def test_a_code_run_that_fails_says_why(settings):
+    if not BubblewrapSandbox.available() and not RlimitSandbox.available():
+        pytest.skip("no sandbox backend can start here")
+    run = make_run("", kind=Run.Kind.CODE, code="raise SystemExit(4)")
+    assert execute(str(run.pk)) == Run.State.FAILED
+    assert Run.objects.get(pk=run.pk).error == "The program exited with status 4."
+
+
+@pytest.mark.django_db
+def test_a_worker_without_any_sandbox_fails_code_runs_visibly(monkeypatch):
+    _force(monkeypatch, False, False)
+    run = make_run("", kind=Run.Kind.CODE, code="print(1)")
+    execute(str(run.pk))
+    run.refresh_from_db()
+    assert run.state == Run.State.FAILED and "Code runs are unavailable on this worker" in run.error
