@@ -1,4 +1,4 @@
-"""A reader's path through the site in real Chromium: home → search → question → reveal the answer."""
+"""Real Chromium walks: a reader (home → search → question → reveal) and staff (live Markdown preview)."""
 from __future__ import annotations
 
 import pytest
@@ -48,3 +48,20 @@ def test_search_open_and_reveal_the_answer(browser_page, question):
     page.get_by_label("Self-test mode: hide answers until I reveal them").uncheck()
     page.goto("/q/top-p/")
     assert page.locator("#answer-panel").is_visible()
+
+
+def test_admin_markdown_preview_renders_as_staff_types(browser_page, make_question, django_user_model):
+    question = make_question("kv-preview", answer_md="Initial *text*.")
+    django_user_model.objects.create_superuser("alice", "alice@example.com", "pw-123456789")
+    page = browser_page
+    page.goto("/admin/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-123456789")
+    page.click("input[type=submit]")
+    page.goto(f"/admin/questions/question/{question.pk}/change/")
+    preview = page.locator(".markdown-preview").first
+    preview.locator("em").wait_for()
+    page.fill("#id_answer_md", "Cost is $O(n^2)$ <script>window.pwned = 1</script>")
+    preview.locator("math").wait_for()
+    assert page.evaluate("window.pwned === undefined")
+    assert "<script" not in preview.inner_html()
