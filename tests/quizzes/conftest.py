@@ -44,6 +44,8 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
 def local_cache(settings: Any) -> None:
     # The site's default cache is a database table created by `createcachetable`; tests use memory.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A deliberately slow password hash only makes tests slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
