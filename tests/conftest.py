@@ -6,6 +6,7 @@ question straight into the database for page, API and quiz tests.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def bank(tmp_path: Path) -> BankBuilder:
     return BankBuilder(tmp_path / "bank")
 
 
-SINGLE_ITEM = {
+_SINGLE_ITEM = {
     "id": "what-is-v",
     "kind": "single",
     "prompt": "What does V hold?",
@@ -55,7 +56,7 @@ SINGLE_ITEM = {
         {"text": "The attention output", "why": "That depends on the query."},
     ],
 }
-NUMERIC_ITEM = {
+_NUMERIC_ITEM = {
     "id": "bytes-7b",
     "kind": "numeric",
     "prompt": "Bytes of fp16 cache per token for 32 layers × 32 heads × 128 dims?",
@@ -63,6 +64,18 @@ NUMERIC_ITEM = {
     "tolerance": 0.01,
     "unit": "bytes",
 }
+
+
+@pytest.fixture
+def single_item() -> dict[str, Any]:
+    """A valid single-choice quiz item as written in a bank file (a fresh copy per test)."""
+    return copy.deepcopy(_SINGLE_ITEM)
+
+
+@pytest.fixture
+def numeric_item() -> dict[str, Any]:
+    """A valid numeric quiz item as written in a bank file (a fresh copy per test)."""
+    return copy.deepcopy(_NUMERIC_ITEM)
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ import pytest
 
 from questions.bank_loader import load_bank
 from questions.models import Choice, Question, QuizItem, Topic
-from tests.conftest import NUMERIC_ITEM, SINGLE_ITEM
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_loads_topics_questions_tags_and_quiz_items(bank):
+def test_it_loads_topics_questions_tags_and_quiz_items(bank, single_item, numeric_item):
     bank.add_topic("quantization", "Quantisation", "Int8 and *int4*.")
-    bank.write("kv-basics", tags=["kv-cache", "memory"], quiz=[SINGLE_ITEM, NUMERIC_ITEM], key_points=["K and V"])
+    bank.write("kv-basics", tags=["kv-cache", "memory"], quiz=[single_item, numeric_item], key_points=["K and V"])
     report = load_bank(bank.root)
     assert report.ok and report.created == ["kv-basics"] and report.topics == 2
     question = Question.objects.get(slug="kv-basics")
@@ -27,8 +26,8 @@ def test_it_loads_topics_questions_tags_and_quiz_items(bank):
     assert list(Topic.objects.values_list("slug", "order")) == [("kv-cache", 1), ("quantization", 2)]
 
 
-def test_reloading_an_unchanged_bank_changes_nothing(bank):
-    bank.write("kv-basics", quiz=[SINGLE_ITEM])
+def test_reloading_an_unchanged_bank_changes_nothing(bank, single_item):
+    bank.write("kv-basics", quiz=[single_item])
     load_bank(bank.root)
     before = Question.objects.get(slug="kv-basics")
     choice_ids = list(Choice.objects.values_list("pk", flat=True))
@@ -39,12 +38,12 @@ def test_reloading_an_unchanged_bank_changes_nothing(bank):
     assert list(Choice.objects.values_list("pk", flat=True)) == choice_ids
 
 
-def test_editing_a_file_updates_its_question_in_place(bank):
-    bank.write("kv-basics", tags=["a", "b"], quiz=[SINGLE_ITEM, NUMERIC_ITEM])
+def test_editing_a_file_updates_its_question_in_place(bank, single_item, numeric_item):
+    bank.write("kv-basics", tags=["a", "b"], quiz=[single_item, numeric_item])
     load_bank(bank.root)
     original = Question.objects.get(slug="kv-basics")
     item_id = original.quiz_items.get(key="what-is-v").pk
-    edited = {**SINGLE_ITEM, "prompt": "Edited prompt", "options": [{"text": "x"}, {"text": "y", "correct": True}, {"text": "z"}]}
+    edited = {**single_item, "prompt": "Edited prompt", "options": [{"text": "x"}, {"text": "y", "correct": True}, {"text": "z"}]}
     bank.write("kv-basics", title="New title?", tags=["b", "c"], quiz=[edited], body="New body.\n")
     report = load_bank(bank.root)
     assert report.updated == ["kv-basics"]

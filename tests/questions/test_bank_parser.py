@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from questions.bank_parser import BankFileError, parse_bank_file, parse_topics_file
-from tests.conftest import NUMERIC_ITEM, SINGLE_ITEM
 
 
 def problems_of(path) -> list[tuple[int, str]]:
@@ -13,14 +12,14 @@ def problems_of(path) -> list[tuple[int, str]]:
     return [(p.line, p.message) for p in caught.value.problems]
 
 
-def test_it_parses_a_full_question(bank):
+def test_it_parses_a_full_question(bank, single_item, numeric_item):
     path = bank.write(
         "kv-basics",
         tags=["KV Cache", "decoding", "kv-cache"],
         covers=["002#03"],
         demos=["kv_cache_vs_recompute"],
         key_points=["K and V per layer"],
-        quiz=[SINGLE_ITEM, NUMERIC_ITEM],
+        quiz=[single_item, numeric_item],
         order=5,
     )
     parsed = parse_bank_file(path, {"kv-cache"})
@@ -56,16 +55,16 @@ def test_missing_required_keys_are_each_reported(bank):
     assert "difficulty: is required and must not be empty" in messages
 
 
-def test_a_single_choice_item_needs_exactly_one_correct_option(bank):
-    item = {**SINGLE_ITEM, "options": [{"text": "a", "correct": True}, {"text": "b", "correct": True}]}
+def test_a_single_choice_item_needs_exactly_one_correct_option(bank, single_item):
+    item = {**single_item, "options": [{"text": "a", "correct": True}, {"text": "b", "correct": True}]}
     path = bank.write("two-right", quiz=[item])
     [(line, message)] = problems_of(path)
     assert message == "quiz[1].options: a single-choice item needs exactly one correct option (found 2)"
     assert path.read_text().splitlines()[line - 1].strip().startswith("options:")
 
 
-def test_a_multiple_choice_item_needs_a_correct_option(bank):
-    item = {**SINGLE_ITEM, "kind": "multiple", "options": [{"text": "a"}, {"text": "b"}]}
+def test_a_multiple_choice_item_needs_a_correct_option(bank, single_item):
+    item = {**single_item, "kind": "multiple", "options": [{"text": "a"}, {"text": "b"}]}
     [(_, message)] = problems_of(bank.write("none-right", quiz=[item]))
     assert "at least one correct option" in message
 
@@ -79,8 +78,8 @@ def test_a_multiple_choice_item_needs_a_correct_option(bank):
         ({"tolerance_mode": "percent"}, "quiz[1].tolerance_mode: tolerance_mode must be one of relative, absolute (got 'percent')"),
     ],
 )
-def test_numeric_items_need_an_answer_and_a_positive_tolerance(bank, change, expected):
-    item = {k: v for k, v in {**NUMERIC_ITEM, **change}.items() if v is not None}
+def test_numeric_items_need_an_answer_and_a_positive_tolerance(bank, change, expected, numeric_item):
+    item = {k: v for k, v in {**numeric_item, **change}.items() if v is not None}
     [(_, message)] = problems_of(bank.write("numeric", quiz=[item]))
     assert message == expected
 
@@ -99,8 +98,8 @@ def test_an_empty_body_and_a_missing_fence_are_errors(bank):
     ]
 
 
-def test_bad_covers_and_duplicate_quiz_ids_are_reported(bank):
-    path = bank.write("dupes", covers=["2#3"], quiz=[SINGLE_ITEM, SINGLE_ITEM])
+def test_bad_covers_and_duplicate_quiz_ids_are_reported(bank, single_item):
+    path = bank.write("dupes", covers=["2#3"], quiz=[single_item, single_item])
     messages = [m for _, m in problems_of(path)]
     assert any(m.startswith("covers[1]: must look like NNN#k") for m in messages)
     assert any("is used by an earlier item" in m for m in messages)
@@ -119,7 +118,7 @@ def test_topics_file_errors_point_at_the_entry(bank):
     assert problem.line == 3 and "slug" in problem.message
 
 
-def test_exponent_numbers_that_yaml_reads_as_strings_are_accepted(bank):
+def test_exponent_numbers_that_yaml_reads_as_strings_are_accepted(bank, numeric_item):
     # PyYAML (YAML 1.1) reads 2.695e13 as the string "2.695e13"; authors mean the number.
-    parsed = parse_bank_file(bank.write("expo", quiz=[{**NUMERIC_ITEM, "answer": "2.695e13", "tolerance": "1e-2"}]))
+    parsed = parse_bank_file(bank.write("expo", quiz=[{**numeric_item, "answer": "2.695e13", "tolerance": "1e-2"}]))
     assert (parsed.quiz[0].answer, parsed.quiz[0].tolerance) == (2.695e13, 0.01)

@@ -7,15 +7,14 @@ import pytest
 from django.urls import reverse
 
 from questions.bank_loader import load_bank
-from tests.conftest import NUMERIC_ITEM, SINGLE_ITEM
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded(bank):
+def loaded(bank, single_item, numeric_item):
     bank.add_topic("quantization", "Quantisation")
-    bank.write("kv-basics", tags=["kv-cache"], difficulty="easy", quiz=[SINGLE_ITEM, NUMERIC_ITEM], key_points=["K and V"])
+    bank.write("kv-basics", tags=["kv-cache"], difficulty="easy", quiz=[single_item, numeric_item], key_points=["K and V"])
     bank.write("kv-memory", tags=["kv-cache", "memory"], difficulty="hard", body="The cache grows with $L$ tokens.\n")
     bank.write("int8", topic="quantization", tags=["memory"], body="Int8 weights halve memory traffic.\n")
     assert load_bank(bank.root).ok
