@@ -114,12 +114,7 @@ def parse_bank_file(path: Path | str, topics: set[str] | None = None) -> ParsedQ
     # Line 1 is the opening fence, so YAML line 0 is file line 2.
     first_yaml_line = 2
     try:
-        loader = yaml.SafeLoader(front)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        node, data = _compose_and_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_yaml_line + (mark.line if mark else 0)
@@ -133,6 +128,16 @@ def parse_bank_file(path: Path | str, topics: set[str] | None = None) -> ParsedQ
         raise BankFileError(path, sorted(checker.problems, key=lambda p: p.line))
     assert question is not None
     return question
+
+
+def _compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree (which remembers each key's line) and the plain data, from one parse."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 
 
 class _Checker:
@@ -346,12 +351,7 @@ def parse_topics_file(path: Path | str) -> list[dict[str, str]]:
     """The ordered topics of topics.yaml as dicts with slug, title, intro; raises BankFileError."""
     path = Path(path)
     try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        node, data = _compose_and_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
