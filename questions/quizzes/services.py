@@ -240,6 +240,8 @@ def finish(owner: Owner | None, attempt_id: Any, reason: str = Attempt.FinishRea
     attempt = _owned(owner).filter(pk=_parse_uuid(attempt_id)).first()
     if attempt is None:
         raise NotFound("attempt", "no such attempt for this account or visitor")
+    if clock.now() >= attempt.deadline:
+        reason = Attempt.FinishReason.TIME_UP  # the page's countdown reached zero and submitted for the taker
     _close(attempt.pk, reason)
     attempt.refresh_from_db()
     return attempt

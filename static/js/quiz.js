@@ -30,6 +30,9 @@
     try { localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
   }
   function setStatus(text) { statusEl.textContent = text; }
+  function allSaved() {
+    return Object.keys(pending).length === 0 && inFlight.size === 0 && Object.keys(typingTimers).length === 0;
+  }
 
   // --- countdown -------------------------------------------------------------------------------
   function syncRemaining(seconds) { deadline = Date.now() + seconds * 1000; render(); }
@@ -84,6 +87,8 @@
 
   // --- saving ----------------------------------------------------------------------------------
   function queue(slot) {
+    clearTimeout(typingTimers[slot]);
+    delete typingTimers[slot];
     pending[slot] = valueOf(slot);
     storePending();
     send(slot);
@@ -107,7 +112,7 @@
       if (r.response.ok) {
         showError(slot, "");
         syncRemaining(r.data.remaining_seconds);
-        setStatus(Object.keys(pending).length ? "Saving…" : "All answers saved");
+        setStatus(allSaved() ? "All answers saved" : "Saving…");
       } else if (r.response.status === 409 || r.response.status === 404) {
         setStatus(r.data.error || "This attempt is closed.");
         location.href = form.dataset.resultsUrl;
@@ -126,12 +131,13 @@
 
   form.addEventListener("change", function (e) {
     const slot = slotOf(e.target);
-    if (slot !== null) { clearTimeout(typingTimers[slot]); queue(slot); }
+    if (slot !== null) queue(slot);
   });
   form.addEventListener("input", function (e) {
     const slot = slotOf(e.target);
     if (slot === null || e.target.type === "radio" || e.target.type === "checkbox") return;
     clearTimeout(typingTimers[slot]);
+    setStatus("Unsaved changes…");
     typingTimers[slot] = setTimeout(function () { queue(slot); }, TYPING_DEBOUNCE_MS);
   });
   window.addEventListener("online", flush);
@@ -162,7 +168,9 @@
   }
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    Object.keys(typingTimers).forEach(function (slot) { clearTimeout(typingTimers[slot]); pending[slot] = valueOf(slot); });
+    Object.keys(typingTimers).forEach(function (slot) {
+      clearTimeout(typingTimers[slot]); delete typingTimers[slot]; pending[slot] = valueOf(slot);
+    });
     document.getElementById("quiz-finish").disabled = true;
     flush().finally(function () { localStorage.removeItem(storageKey); form.submit(); });
   });

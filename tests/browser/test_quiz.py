@@ -1,0 +1,92 @@
+"""A taker in real Chromium: home → preset → answer → reload mid-quiz → finish; and a quiz that runs out."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from questions.models import Choice, Question, QuizItem, Topic
+from questions.quizzes import clock
+from questions.quizzes.models import Answer, Attempt
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def three_questions() -> Topic:
+    """One topic with a single-choice, a multiple-choice and a numeric question."""
+    topic = Topic.objects.create(slug="kv-cache", title="KV caching")
+
+    def question(slug: str, kind: str, prompt: str, **item_fields) -> QuizItem:
+        q = Question.objects.create(slug=slug, topic=topic, title=f"About {slug}", answer_md="The model answer.")
+        return QuizItem.objects.create(question=q, key="k", kind=kind, prompt=prompt, **item_fields)
+
+    single = question("what-is-stored", "single", "What does the cache store?")
+    Choice.objects.create(item=single, text="Keys and values", is_correct=True)
+    Choice.objects.create(item=single, text="Attention outputs")
+    multiple = question("what-grows", "multiple", "What does the cache size grow with?")
+    Choice.objects.create(item=multiple, text="Number of layers", is_correct=True)
+    Choice.objects.create(item=multiple, text="Sequence length", is_correct=True)
+    Choice.objects.create(item=multiple, text="Vocabulary size")
+    question("bytes-per-token", "numeric", "Bytes per token?", numeric_answer=524288, tolerance=0.01, unit="bytes")
+    return topic
+
+
+def _remaining(page) -> int:
+    return int(page.locator("#quiz-remaining").get_attribute("data-remaining"))
+
+
+def _start_from_home(page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("Start a quiz")).click()      # click 1
+    page.get_by_role("button", name="Start: KV caching").click()           # click 2
+    page.wait_for_url(re.compile(r"/quiz/a/[0-9a-f-]+/$"))
+
+
+def test_take_reload_and_finish(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    assert page.locator(".quiz-slot").count() == 3
+    assert 840 <= _remaining(page) <= 900
+
+    page.get_by_label("Keys and values").check()
+    page.get_by_label("Number of layers").check()
+    page.get_by_label("Sequence length").check()
+    page.get_by_label(re.compile("Your answer")).fill("5.2e5")
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'")
+    assert Answer.objects.count() == 3
+
+    before = _remaining(page)
+    page.wait_for_timeout(1200)
+    page.reload()
+    assert page.get_by_label("Keys and values").is_checked()
+    assert page.get_by_label("Number of layers").is_checked() and page.get_by_label("Sequence length").is_checked()
+    assert not page.get_by_label("Vocabulary size").is_checked()
+    assert page.get_by_label(re.compile("Your answer")).input_value() == "520000"
+    assert 0 < _remaining(page) < before  # the server's clock kept running across the reload
+
+    page.get_by_role("button", name="Finish and see results").click()
+    page.wait_for_url(re.compile(r"/results/$"))
+    assert page.locator("#quiz-score").inner_text() == "3 / 3"
+    assert page.get_by_role("link", name=re.compile("About what-is-stored")).count() == 1
+    assert Attempt.objects.get().finish_reason == "submitted"
+
+
+def test_a_quiz_that_runs_out_is_submitted_for_the_taker(browser_page, three_questions, monkeypatch) -> None:
+    page = browser_page
+    _start_from_home(page)
+    page.get_by_label("Keys and values").check()
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'")
+    # Jump the server clock to 3 seconds before the deadline; the page picks it up on reload.
+    attempt = Attempt.objects.get()
+    offset = attempt.deadline - timezone.now() - timedelta(seconds=3)
+    monkeypatch.setattr(clock, "now", lambda: timezone.now() + offset)
+    page.reload()
+    assert _remaining(page) <= 3
+    page.wait_for_url(re.compile(r"/results/$"), timeout=15_000)
+    assert "time ran out" in page.locator(".quiz-score").inner_text().lower()
+    assert page.locator("#quiz-score").inner_text() == "1 / 3"
+    attempt.refresh_from_db()
+    assert attempt.finish_reason == "time_up" and attempt.is_finished
