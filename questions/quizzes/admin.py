@@ -41,7 +41,8 @@ class AnswerInline(admin.TabularInline):
     model = Answer
     extra = 0
     can_delete = False
-    fields = ["slot", "value", "points", "max_points", "is_correct", "self_score", "seconds_spent", "saves", "updated_at"]
+    fields = ["slot", "value", "points", "max_points", "is_correct", "self_score", "seconds_spent", "saves",
+              "updated_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -50,7 +50,9 @@ class FixedQuizEntry(models.Model):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     # Empty: ask one of the question's items at random, or the question as free text if it has none.
     item = models.ForeignKey(QuizItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    free_text = models.BooleanField(default=False, help_text="Ask it as an open question graded against the key points.")
+    free_text = models.BooleanField(
+        default=False, help_text="Ask it as an open question graded against the key points."
+    )
     order = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -259,7 +259,8 @@ def finalize_expired(now: datetime | None = None) -> int:
     now = now or clock.now()
     cutoff = now - timedelta(seconds=conf.deadline_grace_seconds())
     closed = 0
-    for pk in Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=cutoff).values_list("pk", flat=True):
+    expired = Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=cutoff)
+    for pk in expired.values_list("pk", flat=True):
         closed += _close(pk, Attempt.FinishReason.TIME_UP)
     return closed
 

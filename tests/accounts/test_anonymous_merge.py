@@ -22,7 +22,8 @@ def question(db: None) -> Question:
 
 
 def start_anonymous_quiz(client: Client) -> str:
-    response = client.post("/quiz/api/attempts/", data=json.dumps({"preset": "drills"}), content_type="application/json")
+    response = client.post("/quiz/api/attempts/", data=json.dumps({"preset": "drills"}),
+                           content_type="application/json")
     assert response.status_code == 201
     return response.json()["id"]
 

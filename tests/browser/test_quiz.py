@@ -90,3 +90,19 @@ def test_a_quiz_that_runs_out_is_submitted_for_the_taker(browser_page, three_que
     assert page.locator("#quiz-score").inner_text() == "1 / 3"
     attempt.refresh_from_db()
     assert attempt.finish_reason == "time_up" and attempt.is_finished
+
+
+def test_a_dropped_connection_loses_nothing(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    page.context.set_offline(True)
+    page.get_by_label("Attention outputs").check()
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent.startsWith('Offline')")
+    assert Answer.objects.count() == 0
+    pending = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('quiz-pending:')).length")
+    assert pending == 1  # kept in the browser until the server acknowledges it
+    page.context.set_offline(False)
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'",
+                           timeout=10_000)
+    wrong = Choice.objects.get(text="Attention outputs")
+    assert Answer.objects.get().value == [wrong.pk]

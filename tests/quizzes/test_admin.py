@@ -32,7 +32,8 @@ def test_statistics_count_option_picks_and_median_time(quiz_bank: Any) -> None:
     for n, (choice, seconds) in enumerate([(right, 10), (right, 30), (wrong, 20)]):
         _take_single(quiz_bank, Owner(None, f"visitor-{n}"), choice, seconds)
     # An attempt still running is left out.
-    open_attempt = services.start_attempt(Owner(None, "late"), QuizSpec(topics=("kv-cache",), difficulties=("easy",), count=1))
+    easy_kv = QuizSpec(topics=("kv-cache",), difficulties=("easy",), count=1)
+    open_attempt = services.start_attempt(Owner(None, "late"), easy_kv)
     services.save_answer(Owner(None, "late"), open_attempt.pk, 1, wrong)
     [stat] = item_statistics()
     assert (stat.asked, stat.answered, stat.correct, stat.percent_correct) == (3, 3, 2, 67)

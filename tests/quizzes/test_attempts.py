@@ -14,7 +14,8 @@ from questions.quizzes.models import Answer, Attempt, SlotKind
 from .conftest import ALL_FOUR, slot_for
 
 
-def test_an_attempt_freezes_one_slot_per_question(quiz_bank: Any, alice_owner: Any, frozen_clock: Any, rng: Any) -> None:
+def test_an_attempt_freezes_one_slot_per_question(quiz_bank: Any, alice_owner: Any, frozen_clock: Any,
+                                                   rng: Any) -> None:
     attempt = services.start_attempt(alice_owner, ALL_FOUR, rng)
     kinds = sorted(attempt.slots.values_list("kind", flat=True))
     assert kinds == sorted([SlotKind.SINGLE, SlotKind.MULTIPLE, SlotKind.NUMERIC, SlotKind.FREE])
@@ -169,7 +170,8 @@ def test_self_grading_free_text_updates_the_score(quiz_bank: Any, alice_owner: A
 
 def test_retry_my_mistakes_asks_only_what_was_wrong(quiz_bank: Any, alice_owner: Any, rng: Any) -> None:
     attempt = services.start_attempt(alice_owner, ALL_FOUR, rng)
-    services.save_answer(alice_owner, attempt.pk, slot_for(attempt, "single").position, quiz_bank.correct_ids(quiz_bank.single)[0])
+    right = quiz_bank.correct_ids(quiz_bank.single)[0]
+    services.save_answer(alice_owner, attempt.pk, slot_for(attempt, "single").position, right)
     services.save_answer(alice_owner, attempt.pk, slot_for(attempt, "numeric").position, "2000")
     with pytest.raises(AttemptClosed):
         services.retry_mistakes(alice_owner, attempt.pk, rng)

@@ -33,7 +33,8 @@ def test_kv_cache_drill_matches_the_formula() -> None:
     p = drill.params
     config = ModelConfig(**p["config"])
     assert drill.expected == formulas.kv_cache_bytes(config, p["seq_len"], p["batch"], p["dtype"])
-    by_hand = 2 * config.n_layers * config.n_kv_heads * config.head_dim * p["seq_len"] * p["batch"] * formulas.dtype_bytes(p["dtype"])
+    per_token = 2 * config.n_layers * config.n_kv_heads * config.head_dim * formulas.dtype_bytes(p["dtype"])
+    by_hand = per_token * p["seq_len"] * p["batch"]
     assert drill.expected == by_hand
     assert f"{p['seq_len']:,}" in drill.prompt and str(config.n_kv_heads) in drill.prompt
 

@@ -96,7 +96,8 @@ def test_someone_elses_pages_are_404(client: Client, quiz_bank: Any, alice: Any)
 def test_history_shows_attempts_and_a_mastery_chart(client: Client, quiz_bank: Any) -> None:
     attempt = start(client, "topic-kv-cache")
     single = attempt.slots.get(kind="single")
-    client.post(f"/quiz/a/{attempt.pk}/submit/", {f"slot-{single.position}": quiz_bank.correct_ids(quiz_bank.single)[0]})
+    right = quiz_bank.correct_ids(quiz_bank.single)[0]
+    client.post(f"/quiz/a/{attempt.pk}/submit/", {f"slot-{single.position}": right})
     page = client.get("/quiz/history/").content.decode()
     assert "KV caching" in page
     assert "<polyline" in page and "50%" in page
@@ -105,7 +106,8 @@ def test_history_shows_attempts_and_a_mastery_chart(client: Client, quiz_bank: A
 
 def test_review_queue_and_rating(client: Client, quiz_bank: Any, frozen_clock: Any) -> None:
     question = quiz_bank.single.question
-    response = client.post(f"/quiz/rate/{question.pk}/", {"rating": "again", "next": "/quiz/review/", "source": "review"})
+    form = {"rating": "again", "next": "/quiz/review/", "source": "review"}
+    response = client.post(f"/quiz/rate/{question.pk}/", form)
     assert response.url == "/quiz/review/"
     card = ReviewCard.objects.get()
     assert card.anon_key and card.user is None
@@ -116,7 +118,8 @@ def test_review_queue_and_rating(client: Client, quiz_bank: Any, frozen_clock: A
 
 def test_rating_rejects_bad_values_and_foreign_redirects(client: Client, quiz_bank: Any) -> None:
     question = quiz_bank.single.question
-    response = client.post(f"/quiz/rate/{question.pk}/", {"rating": "meh", "next": "https://evil.example/"}, follow=True)
+    form = {"rating": "meh", "next": "https://evil.example/"}
+    response = client.post(f"/quiz/rate/{question.pk}/", form, follow=True)
     assert "Rating must be one of again, hard, good, easy" in response.content.decode()
     assert response.redirect_chain[-1][0] == "/q/kv-single/"
     assert not ReviewCard.objects.exists()
