@@ -1,0 +1,174 @@
+"""Attention that reads keys and values through a block table (PagedAttention).
+
+A paged KV cache keeps every token's key/value in one big pool of fixed-size blocks; a sequence
+owns a list of block ids (its *block table*), not a contiguous slab. Token ``p`` of a sequence
+lives in pool *slot* ``table[p // block_size] * block_size + p % block_size``.
+
+Two ways to attend through that indirection:
+
+``gather_kv`` + any dense attention (torch, any device)
+    Copy the slots a batch needs into a left-padded ``[B, Hkv, S, D]`` tensor and run the
+    ordinary attention with a key-padding mask. Simple and exact; costs one gather per layer.
+``paged_decode_attention_triton`` (CUDA, or CPU under ``TRITON_INTERPRET=1``)
+    One decode query per sequence; the kernel walks the block table itself and never builds the
+    dense copy (vLLM's paged-decode kernel in miniature).
+
+Pool layout (one layer, keys or values): ``[num_slots, Hkv, D]`` with
+``num_slots = num_blocks * block_size``, so a block is ``block_size`` consecutive rows.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import Sequence
+
+import torch
+
+from engine.attention import attention
+
+PAD_SLOT = -1  # a column of a read/write plan that holds no token
+
+
+def token_slots(block_table: Sequence[int], start: int, end: int, block_size: int) -> list[int]:
+    """Pool slots of tokens ``start .. end-1`` of a sequence with this block table."""
+    if end > len(block_table) * block_size:
+        raise ValueError(f"tokens up to {end} need {math.ceil(end / block_size)} blocks; the table has {len(block_table)}")
+    return [block_table[p // block_size] * block_size + p % block_size for p in range(start, end)]
+
+
+def gather_kv(pool: torch.Tensor, read_slots: torch.Tensor) -> torch.Tensor:
+    """Dense ``[B, Hkv, S, D]`` keys (or values) from a pool ``[num_slots, Hkv, D]``.
+
+    ``read_slots`` is ``[B, S]``; ``PAD_SLOT`` columns read slot 0 and must be masked by the caller.
+    """
+    return pool[read_slots.clamp(min=0)].transpose(1, 2)  # [B, S, Hkv, D] -> [B, Hkv, S, D]
+
+
+def scatter_kv(pool: torch.Tensor, write_slots: torch.Tensor, new: torch.Tensor) -> None:
+    """Write new keys (or values) ``[B, Hkv, T, D]`` into the pool at ``write_slots`` ``[B, T]``; pads are skipped."""
+    rows = new.transpose(1, 2)  # [B, T, Hkv, D]
+    real = write_slots >= 0
+    if bool(real.all()):
+        pool.index_copy_(0, write_slots.reshape(-1), rows.reshape(-1, *rows.shape[2:]))
+    else:
+        pool.index_copy_(0, write_slots[real], rows[real])
+
+
+def read_plan(block_tables: Sequence[Sequence[int]], context_lens: Sequence[int], block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Slots ``[B, S]`` and key-padding mask ``[B, S]`` for left-padded reads of whole contexts."""
+    width = max(context_lens)
+    slots = torch.full((len(context_lens), width), PAD_SLOT, dtype=torch.long)
+    for row, (table, n) in enumerate(zip(block_tables, context_lens)):
+        if n:
+            slots[row, width - n :] = torch.tensor(token_slots(table, 0, n, block_size))
+    return slots, slots >= 0
+
+
+def paged_attention(
+    q: torch.Tensor,  # [B, H, T, D]: the last T positions of each context
+    key_pool: torch.Tensor,  # [num_slots, Hkv, D]
+    value_pool: torch.Tensor,
+    block_tables: Sequence[Sequence[int]],
+    context_lens: Sequence[int],  # keys per sequence, the T query positions included
+    block_size: int,
+    backend: str = "sdpa",
+) -> torch.Tensor:
+    """Causal attention of each sequence's last T queries over its paged context (gather, then dense)."""
+    slots, mask = read_plan(block_tables, context_lens, block_size)
+    slots, mask = slots.to(q.device), mask.to(q.device)
+    k, v = gather_kv(key_pool, slots), gather_kv(value_pool, slots)
+    return attention(q, k, v, causal=True, key_padding_mask=mask, backend=backend)
+
+
+# ---------------------------------------------------------------------------------- Triton kernel
+
+
+@functools.cache
+def _decode_kernel():
+    """Define the kernel on first use: importing Triton is slow, and only this path needs it.
+
+    Triton chooses between compiling and interpreting when a kernel is *defined*, so
+    ``TRITON_INTERPRET=1`` must be set before the first call in a process.
+    """
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def kernel(
+        Q, K, V, Out, Tables, Lens,
+        stride_qb, stride_qh, stride_ks, stride_kh, stride_vs, stride_vh, stride_ob, stride_oh, stride_tb,
+        group, head_dim, scale_log2,
+        BLOCK_SIZE: tl.constexpr,
+        BLOCK_D: tl.constexpr,
+    ):
+        # One program per (sequence, query head): walk its blocks with an online softmax.
+        b = tl.program_id(0)
+        h = tl.program_id(1)
+        kv_head = h // group
+        d = tl.arange(0, BLOCK_D)
+        d_ok = d < head_dim
+        q = tl.load(Q + b * stride_qb + h * stride_qh + d, mask=d_ok, other=0.0).to(tl.float32)
+        length = tl.load(Lens + b)
+        m = tl.zeros([], dtype=tl.float32) - float("inf")  # running max (log2 units)
+        l = tl.zeros([], dtype=tl.float32)  # running normaliser
+        acc = tl.zeros([BLOCK_D], dtype=tl.float32)
+        offsets = tl.arange(0, BLOCK_SIZE)
+        for i in range(0, tl.cdiv(length, BLOCK_SIZE)):
+            block = tl.load(Tables + b * stride_tb + i).to(tl.int64)
+            in_seq = i * BLOCK_SIZE + offsets < length
+            rows = block * BLOCK_SIZE + offsets  # pool slots of this block's tokens
+            k = tl.load(
+                K + rows[:, None] * stride_ks + kv_head * stride_kh + d[None, :],
+                mask=in_seq[:, None] & d_ok[None, :], other=0.0,
+            ).to(tl.float32)
+            scores = tl.sum(k * q[None, :], axis=1) * scale_log2  # [BLOCK_SIZE], in log2 units
+            scores = tl.where(in_seq, scores, -float("inf"))
+            m_new = tl.maximum(m, tl.max(scores, axis=0))
+            p = tl.exp2(scores - m_new)
+            correction = tl.exp2(m - m_new)
+            v = tl.load(
+                V + rows[:, None] * stride_vs + kv_head * stride_vh + d[None, :],
+                mask=in_seq[:, None] & d_ok[None, :], other=0.0,
+            ).to(tl.float32)
+            acc = acc * correction + tl.sum(p[:, None] * v, axis=0)
+            l = l * correction + tl.sum(p, axis=0)
+            m = m_new
+        out = acc / l
+        tl.store(Out + b * stride_ob + h * stride_oh + d, out.to(Out.dtype.element_ty), mask=d_ok)
+
+    return kernel
+
+
+def paged_decode_attention_triton(
+    q: torch.Tensor,  # [B, H, D]: one decode query per sequence
+    key_pool: torch.Tensor,  # [num_slots, Hkv, D]
+    value_pool: torch.Tensor,
+    block_tables: torch.Tensor,  # [B, max_blocks] int32; unused entries may hold anything
+    context_lens: torch.Tensor,  # [B] int32, each >= 1
+    block_size: int,
+    scale: float | None = None,
+) -> torch.Tensor:
+    """Single-query attention over each sequence's paged keys, without building a dense copy. Returns [B, H, D]."""
+    if block_size < 1 or block_size & (block_size - 1):
+        raise ValueError(f"block_size must be a power of two for the Triton kernel, got {block_size}")
+    B, H, D = q.shape
+    hkv = key_pool.shape[1]
+    if H % hkv:
+        raise ValueError(f"query heads ({H}) must be a multiple of KV heads ({hkv})")
+    if bool((context_lens < 1).any()):
+        raise ValueError("context_lens: every sequence needs at least one key")
+    q, key_pool, value_pool = q.contiguous(), key_pool.contiguous(), value_pool.contiguous()
+    tables = block_tables.to(torch.int32).contiguous()
+    lens = context_lens.to(torch.int32).contiguous()
+    out = torch.empty_like(q)
+    scale = 1.0 / math.sqrt(D) if scale is None else scale
+    import triton
+
+    _decode_kernel()[(B, H)](
+        q, key_pool, value_pool, out, tables, lens,
+        q.stride(0), q.stride(1), key_pool.stride(0), key_pool.stride(1),
+        value_pool.stride(0), value_pool.stride(1), out.stride(0), out.stride(1), tables.stride(0),
+        H // hkv, D, scale * 1.4426950408889634,  # log2(e): the kernel uses exp2
+        BLOCK_SIZE=block_size, BLOCK_D=triton.next_power_of_2(D),
+    )
+    return out
