@@ -81,6 +81,17 @@ def _format_number(value: float | None, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
+def duration_text(seconds: int) -> str:
+    """12 s, 3 min 05 s, 1 h 02 min: how long, at a glance."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def _tolerance_text(slot: Slot) -> str:
     if slot.tolerance is None:
         return ""
@@ -105,6 +116,8 @@ def results_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, 
         "pending_self_grades": attempt.pending_self_grades,
         "time_used_seconds": attempt.time_used_seconds(now),
         "time_limit_seconds": attempt.time_limit_seconds,
+        "time_used_text": duration_text(attempt.time_used_seconds(now)),
+        "time_limit_text": duration_text(attempt.time_limit_seconds),
         "started_at": attempt.started_at.isoformat(),
         "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "slots": [_slot_result(slot, choices) for slot in slots],

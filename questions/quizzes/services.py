@@ -219,7 +219,7 @@ def clean_value(slot: Slot, value: Any) -> Any:
             return grading.parse_number(value)
         except grading.InvalidNumber as exc:
             unit = f" (in {slot.unit})" if slot.unit else ""
-            raise InvalidInput("value", f"the answer{unit} {exc}") from None
+            raise InvalidInput("value", f"The answer{unit} {exc}") from None
     if not isinstance(value, str):
         raise InvalidInput("value", "must be text")
     limit = conf.max_free_text_chars()

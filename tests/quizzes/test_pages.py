@@ -161,3 +161,11 @@ def test_expired_attempt_page_goes_to_results(client: Client, quiz_bank: Any, fr
     page = client.get(f"/quiz/a/{attempt.pk}/results/").content.decode()
     assert "time ran out" in page
     assert services.get_attempt(Owner(None, attempt.anon_key), attempt.pk).finish_reason == "time_up"
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0 s"), (59, "59 s"), (60, "1 min 00 s"), (185, "3 min 05 s"),
+                                           (3720, "1 h 02 min")])
+def test_durations_read_at_a_glance(seconds: int, text: str) -> None:
+    from questions.quizzes.presenters import duration_text
+
+    assert duration_text(seconds) == text
