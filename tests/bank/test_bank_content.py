@@ -66,19 +66,38 @@ def question_paths() -> list[Path]:
     return sorted(p for p in BANK.glob("*/*.md"))
 
 
+class BankFileError(ValueError):
+    """A bank file that cannot be read as front matter + body (reported per file, not at import)."""
+
+
 def parse(path: Path) -> BankFile:
+    name = path.relative_to(BANK)
     text = path.read_text(encoding="utf-8")
     match = FRONT_MATTER.match(text)
     if not match:
-        raise AssertionError(f"{path.relative_to(BANK)}: no YAML front matter between '---' lines")
-    meta = yaml.safe_load(match.group(1))
+        raise BankFileError(f"{name}: no YAML front matter between '---' lines")
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as error:
+        raise BankFileError(f"{name}: front matter is not valid YAML: {error}") from None
     if not isinstance(meta, dict):
-        raise AssertionError(f"{path.relative_to(BANK)}: front matter is not a mapping")
+        raise BankFileError(f"{name}: front matter is not a mapping")
     return BankFile(path, meta, match.group(2))
 
 
+def parse_all() -> tuple[list[BankFile], dict[str, str]]:
+    """Parse every file once; a broken file becomes one failing test instead of a collection error."""
+    parsed, errors = [], {}
+    for path in question_paths():
+        try:
+            parsed.append(parse(path))
+        except BankFileError as error:
+            errors[str(path.relative_to(BANK))] = str(error)
+    return parsed, errors
+
+
 # Parsed once at import: parametrisation needs the list of run blocks at collection time.
-BANK_FILES = [parse(p) for p in question_paths()]
+BANK_FILES, PARSE_ERRORS = parse_all()
 TOPICS = [t["slug"] for t in yaml.safe_load((BANK / "topics.yaml").read_text(encoding="utf-8"))]
 
 
@@ -98,6 +117,11 @@ def quiz_items() -> list[tuple[BankFile, dict]]:
 
 
 # --- Schema ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [str(p.relative_to(BANK)) for p in question_paths()])
+def test_file_parses(path: str) -> None:
+    assert path not in PARSE_ERRORS, PARSE_ERRORS.get(path)
+
 
 @pytest.mark.parametrize("bank_file", BANK_FILES, ids=lambda f: f.name)
 def test_front_matter_has_required_keys_and_valid_values(bank_file: BankFile) -> None:
@@ -160,8 +184,11 @@ def check_numeric_item(where: str, item: dict) -> None:
     assert isinstance(answer, (int, float)) and not isinstance(answer, bool) and math.isfinite(answer), (
         f"{where}: numeric answer must be a finite number, got {answer!r}")
     assert isinstance(tolerance, (int, float)) and tolerance > 0, f"{where}: tolerance must be a positive number"
-    assert item.get("tolerance_mode", "relative") in TOLERANCE_MODES, (
-        f"{where}: tolerance_mode must be one of {sorted(TOLERANCE_MODES)}")
+    mode = item.get("tolerance_mode", "relative")
+    assert mode in TOLERANCE_MODES, f"{where}: tolerance_mode must be one of {sorted(TOLERANCE_MODES)}"
+    if mode == "relative":
+        # A relative tolerance is a fraction of the answer; 5 would accept anything from -4x to 6x.
+        assert tolerance < 1, f"{where}: a relative tolerance is a fraction (e.g. 0.02), got {tolerance}"
     assert item.get("unit"), f"{where}: numeric items need a unit"
     assert item.get("explanation"), f"{where}: numeric items need the formula in 'explanation'"
 
@@ -226,6 +253,55 @@ def test_covers_point_at_real_seed_items() -> None:
     """A typo such as 002#31 would otherwise count as coverage of nothing."""
     for prefix, k in covered_seed_items():
         assert prefix in SEED_ITEMS and 1 <= k <= SEED_ITEMS[prefix], f"covers entry {prefix}#{k} is not a seed item"
+
+
+# --- Numeric answers agree with the engine's formulas -----------------------------------
+
+def formula_answers() -> dict[tuple[str, str], float]:
+    """(question slug, quiz id) -> the value engine.formulas gives; the bank must agree with the grader's formulas."""
+    from engine.formulas import (
+        PRESETS, arithmetic_intensity_decode, bandwidth_bound_tokens_per_s, decode_flops_per_token,
+        kv_cache_bytes, kv_cache_bytes_per_token, param_count, weight_bytes,
+    )
+    llama2 = PRESETS["llama2-7b"]
+    return {
+        ("kv-cache-what-is-stored", "bytes-per-token-7b"): kv_cache_bytes_per_token("llama2-7b"),
+        ("kv-cache-decode-complexity", "decode-flops-7b-4k"): decode_flops_per_token("llama2-7b", 4096),
+        ("kv-cache-long-sequence-challenges", "cache-32k-7b"): kv_cache_bytes("llama2-7b", 32768) / 2**30,
+        ("kv-cache-memory-cost", "sequences-that-fit"): (80e9 - weight_bytes("llama2-7b")) // kv_cache_bytes("llama2-7b", 4096),
+        ("kv-cache-size-formula", "cache-70b-4k"): kv_cache_bytes("llama2-70b", 4096),
+        ("kv-cache-size-formula", "cache-7b-2k-batch8"): kv_cache_bytes("llama2-7b", 2048, batch=8) / 2**30,
+        ("kv-cache-heads-scaling", "mistral-per-token"): kv_cache_bytes_per_token("mistral-7b"),
+        ("gpt2-gpt3-architecture", "gpt2-small-params"): param_count("gpt2"),
+        ("prefill-vs-decode", "prefill-flops"): 2 * param_count("llama2-7b") * 2000,
+        ("decode-memory-bound", "gemv-intensity"): arithmetic_intensity_decode("llama2-7b"),
+        ("bandwidth-bound-decode-speed", "tokens-per-s-7b"): bandwidth_bound_tokens_per_s("llama2-7b", 3.35e12),
+        ("bandwidth-bound-decode-speed", "tokens-per-s-int4"): bandwidth_bound_tokens_per_s("llama2-7b", 3.35e12, dtype="int4"),
+        ("prefix-caching", "shared-memory"): 99 * 2000 * kv_cache_bytes_per_token("mistral-7b") / 1e9,
+        ("vocabulary-size-tradeoffs", "llama2-embed-params"): 2 * llama2.vocab_size * llama2.d_model,
+    }
+
+
+def within_tolerance(item: dict, expected: float) -> bool:
+    if item.get("tolerance_mode", "relative") == "relative":
+        return abs(item["answer"] - expected) <= item["tolerance"] * abs(expected)
+    return abs(item["answer"] - expected) <= item["tolerance"]
+
+
+def test_within_tolerance_distinguishes_relative_and_absolute() -> None:
+    assert within_tolerance({"answer": 101, "tolerance": 0.02}, 100)
+    assert not within_tolerance({"answer": 103, "tolerance": 0.02}, 100)
+    assert not within_tolerance({"answer": 101, "tolerance": 0.5, "tolerance_mode": "absolute"}, 100)
+
+
+@pytest.mark.parametrize("key", list(formula_answers()), ids=lambda key: f"{key[0]}:{key[1]}")
+def test_numeric_answer_matches_engine_formula(key: tuple[str, str]) -> None:
+    slug, quiz_id = key
+    items = {f.meta.get("slug"): {i.get("id"): i for i in f.meta.get("quiz") or []} for f in BANK_FILES}
+    assert slug in items and quiz_id in items[slug], f"quiz item {slug}:{quiz_id} is gone; update formula_answers()"
+    expected = formula_answers()[key]
+    item = items[slug][quiz_id]
+    assert within_tolerance(item, expected), f"{slug}:{quiz_id} answers {item['answer']}, engine.formulas gives {expected}"
 
 
 # --- Runnable code -----------------------------------------------------------------------
