@@ -43,10 +43,11 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dtype = x.dtype
-        x = x.float()
-        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * x.to(dtype)
+        if x.dtype == torch.float32:
+            # One fused kernel; bit-identical to the three-step version below for float32.
+            return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
+        normed = F.rms_norm(x.float(), self.weight.shape, None, self.eps)
+        return self.weight * normed.to(x.dtype)
 
 
 class RotaryEmbedding(nn.Module):
@@ -103,11 +104,11 @@ class Attention(nn.Module):
         key_padding_mask: torch.Tensor | None,
     ) -> torch.Tensor:
         B, T, _ = x.shape
-        q, k, v = self.qkv(x).split((self.q_size, self.kv_size, self.kv_size), dim=-1)
-        q = q.view(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # [B, H, T, D]
-        k = k.view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [B, Hkv, T, D]
+        qk, v = self.qkv(x).split((self.q_size + self.kv_size, self.kv_size), dim=-1)
+        # Rotate queries and keys in one go: they are adjacent heads of the fused projection.
+        qk = apply_rope(qk.view(B, T, self.n_heads + self.n_kv_heads, self.head_dim).transpose(1, 2), cos, sin)
+        q, k = qk.split((self.n_heads, self.n_kv_heads), dim=1)  # [B, H, T, D], [B, Hkv, T, D]
         v = v.view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [B, Hkv, T, D]
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         window = self.window
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)  # [B, Hkv, S, D]: everything this layer may attend to
@@ -225,7 +226,7 @@ class Transformer(nn.Module):
             model.lm_head.weight = model.embed.weight
         # Buffers were created on the meta device; rebuild the RoPE tables for real.
         model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
-        return model.eval()
+        return model.eval().requires_grad_(False)
 
 
 def fuse_projections(state: dict[str, torch.Tensor], config: ModelConfig) -> dict[str, torch.Tensor]:
@@ -274,4 +275,5 @@ def init_weights(model: Transformer, seed: int = 0) -> Transformer:
                 param.fill_(1.0)
             else:
                 param.copy_(torch.randn(param.shape, generator=generator) * 0.02)
-    return model.eval()
+    # An inference engine: no autograd graph, and caches may write activations in place.
+    return model.eval().requires_grad_(False)
