@@ -158,6 +158,64 @@ def test_slugs_are_unique() -> None:
         seen[slug] = bank_file.name
 
 
+def formulas_in(body: str) -> list[str]:
+    """Display ($$…$$) and inline ($…$) formulas outside code, as the site's renderer finds them."""
+    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", body, flags=re.DOTALL))
+    display = re.findall(r"\$\$(.+?)\$\$", prose, flags=re.DOTALL)
+    prose = re.sub(r"\$\$(.+?)\$\$", "", prose, flags=re.DOTALL)
+    inline = re.findall(r"(?<![\\$\w])\$(?!\s)([^$\n]+?)(?<!\s)\$(?![\w$])", prose)
+    return display + inline
+
+
+@pytest.mark.parametrize("bank_file", BANK_FILES, ids=lambda f: f.name)
+def test_formulas_convert_to_mathml(bank_file: BankFile) -> None:
+    """A formula latex2mathml cannot parse is shown to readers as raw code, so catch it here."""
+    import latex2mathml.converter
+
+    for tex in formulas_in(bank_file.body):
+        try:
+            latex2mathml.converter.convert(tex.strip())
+        except Exception as error:  # the converter raises many unrelated types for bad input
+            pytest.fail(f"{bank_file.name}: cannot render formula {tex!r}: {type(error).__name__}: {error}")
+
+
+def display_math_sharing_a_paragraph(body: str) -> list[str]:
+    """$$…$$ blocks that have prose on the line just before or after them.
+
+    The renderer only turns a paragraph that is *nothing but* $$…$$ into display math; glued to a
+    sentence, it is rendered inline with stray dollar signs around it.
+    """
+    prose = re.sub(r"```.*?```", "", body, flags=re.DOTALL)
+    offenders = []
+    for match in re.finditer(r"\$\$(.+?)\$\$", prose, flags=re.DOTALL):
+        lines_before = prose[: match.start()].split("\n")
+        line_before = lines_before[-1]
+        previous = lines_before[-2] if len(lines_before) >= 2 else ""
+        rest = prose[match.end():].split("\n")
+        following = rest[1] if len(rest) >= 2 else ""
+        glued_before = line_before.strip() != "" or (previous.strip() != "" and not previous.lstrip().startswith("#"))
+        glued_after = rest[0].strip() != "" or following.strip() != ""
+        if glued_before or glued_after:
+            offenders.append(match.group(0)[:60])
+    return offenders
+
+
+@pytest.mark.parametrize("bank_file", BANK_FILES, ids=lambda f: f.name)
+def test_display_math_is_its_own_paragraph(bank_file: BankFile) -> None:
+    offenders = display_math_sharing_a_paragraph(bank_file.body)
+    assert not offenders, f"{bank_file.name}: put a blank line before and after display math: {offenders}"
+
+
+def test_display_math_check_accepts_a_heading_and_rejects_glued_prose() -> None:
+    assert display_math_sharing_a_paragraph("## Explanation\n$$a$$\n\nText.") == []
+    assert display_math_sharing_a_paragraph("Text:\n$$a$$\nmore") == ["$$a$$"]
+
+
+def test_formulas_in_finds_display_and_inline_math_but_not_code() -> None:
+    body = "Cost is $O(n^2)$.\n\n$$a = b$$\n\n`$not math$` and a price of $5."
+    assert formulas_in(body) == ["a = b", "O(n^2)"]
+
+
 @pytest.mark.parametrize("bank_file", BANK_FILES, ids=lambda f: f.name)
 def test_demo_names_exist(bank_file: BankFile) -> None:
     unknown = set(bank_file.meta.get("demos") or []) - KNOWN_DEMOS
