@@ -183,7 +183,7 @@ def display_math_sharing_a_paragraph(body: str) -> list[str]:
     """$$…$$ blocks that have prose on the line just before or after them.
 
     The renderer only turns a paragraph that is *nothing but* $$…$$ into display math; glued to a
-    sentence, it is rendered inline with stray dollar signs around it.
+    sentence, it is left as raw LaTeX text in the page.
     """
     prose = re.sub(r"```.*?```", "", body, flags=re.DOTALL)
     offenders = []
