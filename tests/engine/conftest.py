@@ -1,0 +1,48 @@
+"""Fixtures for the engine tests: one copy of the real model (ours and HF's) per test session.
+
+Loading SmolLM2-135M takes seconds, so every test that needs it shares these session-scoped
+fixtures (and is marked ``slow``). HF transformers reads the same GGUF file with its own
+dequantiser and Q/K un-permutation: an independent reference for ours.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def gguf_path():
+    from engine.gguf_loader import smollm2_gguf_path
+
+    return smollm2_gguf_path()
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """(model, tokenizer) from engine.load_model, float32 on CPU."""
+    from engine import load_model
+
+    return load_model("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def hf_smollm2(gguf_path):
+    """HF's LlamaForCausalLM built from the same GGUF file, float32, eager attention."""
+    transformers = pytest.importorskip("transformers")
+    transformers.logging.set_verbosity_error()
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
+    )
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def hf_tokenizer(gguf_path):
+    transformers = pytest.importorskip("transformers")
+    return transformers.AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+
+
+@pytest.fixture(scope="session")
+def chat_prompt(smollm2) -> list[int]:
+    _, tokenizer = smollm2
+    return tokenizer.encode_chat([{"role": "user", "content": "Explain what a KV cache is in one paragraph."}])
