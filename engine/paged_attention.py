@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from typing import Sequence
 
 import torch
@@ -93,6 +94,12 @@ def _decode_kernel():
     import triton
     import triton.language as tl
 
+    # The same NumPy 2.4 interpreter fix the flash kernel needs: our loop bound is loaded per program.
+    from engine.triton_attention import _let_the_interpreter_index_with_numpy_2_4
+
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        _let_the_interpreter_index_with_numpy_2_4()
+
     @triton.jit
     def kernel(
         Q, K, V, Out, Tables, Lens,
@@ -113,7 +120,7 @@ def _decode_kernel():
         l = tl.zeros([], dtype=tl.float32)  # running normaliser
         acc = tl.zeros([BLOCK_D], dtype=tl.float32)
         offsets = tl.arange(0, BLOCK_SIZE)
-        for i in range(0, tl.cdiv(length, BLOCK_SIZE)):
+        for i in range(0, tl.cdiv(length, BLOCK_SIZE)):  # only this sequence's blocks
             block = tl.load(Tables + b * stride_tb + i).to(tl.int64)
             in_seq = i * BLOCK_SIZE + offsets < length
             rows = block * BLOCK_SIZE + offsets  # pool slots of this block's tokens
@@ -143,7 +150,7 @@ def paged_decode_attention_triton(
     q: torch.Tensor,  # [B, H, D]: one decode query per sequence
     key_pool: torch.Tensor,  # [num_slots, Hkv, D]
     value_pool: torch.Tensor,
-    block_tables: torch.Tensor,  # [B, max_blocks] int32; unused entries may hold anything
+    block_tables: torch.Tensor,  # [B, max_blocks] int32; entries past a sequence's end are never read
     context_lens: torch.Tensor,  # [B] int32, each >= 1
     block_size: int,
     scale: float | None = None,
