@@ -10,5 +10,6 @@ class SandboxConfig(AppConfig):
         # load_all() marks itself done before its imports finish, so a second thread arriving
         # mid-load would see an empty registry and answer "unknown demo".
         from engine.demos import load_all
+        from sandbox import checks  # noqa: F401  (registers the settings checks)
 
         load_all()

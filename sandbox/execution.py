@@ -91,7 +91,7 @@ def _execute_code(run: Run, lease: Lease) -> None:
         return
     Run.objects.filter(pk=run.pk, attempts=attempt).update(progress=10, progress_message=f"running in {sandbox.mode} sandbox")
     try:
-        outcome = sandbox.run(run.code, limits, should_stop=lambda: lease.should_stop)
+        outcome = sandbox.run(run.code, limits, should_stop=lease.poll_should_stop)
     except SoftTimeLimitExceeded:
         run.finish(attempt, Run.State.TIMED_OUT, error="The run took too long and was stopped.")
         return

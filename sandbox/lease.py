@@ -18,6 +18,7 @@ from django.utils import timezone
 from sandbox.models import LOG_LIMIT_CHARS, Run
 
 PROGRESS_INTERVAL = 0.5
+CANCEL_POLL = 1.0
 
 
 class RunCancelled(Exception):
@@ -40,6 +41,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew_loop, name=f"lease-{run.pk}", daemon=True)
         self._last_write = 0.0
+        self._last_cancel_poll = 0.0
         self._log_lines: list[str] = []
 
     def __enter__(self) -> Lease:
@@ -53,6 +55,16 @@ class Lease:
     @property
     def should_stop(self) -> bool:
         return self.cancelled.is_set() or self.lost.is_set()
+
+    def poll_should_stop(self) -> bool:
+        """For code runs, whose child reports no progress: look for a Cancel at most every CANCEL_POLL s."""
+        now = time.monotonic()
+        if now - self._last_cancel_poll >= CANCEL_POLL and not self.should_stop:
+            self._last_cancel_poll = now
+            close_old_connections()
+            if self._mine().filter(cancel_requested=True).exists():
+                self.cancelled.set()
+        return self.should_stop
 
     def _mine(self):
         return Run.objects.filter(pk=self.run_id, state=Run.State.RUNNING, attempts=self.attempt)

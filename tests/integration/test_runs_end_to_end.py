@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import wait_for
+from integration_stack import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from runs import succeeded
+from run_factories import succeeded
 
 pytestmark = pytest.mark.django_db
 

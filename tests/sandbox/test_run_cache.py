@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from engine.environment import ENGINE_VERSION
-from runs import make_run, succeeded
+from run_factories import make_run, succeeded
 from sandbox.cache_keys import canonical_params, result_cache_key
 from sandbox.models import Run
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from runs import make_run
+from run_factories import make_run
 from sandbox.execution import execute
 from sandbox.models import Run
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from runs import make_run, succeeded
+from run_factories import make_run, succeeded
 from sandbox.execution import execute
 from sandbox.models import Run
 

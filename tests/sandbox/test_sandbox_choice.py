@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from runs import make_run
+from run_factories import make_run
 from sandbox.execution import execute
 from sandbox.models import Run
 from sandbox.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox
@@ -62,3 +62,24 @@ def test_a_worker_without_any_sandbox_fails_code_runs_visibly(monkeypatch):
     execute(str(run.pk))
     run.refresh_from_db()
     assert run.state == Run.State.FAILED and "Code runs are unavailable on this worker" in run.error
+
+
+@pytest.mark.django_db
+def test_cancelling_a_code_run_stops_its_process_within_seconds(monkeypatch):
+    if not BubblewrapSandbox.available() and not RlimitSandbox.available():
+        pytest.skip("no sandbox backend can start here")
+    import time
+
+    from sandbox import lease
+
+    original = lease.Lease.__enter__
+
+    def enter_then_cancel(self):
+        Run.objects.filter(pk=self.run_id).update(cancel_requested=True)
+        return original(self)
+
+    monkeypatch.setattr(lease.Lease, "__enter__", enter_then_cancel)
+    run = make_run("", kind=Run.Kind.CODE, code="import time\ntime.sleep(60)\n")
+    started = time.monotonic()
+    assert execute(str(run.pk)) == Run.State.CANCELLED
+    assert time.monotonic() - started < 5

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from runs import make_run
+from run_factories import make_run
 from sandbox.models import Run
 from sandbox.sweep import sweep
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from runs import succeeded
+from run_factories import succeeded
 from sandbox.models import Run
 
 pytestmark = pytest.mark.django_db

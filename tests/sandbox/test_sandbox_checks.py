@@ -1,0 +1,34 @@
+"""The settings checks catch typos that would otherwise change who may run code, or how."""
+from __future__ import annotations
+
+from sandbox.checks import check_sandbox_settings
+
+
+def ids(settings_errors) -> list[str]:
+    return [error.id for error in settings_errors]
+
+
+def test_the_default_settings_pass():
+    assert check_sandbox_settings() == []
+
+
+def test_a_misspelt_code_runners_value_is_an_error(settings):
+    settings.SANDBOX_CODE_RUNNERS = "user"
+    errors = check_sandbox_settings()
+    assert ids(errors) == ["sandbox.E001"]
+    assert "must be one of everyone, users, not 'user'" in errors[0].msg
+
+
+def test_an_unknown_backend_is_an_error(settings):
+    settings.SANDBOX_BACKEND = "docker"
+    assert ids(check_sandbox_settings()) == ["sandbox.E002"]
+
+
+def test_the_soft_limit_must_come_before_the_hard_one(settings):
+    settings.SANDBOX_DEMO_SOFT_TIME_LIMIT, settings.SANDBOX_DEMO_TIME_LIMIT = 60, 60
+    assert ids(check_sandbox_settings()) == ["sandbox.E003"]
+
+
+def test_a_lease_too_short_to_renew_is_an_error(settings):
+    settings.SANDBOX_LEASE_SECONDS = 2
+    assert ids(check_sandbox_settings()) == ["sandbox.E004"]
