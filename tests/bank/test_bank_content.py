@@ -336,6 +336,8 @@ def formula_answers() -> dict[tuple[str, str], float]:
         ("bandwidth-bound-decode-speed", "tokens-per-s-int4"): bandwidth_bound_tokens_per_s("llama2-7b", 3.35e12, dtype="int4"),
         ("prefix-caching", "shared-memory"): 99 * 2000 * kv_cache_bytes_per_token("mistral-7b") / 1e9,
         ("vocabulary-size-tradeoffs", "llama2-embed-params"): 2 * llama2.vocab_size * llama2.d_model,
+        ("capacity-planning", "kv-for-service"): 20 * 30 * 1250 * kv_cache_bytes_per_token("mistral-7b") / 1e9,
+        ("benchmarking-decode", "prefill-mfu"): 2 * param_count("llama2-7b") * 2000 / 0.060 / 990e12,
     }
 
 
