@@ -58,14 +58,21 @@ def linear_ticks(low: float, high: float) -> tuple[float, float, list[float]]:
 
 
 def log_ticks(low: float, high: float) -> tuple[float, float, list[float]]:
-    """Powers of ten around [low, high]; with fewer than three decades, 2× and 5× too."""
+    """Ticks at 1, 2, 5 × 10^k for short ranges (under three decades), else at powers of ten.
+
+    The axis ends at the nearest tick around the data rather than at whole decades, so
+    data spanning 128..1024 is not squeezed into a third of a 100..10,000 axis.
+    """
     low_exp, high_exp = math.floor(math.log10(low)), math.ceil(math.log10(high))
     if high_exp == low_exp:
         high_exp += 1
     multiples = (1, 2, 5) if high_exp - low_exp < 3 else (1,)
-    ticks = [m * 10.0**e for e in range(low_exp, high_exp + 1) for m in multiples]
-    start, end = 10.0**low_exp, 10.0**high_exp
-    return start, end, [t for t in ticks if start <= t <= end]
+    candidates = [m * 10.0**e for e in range(low_exp, high_exp + 1) for m in multiples]
+    start = max(t for t in candidates if t <= low * (1 + 1e-9))
+    end = min(t for t in candidates if t >= high * (1 - 1e-9))
+    if end == start:
+        end = candidates[candidates.index(start) + 1]
+    return start, end, [t for t in candidates if start <= t <= end]
 
 
 def format_tick(value: float) -> str:

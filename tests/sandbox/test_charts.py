@@ -34,8 +34,13 @@ def test_linear_ticks_cover_the_data_with_round_numbers():
 
 
 def test_log_ticks_are_powers_of_ten_and_add_2_and_5_for_short_ranges():
-    assert log_ticks(3, 40_000)[2] == [1, 10, 100, 1000, 10_000, 100_000]
-    assert log_ticks(3, 40)[2] == [1, 2, 5, 10, 20, 50, 100]
+    assert log_ticks(3, 40_000) == (1, 100_000, [1, 10, 100, 1000, 10_000, 100_000])
+    assert log_ticks(3, 40) == (2, 50, [2, 5, 10, 20, 50])
+
+
+def test_a_log_axis_hugs_the_data_instead_of_padding_to_whole_decades():
+    assert log_ticks(128, 1024)[:2] == (100, 2000)
+    assert log_ticks(10, 10)[:2] == (10, 20)
 
 
 def test_tick_labels_stay_short():
