@@ -6,6 +6,9 @@ the demo's own description, and a progress bar the page's script drives. Unknown
 names get a short note instead of breaking the page. Listing and describing demos
 is cheap (demo modules do not import torch at the top), so this tag never runs
 anything heavy.
+
+``{% sandbox_assets %}`` emits only the script and stylesheet, for pages whose
+answers have runnable code blocks but link no demo.
 """
 from __future__ import annotations
 
@@ -59,16 +62,25 @@ def demo_panel(name: str) -> dict[str, Any]:
     }
 
 
-@register.inclusion_tag("sandbox/demo_panels.html", takes_context=True)
-def demo_panels(context: template.Context, question: Any) -> dict[str, Any]:
+def _assets(context: template.Context) -> dict[str, Any]:
+    """Script, stylesheet and API config: emitted by the first sandbox tag on a page, never twice."""
     request = context.get("request")
-    # The script and stylesheet go out once per page even if the tag is used twice.
     first = request is None or not getattr(request, "_sandbox_assets_emitted", False)
     if request is not None:
         request._sandbox_assets_emitted = True
     return {
-        "panels": [demo_panel(name) for name in (getattr(question, "demos", None) or [])],
         "emit_assets": first,
         "api_url": reverse("sandbox:api_submit"),
         "csrf_token": get_token(request) if request is not None else "",
     }
+
+
+@register.inclusion_tag("sandbox/demo_panels.html", takes_context=True)
+def demo_panels(context: template.Context, question: Any) -> dict[str, Any]:
+    return {"panels": [demo_panel(name) for name in (getattr(question, "demos", None) or [])], **_assets(context)}
+
+
+@register.inclusion_tag("sandbox/_assets.html", takes_context=True)
+def sandbox_assets(context: template.Context) -> dict[str, Any]:
+    """For pages with runnable code blocks but no demo panels: the editor needs the script too."""
+    return _assets(context)

@@ -1,4 +1,4 @@
-"""{% demo_panels question %}: cached result, parameter form, and no crash on unknown demos."""
+"""{% demo_panels question %} and {% sandbox_assets %}: cached result, parameter form, and no crash on unknown demos."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -62,3 +62,9 @@ def test_assets_and_config_are_emitted_once_per_page():
 def test_a_question_without_demos_still_gets_the_script_for_runnable_code():
     html = render([])
     assert "js/sandbox.js" in html and "demo-panel" not in html
+
+
+def test_sandbox_assets_serves_pages_with_runnable_code_but_no_demos():
+    template = Template("{% load sandbox_tags %}{% sandbox_assets %}{% demo_panels question %}{% sandbox_assets %}")
+    html = template.render(Context({"question": SimpleNamespace(demos=["fixture_chart"]), "request": RequestFactory().get("/")}))
+    assert html.count("js/sandbox.js") == 1 and 'data-demo="fixture_chart"' in html
