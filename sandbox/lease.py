@@ -8,6 +8,7 @@ reports in a tight loop does not turn into a database benchmark.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -16,6 +17,8 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from sandbox.models import LOG_LIMIT_CHARS, Run
+
+log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5
 CANCEL_POLL = 1.0
@@ -61,7 +64,6 @@ class Lease:
         now = time.monotonic()
         if now - self._last_cancel_poll >= CANCEL_POLL and not self.should_stop:
             self._last_cancel_poll = now
-            close_old_connections()
             if self._mine().filter(cancel_requested=True).exists():
                 self.cancelled.set()
         return self.should_stop
@@ -72,7 +74,10 @@ class Lease:
     def _renew_loop(self) -> None:
         try:
             while not self._stop.wait(self.lease_seconds / 3):
-                self.renew()
+                try:
+                    self.renew()
+                except Exception:  # a locked or restarting database: keep trying, the lease has slack
+                    log.warning("could not renew the lease of run %s", self.run_id, exc_info=True)
         finally:
             connection.close()  # this thread's own connection
 

@@ -108,3 +108,21 @@ def test_progress_is_written_as_the_demo_reports_it(monkeypatch):
     execute(str(run.pk))
     assert seen[0] == 0 and 50 in seen and seen[-1] == 100
     assert "step 20 of 20" in Run.objects.get(pk=run.pk).logs
+
+
+def test_the_lease_is_renewed_while_a_demo_runs(settings):
+    from sandbox.lease import Lease
+
+    run = make_run("fixture_chart", Run.State.RUNNING, lease_expires_at=timezone.now() + timedelta(seconds=1))
+    Lease(run, lease_seconds=30).renew()
+    assert Run.objects.get(pk=run.pk).lease_expires_at > timezone.now() + timedelta(seconds=25)
+
+
+def test_a_worker_that_lost_its_run_notices_on_renewal():
+    from sandbox.lease import Lease
+
+    run = make_run("fixture_chart", Run.State.RUNNING)
+    lease = Lease(run, lease_seconds=30)
+    Run.objects.filter(pk=run.pk).update(state=Run.State.FAILED)  # the sweep gave up on it
+    lease.renew()
+    assert lease.lost.is_set() and lease.should_stop
