@@ -261,7 +261,26 @@
     });
   }
 
+  /* A run's permalink page follows the run until it ends. */
+  function followRunPage(live) {
+    if (live.dataset.final === "true") return;
+    var heading = live.querySelector("h2");
+    var runner = new Runner({
+      button: document.createElement("button"), // the page has no Run button; a detached one keeps Runner simple
+      progress: live.querySelector(".demo-progress"),
+      error: live.querySelector(".demo-error"),
+      onResult: function (html) {
+        live.querySelector(".run-result-slot").innerHTML = html;
+        heading.hidden = false;
+      },
+    });
+    runner.statusUrl = live.dataset.statusUrl;
+    runner.startedPolling = Date.now();
+    runner.poll();
+  }
+
   function init() {
+    document.querySelectorAll(".run-live[data-status-url]").forEach(followRunPage);
     document.querySelectorAll(".demo-panel[data-demo] .demo-form").forEach(function (form) {
       setUpPanel(form.closest(".demo-panel"));
     });

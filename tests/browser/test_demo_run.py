@@ -128,3 +128,19 @@ def test_a_runnable_code_block_can_be_edited_and_run(browser_page, question, thr
     block.get_by_role("button", name="Run").click()
     block.locator(".code-output").wait_for(timeout=20_000)
     assert block.locator(".code-output").inner_text().strip() == "sum is 4950"
+
+
+def test_a_run_permalink_follows_the_run_until_it_ends(browser_page, thread_worker):
+    from engine.environment import ENGINE_VERSION
+    from sandbox import dispatch
+    from sandbox.models import Run
+
+    run = Run.objects.create(
+        kind=Run.Kind.DEMO, demo="fixture_slow", params={"seconds": 1.0, "tag": ""}, engine_version=ENGINE_VERSION
+    )
+    page = browser_page
+    page.goto(f"/runs/{run.pk}/")
+    assert page.locator(".run-result-slot").inner_text().strip() == ""
+    dispatch.enqueue(run)  # a worker picks it up while the page is open
+    page.wait_for_function("document.querySelector('.run-result-slot').textContent.includes('Slept 1.0 s')")
+    assert page.locator(".run-live h2").is_visible()
