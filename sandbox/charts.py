@@ -9,8 +9,9 @@ only swaps it in, and a cached result looks the same with JavaScript off.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from django.utils.html import escape
 

@@ -10,7 +10,6 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-
 from integration_stack import Redis, Stack, in_ci
 
 

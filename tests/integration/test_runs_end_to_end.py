@@ -9,7 +9,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from integration_stack import wait_for
 
 pytestmark = pytest.mark.integration

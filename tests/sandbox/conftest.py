@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 import demo_fixtures  # noqa: F401  (registers fixture_slow, fixture_chart, fixture_crash)
+import pytest
 
 
 @pytest.fixture(autouse=True)

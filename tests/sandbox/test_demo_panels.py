@@ -6,7 +6,6 @@ from types import SimpleNamespace
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
-
 from run_factories import succeeded
 
 pytestmark = pytest.mark.django_db

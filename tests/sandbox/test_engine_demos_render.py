@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from run_factories import make_run
 
 from engine.demos import REGISTRY, all_demos
-from run_factories import make_run
 from sandbox.execution import execute
 from sandbox.models import Run
 from sandbox.rendering import render_result

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from run_factories import make_run, succeeded
 
 pytestmark = pytest.mark.django_db

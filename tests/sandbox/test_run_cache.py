@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from run_factories import make_run, succeeded
 
 from engine.environment import ENGINE_VERSION
-from run_factories import make_run, succeeded
 from sandbox.cache_keys import canonical_params, result_cache_key
 from sandbox.models import Run
 

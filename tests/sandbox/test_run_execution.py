@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-
 from run_factories import make_run
+
 from sandbox.execution import execute
 from sandbox.models import Run
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from run_factories import make_run, succeeded
+
 from sandbox.execution import execute
 from sandbox.models import Run
 

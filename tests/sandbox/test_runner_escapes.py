@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from sandbox.runner import MB, BubblewrapSandbox, Limits, RlimitSandbox, REPO_ROOT
+from sandbox.runner import MB, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
 
 LIMITS = Limits(wall_seconds=15, cpu_seconds=5, memory_bytes=1024 * MB, output_bytes=64 * 1024, processes=32)
 

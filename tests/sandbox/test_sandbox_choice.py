@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from run_factories import make_run
+
 from sandbox.execution import execute
 from sandbox.models import Run
 from sandbox.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-
 from run_factories import make_run
+
 from sandbox.models import Run
 from sandbox.sweep import sweep
 

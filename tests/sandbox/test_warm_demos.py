@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-
 from run_factories import succeeded
+
 from sandbox.models import Run
 
 pytestmark = pytest.mark.django_db
