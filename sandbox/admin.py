@@ -15,7 +15,10 @@ class RunAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("id", "kind", "demo", "params", "params_digest", "code", "state", "error")}),
         ("Who", {"fields": ("user", "session_key", "client_ip")}),
-        ("Progress", {"fields": ("progress", "progress_message", "cancel_requested", "attempts", "queue", "task_id", "worker")}),
+        (
+            "Progress",
+            {"fields": ("progress", "progress_message", "cancel_requested", "attempts", "queue", "task_id", "worker")},
+        ),
         ("Times", {"fields": ("queued_at", "enqueued_at", "started_at", "finished_at", "lease_expires_at")}),
         ("Result", {"fields": ("engine_version", "device", "cache_key", "environment", "result", "logs")}),
     )

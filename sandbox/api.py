@@ -4,6 +4,7 @@ POST /runs/api/runs/                 {"demo": name, "params": {...}} or {"code":
 GET  /runs/api/runs/<id>/            state, progress, result, rendered result HTML, error
 POST /runs/api/runs/<id>/cancel/     stop a queued or running run
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -9,6 +9,7 @@ leaves the developer's data alone. Warm-up runs are excluded.
 
 Needs ``redis-server`` on PATH. Prints a Markdown table for sandbox/BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -114,7 +115,9 @@ def main(argv: list[str] | None = None) -> None:
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         ))  # fmt: skip
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True, capture_output=True
+        )
         log = folder / "worker.log"
         processes.append(subprocess.Popen(
             [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
@@ -131,7 +134,9 @@ def main(argv: list[str] | None = None) -> None:
         from engine.environment import describe_environment
 
         client = Client()
-        demo_start, demo_post = _measure(client, {"demo": args.demo}, lambda run: run.started_at.timestamp(), args.repeats, args.warmup)
+        demo_start, demo_post = _measure(
+            client, {"demo": args.demo}, lambda run: run.started_at.timestamp(), args.repeats, args.warmup
+        )
         code = "import time\nprint(repr(time.time()))\n"
         code_start, code_post = _measure(
             client, {"code": code}, lambda run: float(run.result["output"].split()[0]), args.repeats, args.warmup

@@ -5,6 +5,7 @@ same key whatever order the browser sent the fields in, and a result measured on
 a GPU must never be shown as if it were measured on a CPU (and vice versa), nor a
 result from an older engine as if it were current.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ this module turns one description into an ``<svg>`` with axes, "nice" ticks
 the server means the status API can return finished HTML and the page's script
 only swaps it in, and a cached result looks the same with JavaScript off.
 """
+
 from __future__ import annotations
 
 import math
@@ -144,9 +145,9 @@ def render_chart(chart: dict[str, Any]) -> str:
         )
     parts.append(
         f'<text class="axis-label" x="{LEFT + plot_w / 2}" y="{HEIGHT - 8}" text-anchor="middle">'
-        f'{escape(str(chart.get("x_label", "")))}{" (log)" if log_x else ""}</text>'
+        f"{escape(str(chart.get('x_label', '')))}{' (log)' if log_x else ''}</text>"
         f'<text class="axis-label" transform="translate(14 {TOP + plot_h / 2}) rotate(-90)" text-anchor="middle">'
-        f'{escape(str(chart.get("y_label", "")))}{" (log)" if log_y else ""}</text>'
+        f"{escape(str(chart.get('y_label', '')))}{' (log)' if log_y else ''}</text>"
     )
     for index, (spec, pts) in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]

@@ -1,4 +1,5 @@
 """System checks for the sandbox settings: a typo must stop start-up, not quietly open code runs to everyone."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -26,5 +27,9 @@ def check_sandbox_settings(app_configs=None, **kwargs) -> list[Error]:
             id="sandbox.E003",
         ))  # fmt: skip
     if settings.SANDBOX_LEASE_SECONDS < 3:
-        errors.append(Error("SANDBOX_LEASE_SECONDS must be at least 3 (the lease is renewed every third of it).", id="sandbox.E004"))
+        errors.append(
+            Error(
+                "SANDBOX_LEASE_SECONDS must be at least 3 (the lease is renewed every third of it).", id="sandbox.E004"
+            )
+        )
     return errors

@@ -4,6 +4,7 @@ The row is written first and the message sent second, so a broker outage never
 loses a request: the run stays ``queued`` with ``enqueued_at`` empty, the visitor
 is told, and the sweep sends it again once the broker answers.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Called by the Celery tasks (sandbox/tasks.py) and directly by tests. Every exit
 path writes a final state with a user-facing reason; a run is never left
 ``running`` by a worker that is still alive.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,10 @@ def worker_name() -> str:
 def execute(run_id: str) -> str:
     """Run the run if this call can claim it; returns what happened (for logs and tests)."""
     run = Run.objects.claim(
-        run_id, worker=worker_name(), lease_seconds=settings.SANDBOX_LEASE_SECONDS, max_attempts=settings.SANDBOX_MAX_ATTEMPTS
+        run_id,
+        worker=worker_name(),
+        lease_seconds=settings.SANDBOX_LEASE_SECONDS,
+        max_attempts=settings.SANDBOX_MAX_ATTEMPTS,
     )
     if run is None:
         # Redelivered after it finished, cancelled while queued, or held by a live worker: nothing to do.
@@ -50,7 +54,12 @@ def _execute_demo(run: Run, lease: Lease) -> None:
         result = run_demo(run.demo, run.params, progress=lease.progress)
     except SoftTimeLimitExceeded:
         limit = settings.SANDBOX_DEMO_SOFT_TIME_LIMIT
-        run.finish(attempt, Run.State.TIMED_OUT, error=f"The demo ran longer than its {limit} s limit and was stopped.", logs=lease.logs())
+        run.finish(
+            attempt,
+            Run.State.TIMED_OUT,
+            error=f"The demo ran longer than its {limit} s limit and was stopped.",
+            logs=lease.logs(),
+        )
     except RunCancelled:
         run.finish(attempt, Run.State.CANCELLED, error="Cancelled.", progress_message="cancelled", logs=lease.logs())
     except RunLost:
@@ -89,7 +98,9 @@ def _execute_code(run: Run, lease: Lease) -> None:
     except SandboxUnavailable as exc:
         run.finish(attempt, Run.State.FAILED, error=str(exc))
         return
-    Run.objects.filter(pk=run.pk, attempts=attempt).update(progress=10, progress_message=f"running in {sandbox.mode} sandbox")
+    Run.objects.filter(pk=run.pk, attempts=attempt).update(
+        progress=10, progress_message=f"running in {sandbox.mode} sandbox"
+    )
     try:
         outcome = sandbox.run(run.code, limits, should_stop=lease.poll_should_stop)
     except SoftTimeLimitExceeded:

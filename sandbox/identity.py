@@ -1,4 +1,5 @@
 """Who is asking: the owner of a run, and the key their rate limit is counted under."""
+
 from __future__ import annotations
 
 from typing import Any

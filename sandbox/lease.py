@@ -6,6 +6,7 @@ dead worker stops renewing and the sweep then knows the run is orphaned.
 Progress is written at most every ``PROGRESS_INTERVAL`` seconds so a demo that
 reports in a tight loop does not turn into a database benchmark.
 """
+
 from __future__ import annotations
 
 import logging

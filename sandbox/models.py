@@ -6,6 +6,7 @@ with a conditional UPDATE, renews a lease while it works, and finishes it with
 another conditional UPDATE. Redelivered messages, sweeps and cancellations all
 go through those conditional updates, which is what makes every step idempotent.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -34,7 +35,9 @@ class RunQuerySet(models.QuerySet):
         mine = Q(user_id=owner["user_id"]) if owner.get("user_id") else Q(session_key=owner.get("session_key") or "-")
         return self.filter(Q(kind=Run.Kind.DEMO) | (Q(kind=Run.Kind.CODE) & mine))
 
-    def latest_result(self, demo: str, params: dict[str, Any], engine_version: str, device: str | None = None) -> Run | None:
+    def latest_result(
+        self, demo: str, params: dict[str, Any], engine_version: str, device: str | None = None
+    ) -> Run | None:
         """The newest successful measurement of exactly these parameters on the current engine."""
         runs = self.filter(
             kind=Run.Kind.DEMO,
@@ -106,7 +109,9 @@ class Run(models.Model):
     params_digest = models.CharField(max_length=64, blank=True)
     code = models.TextField(blank=True)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     session_key = models.CharField(max_length=40, blank=True, help_text="Owner when not signed in.")
     client_ip = models.GenericIPAddressField(null=True, blank=True)
 
@@ -140,7 +145,9 @@ class Run(models.Model):
     class Meta:
         ordering = ["-queued_at"]
         indexes = [
-            models.Index(fields=["demo", "params_digest", "engine_version", "state", "finished_at"], name="run_cached_result"),
+            models.Index(
+                fields=["demo", "params_digest", "engine_version", "state", "finished_at"], name="run_cached_result"
+            ),
             models.Index(fields=["state", "lease_expires_at"], name="run_state_lease"),
         ]
 

@@ -3,6 +3,7 @@
 A fixed window is cruder than a sliding log but needs one atomic ``incr`` per
 request, which both the database cache and Redis provide.
 """
+
 from __future__ import annotations
 
 import logging

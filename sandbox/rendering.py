@@ -3,6 +3,7 @@
 The page's script swaps this HTML in as it is, so a result looks identical whether
 it was cached when the page loaded or arrived a second ago.
 """
+
 from __future__ import annotations
 
 from typing import Any

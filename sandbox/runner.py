@@ -18,6 +18,7 @@ namespace maps back to root. So when we are root, bubblewrap runs without a user
 namespace and ``setpriv`` drops the child to ``nobody`` (a real unprivileged uid)
 right before Python starts; the fork-bomb test checks that this holds.
 """
+
 from __future__ import annotations
 
 import os
@@ -210,14 +211,20 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.stdout.close()
 
 
-def _reason(exit_code: int | None, output: str, truncated: bool, timed_out: bool, cancelled: bool, limits: Limits) -> str:
+def _reason(
+    exit_code: int | None, output: str, truncated: bool, timed_out: bool, cancelled: bool, limits: Limits
+) -> str:
     if truncated:
         return f"Stopped: the program printed more than {limits.output_bytes // 1024} KB of output."
     if timed_out:
         return f"Stopped: the program ran longer than the {limits.wall_seconds:g} s wall-clock limit."
     if cancelled:
         return "Stopped: the run was cancelled."
-    signo = -exit_code if exit_code is not None and exit_code < 0 else (exit_code - 128 if exit_code and exit_code > 128 else 0)
+    signo = (
+        -exit_code
+        if exit_code is not None and exit_code < 0
+        else (exit_code - 128 if exit_code and exit_code > 128 else 0)
+    )
     if signo in (signal.SIGXCPU, signal.SIGKILL) and exit_code != 0:
         return f"Stopped: the program used more than its {limits.cpu_seconds} s of CPU time (or was killed)."
     if "MemoryError" in output[-2000:]:
@@ -282,8 +289,13 @@ class BubblewrapSandbox(Sandbox):
             isolation = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
             isolation += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
             drop = [
-                "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all",
+                "/usr/bin/setpriv",
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
             ]
         else:
             isolation, drop = ["--unshare-all"], []

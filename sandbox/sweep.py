@@ -10,6 +10,7 @@
 
 Run by Celery beat (``sandbox.sweep_runs``) and by ``manage.py sweep_runs``.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

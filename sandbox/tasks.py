@@ -4,6 +4,7 @@ Both run tasks are safe to deliver more than once (acks_late + reject_on_worker_
 mean a killed worker's message comes back): ``execute`` claims the run with a
 conditional UPDATE, so a second delivery for a finished or held run does nothing.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Every rejection names the field it is about and, where there is one, the allowed
 range, so the page can put the message next to the right input. Nothing is queued
 for a request that fails here.
 """
+
 from __future__ import annotations
 
 import json

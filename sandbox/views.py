@@ -1,4 +1,5 @@
 """Pages: the list of recent runs and a permalink per run."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse

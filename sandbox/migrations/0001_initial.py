@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,41 +17,71 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('demo', 'Demo'), ('code', 'Code')], max_length=10)),
-                ('demo', models.CharField(blank=True, db_index=True, max_length=80)),
-                ('params', models.JSONField(blank=True, default=dict, help_text='Validated demo parameters.')),
-                ('params_digest', models.CharField(blank=True, max_length=64)),
-                ('code', models.TextField(blank=True)),
-                ('session_key', models.CharField(blank=True, help_text='Owner when not signed in.', max_length=40)),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('timed_out', 'Timed out'), ('cancelled', 'Cancelled')], db_index=True, default='queued', max_length=10)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('progress_message', models.CharField(blank=True, max_length=200)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('queued_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('queue', models.CharField(default='cpu', max_length=10)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('worker', models.CharField(blank=True, max_length=120)),
-                ('engine_version', models.CharField(blank=True, max_length=20)),
-                ('device', models.CharField(blank=True, max_length=20)),
-                ('cache_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('result', models.JSONField(blank=True, null=True)),
-                ('environment', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True, help_text='Shown to the visitor.')),
-                ('logs', models.TextField(blank=True, help_text='Progress messages and tracebacks (tail kept).')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("kind", models.CharField(choices=[("demo", "Demo"), ("code", "Code")], max_length=10)),
+                ("demo", models.CharField(blank=True, db_index=True, max_length=80)),
+                ("params", models.JSONField(blank=True, default=dict, help_text="Validated demo parameters.")),
+                ("params_digest", models.CharField(blank=True, max_length=64)),
+                ("code", models.TextField(blank=True)),
+                ("session_key", models.CharField(blank=True, help_text="Owner when not signed in.", max_length=40)),
+                ("client_ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("timed_out", "Timed out"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("progress_message", models.CharField(blank=True, max_length=200)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("queued_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("queue", models.CharField(default="cpu", max_length=10)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("worker", models.CharField(blank=True, max_length=120)),
+                ("engine_version", models.CharField(blank=True, max_length=20)),
+                ("device", models.CharField(blank=True, max_length=20)),
+                ("cache_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("result", models.JSONField(blank=True, null=True)),
+                ("environment", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True, help_text="Shown to the visitor.")),
+                ("logs", models.TextField(blank=True, help_text="Progress messages and tracebacks (tail kept).")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-queued_at'],
-                'indexes': [models.Index(fields=['demo', 'params_digest', 'engine_version', 'state', 'finished_at'], name='run_cached_result'), models.Index(fields=['state', 'lease_expires_at'], name='run_state_lease')],
+                "ordering": ["-queued_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["demo", "params_digest", "engine_version", "state", "finished_at"],
+                        name="run_cached_result",
+                    ),
+                    models.Index(fields=["state", "lease_expires_at"], name="run_state_lease"),
+                ],
             },
         ),
     ]

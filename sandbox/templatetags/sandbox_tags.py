@@ -10,6 +10,7 @@ anything heavy.
 ``{% sandbox_assets %}`` emits only the script and stylesheet, for pages whose
 answers have runnable code blocks but link no demo.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ the way a worker would, so the page really polls a run that moves through queued
 running → succeeded while the browser watches; the real-worker path is covered by
 tests/integration.
 """
+
 from __future__ import annotations
 
 import threading
@@ -58,7 +59,9 @@ def question(make_question):
 
     # A real measurement at the default parameters: what the page shows before anyone clicks.
     defaults = {"max_len": 1024, "label": "causal"}
-    cached = Run.objects.create(kind=Run.Kind.DEMO, demo="fixture_chart", params=defaults, engine_version=ENGINE_VERSION)
+    cached = Run.objects.create(
+        kind=Run.Kind.DEMO, demo="fixture_chart", params=defaults, engine_version=ENGINE_VERSION
+    )
     execute(str(cached.pk))
     return make_question("attention-cost", title="Why is attention quadratic?", answer_md=RUNNABLE,
                          demos=["fixture_chart", "fixture_slow"])  # fmt: skip

@@ -3,6 +3,7 @@
 Redis: ``REDIS_URL`` if set, else a ``redis-server`` started on a free loopback
 port. Without either, the tests skip with the reason — and fail under CI=true.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ the tests see what production sees: HTTP in, messages through Redis, rows in a
 database written by other processes. pytest-django's own test database is not
 used here at all, which keeps the workers and the test looking at the same file.
 """
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -200,7 +201,9 @@ class Stack:
         process = self.spawn(name, [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu", "-n", f"{name}@%h",
                                     "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
                                     "--loglevel", "INFO"])  # fmt: skip
-        wait_for(lambda: b"ready." in (self.folder / f"{name}.log").read_bytes(), 90, interval=0.5, what=f"worker {name}")
+        wait_for(
+            lambda: b"ready." in (self.folder / f"{name}.log").read_bytes(), 90, interval=0.5, what=f"worker {name}"
+        )
         return process
 
     def start_beat(self) -> None:

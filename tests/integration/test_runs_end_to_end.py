@@ -3,6 +3,7 @@
 Marked ``integration``: each test starts real processes (see conftest.py). The
 fixture demos come from tests/sandbox/demo_fixtures.py via ENGINE_EXTRA_DEMO_MODULES.
 """
+
 from __future__ import annotations
 
 import time
@@ -50,7 +51,12 @@ def test_fifty_concurrent_submissions_each_end_exactly_once(worker):
     try:
         tags = [f"burst-{i}" for i in range(50)]
         with ThreadPoolExecutor(max_workers=16) as pool:
-            submitted = list(pool.map(lambda tag: worker.client.submit({"demo": "fixture_slow", "params": {"seconds": 0, "tag": tag}}), tags))
+            submitted = list(
+                pool.map(
+                    lambda tag: worker.client.submit({"demo": "fixture_slow", "params": {"seconds": 0, "tag": tag}}),
+                    tags,
+                )
+            )
         ids = [run["id"] for run in submitted]
         assert len(set(ids)) == 50
         finals = worker.client.wait_final(ids, timeout=180)
@@ -98,7 +104,9 @@ def test_a_broker_outage_keeps_the_run_and_the_sweep_sends_it_later(stack):
         pytest.skip("REDIS_URL points at a shared Redis; this test needs one it may stop")
     stack.redis.stop()
     try:
-        status, body = stack.client.request("POST", "/runs/api/runs/", {"demo": "fixture_chart", "params": {"max_len": 32}})
+        status, body = stack.client.request(
+            "POST", "/runs/api/runs/", {"demo": "fixture_chart", "params": {"max_len": 32}}
+        )
     finally:
         stack.redis.start()
     assert status == 202, body

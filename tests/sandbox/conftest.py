@@ -3,6 +3,7 @@
 Tests call the task body (``sandbox.execution.execute``) directly rather than
 through a broker; the integration tests cover real workers.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,9 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _sandbox_settings(settings, tmp_path):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
     settings.SANDBOX_RATE_LIMIT_DEMO = 100
     settings.SANDBOX_RATE_LIMIT_CODE = 100
     settings.SANDBOX_PRELOAD_MODEL = False

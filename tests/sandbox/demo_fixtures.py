@@ -9,6 +9,7 @@
 Registration is skipped when a name is already taken, so importing this module under two names
 (``demo_fixtures`` by pytest, ``tests.sandbox.demo_fixtures`` by the engine seam) is harmless.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Helpers that put runs in a given state without going through a broker (imported by the tests here)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,6 +31,11 @@ def make_run(demo: str = "fixture_chart", state: str = Run.State.QUEUED, **field
 
 
 def succeeded(demo: str = "fixture_chart", device: str = "cpu", **fields: Any) -> Run:
-    fields.setdefault("result", {"title": f"{demo} result", "metrics": [], "table": {"columns": [], "rows": []}, "charts": [], "notes": []})
-    fields.setdefault("environment", {"device": device, "host": "worker-1", "torch": "2.13.0", "engine": ENGINE_VERSION})
+    fields.setdefault(
+        "result",
+        {"title": f"{demo} result", "metrics": [], "table": {"columns": [], "rows": []}, "charts": [], "notes": []},
+    )
+    fields.setdefault(
+        "environment", {"device": device, "host": "worker-1", "torch": "2.13.0", "engine": ENGINE_VERSION}
+    )
     return make_run(demo, Run.State.SUCCEEDED, device=device, **fields)

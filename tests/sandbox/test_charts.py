@@ -1,4 +1,5 @@
 """Server-drawn SVG charts: axes, readable ticks, legends, log scales, and escaping."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -13,8 +14,10 @@ def chart(**overrides):
         "title": "Latency",
         "x_label": "tokens",
         "y_label": "ms",
-        "series": [{"name": "cached", "x": [1, 2, 3, 4], "y": [1.0, 1.1, 1.2, 1.3]},
-                   {"name": "recompute", "x": [1, 2, 3, 4], "y": [1.0, 4.0, 9.0, 16.0]}],  # fmt: skip
+        "series": [
+            {"name": "cached", "x": [1, 2, 3, 4], "y": [1.0, 1.1, 1.2, 1.3]},
+            {"name": "recompute", "x": [1, 2, 3, 4], "y": [1.0, 4.0, 9.0, 16.0]},
+        ],  # fmt: skip
     }
     spec.update(overrides)
     return spec

@@ -1,4 +1,5 @@
 """{% demo_panels question %} and {% sandbox_assets %}: cached result, parameter form, and no crash on unknown demos."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -31,8 +32,14 @@ def test_with_a_cached_result_it_shows_the_measurement_and_where_it_was_taken():
             "title": "n² growth",
             "metrics": [{"name": "largest", "value": 1048576, "unit": "ops"}],
             "table": {"columns": ["tokens", "ops"], "rows": [[16, 256], [1024, 1048576]]},
-            "charts": [{"title": "Score-matrix size", "log_x": True, "log_y": True,
-                        "series": [{"name": "causal", "x": [16, 1024], "y": [256, 1048576]}]}],  # fmt: skip
+            "charts": [
+                {
+                    "title": "Score-matrix size",
+                    "log_x": True,
+                    "log_y": True,
+                    "series": [{"name": "causal", "x": [16, 1024], "y": [256, 1048576]}],
+                }
+            ],  # fmt: skip
             "notes": ["Doubling the length quadruples the entries."],
         },
         environment={"device": "cuda", "gpu_name": "NVIDIA H100", "host": "gpu-worker", "torch": "2.13.0"},
@@ -65,5 +72,7 @@ def test_a_question_without_demos_still_gets_the_script_for_runnable_code():
 
 def test_sandbox_assets_serves_pages_with_runnable_code_but_no_demos():
     template = Template("{% load sandbox_tags %}{% sandbox_assets %}{% demo_panels question %}{% sandbox_assets %}")
-    html = template.render(Context({"question": SimpleNamespace(demos=["fixture_chart"]), "request": RequestFactory().get("/")}))
+    html = template.render(
+        Context({"question": SimpleNamespace(demos=["fixture_chart"]), "request": RequestFactory().get("/")})
+    )
     assert html.count("js/sandbox.js") == 1 and 'data-demo="fixture_chart"' in html

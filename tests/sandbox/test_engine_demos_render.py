@@ -1,4 +1,5 @@
 """The engine's own fast demos go through a run and come out as a rendered result (real shapes, not fixtures)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Staff see runs in the admin, filtered by state and kind, and cannot edit them."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The page shows the newest successful measurement of the same demo, parameters, engine and device."""
+
 from __future__ import annotations
 
 from datetime import timedelta

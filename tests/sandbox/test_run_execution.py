@@ -1,4 +1,5 @@
 """The worker side: claiming is atomic and idempotent, every ending is recorded with a reason."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """/runs/ lists recent runs; /runs/<id>/ is a permalink; code stays private to its owner."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Per-user (or per-IP) fixed-window limits answer 429 with a clear message and Retry-After."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,9 @@ def test_a_new_window_allows_runs_again(post_run, no_broker, settings, frozen_cl
     assert post_run({"code": "print(1)"}).status_code == 202
 
 
-def test_signed_in_users_are_counted_per_account_not_per_ip(client, post_run, no_broker, settings, django_user_model, frozen_clock):
+def test_signed_in_users_are_counted_per_account_not_per_ip(
+    client, post_run, no_broker, settings, django_user_model, frozen_clock
+):
     settings.SANDBOX_RATE_LIMIT_CODE = 1
     assert post_run({"code": "print(1)"}).status_code == 202  # anonymous, counted under 127.0.0.1
     client.force_login(django_user_model.objects.create_user("bob", password="x"))

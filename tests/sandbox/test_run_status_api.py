@@ -1,4 +1,5 @@
 """Status and cancel endpoints: what the page polls, and who may see or stop a run."""
+
 from __future__ import annotations
 
 import pytest

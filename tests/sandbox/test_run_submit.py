@@ -1,4 +1,5 @@
 """A good submission creates one queued run, publishes it to the demo's queue and answers 202."""
+
 from __future__ import annotations
 
 import pytest

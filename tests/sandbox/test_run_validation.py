@@ -1,4 +1,5 @@
 """Bad submissions get a 400 (or 403) naming the field, and nothing is created or queued."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,11 @@ pytestmark = pytest.mark.django_db
         ({"demo": "fixture_chart", "params": {"max_len": 1}}, "params.max_len", "between 16 and 8192, got 1"),
         ({"demo": "fixture_chart", "params": {"max_len": "lots"}}, "params.max_len", "must be an integer"),
         ({"demo": "fixture_chart", "params": {"label": "sideways"}}, "params.label", "must be one of causal, full"),
-        ({"demo": "fixture_chart", "params": {"colour": "red"}}, "params.colour", "is not a parameter of fixture_chart"),
+        (
+            {"demo": "fixture_chart", "params": {"colour": "red"}},
+            "params.colour",
+            "is not a parameter of fixture_chart",
+        ),
         ({"code": ""}, "code", "is empty"),
         ({"code": 12}, "code", "must be Python source"),
         ({"code": "x", "demo": "fixture_chart"}, "body", "not both"),

@@ -5,6 +5,7 @@ fallback promises only the resource limits (it has no filesystem or network
 isolation, which is why runs record ``sandbox: rlimit-only``). A backend that cannot
 start here is skipped with the reason, except under CI=true where that is a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -101,7 +102,12 @@ def test_it_cannot_write_outside_its_tmp(bwrap):
 
 def test_it_cannot_read_the_settings_the_database_or_the_secrets(bwrap, settings, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
-    paths = [str(REPO_ROOT / "prep_site" / "settings.py"), str(settings.DATABASES["default"]["NAME"]), "/root/.bash_history", "/etc/shadow"]
+    paths = [
+        str(REPO_ROOT / "prep_site" / "settings.py"),
+        str(settings.DATABASES["default"]["NAME"]),
+        "/root/.bash_history",
+        "/etc/shadow",
+    ]
     code = (
         "import os\n"
         f"for path in {paths!r}:\n"
@@ -156,7 +162,9 @@ def test_an_infinite_loop_is_stopped_by_the_cpu_limit_or_the_clock(any_backend):
 
 def test_a_flood_of_output_is_cut_off_at_the_cap(any_backend):
     started = time.monotonic()
-    outcome = any_backend.run("import sys\nchunk = 'x' * 1_000_000\nfor _ in range(100):\n    sys.stdout.write(chunk)\n", LIMITS)
+    outcome = any_backend.run(
+        "import sys\nchunk = 'x' * 1_000_000\nfor _ in range(100):\n    sys.stdout.write(chunk)\n", LIMITS
+    )
     assert outcome.output_truncated and len(outcome.output) == LIMITS.output_bytes
     assert outcome.reason == "Stopped: the program printed more than 64 KB of output."
     assert time.monotonic() - started < 10
@@ -164,5 +172,7 @@ def test_a_flood_of_output_is_cut_off_at_the_cap(any_backend):
 
 def test_a_cancelled_run_is_stopped_promptly(any_backend):
     started = time.monotonic()
-    outcome = any_backend.run("import time\ntime.sleep(30)\n", LIMITS, should_stop=lambda: time.monotonic() - started > 0.5)
+    outcome = any_backend.run(
+        "import time\ntime.sleep(30)\n", LIMITS, should_stop=lambda: time.monotonic() - started > 0.5
+    )
     assert outcome.cancelled and time.monotonic() - started < 5

@@ -1,4 +1,5 @@
 """The settings checks catch typos that would otherwise change who may run code, or how."""
+
 from __future__ import annotations
 
 from sandbox.checks import check_sandbox_settings

@@ -1,4 +1,5 @@
 """Choosing a backend, and what a code run records about the one it got."""
+
 from __future__ import annotations
 
 import pytest

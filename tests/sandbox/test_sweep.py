@@ -1,4 +1,5 @@
 """The sweep leaves no run stuck: orphans are re-queued or failed, unsent runs re-sent, old ones failed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def expired(**fields):
-    return make_run("fixture_chart", Run.State.RUNNING, lease_expires_at=timezone.now() - timedelta(seconds=1), **fields)
+    return make_run(
+        "fixture_chart", Run.State.RUNNING, lease_expires_at=timezone.now() - timedelta(seconds=1), **fields
+    )
 
 
 def test_an_orphaned_run_with_attempts_left_is_queued_again_and_resent(no_broker, settings):

@@ -1,4 +1,5 @@
 """manage.py warm_demos queues a default run for each linked demo that has no measurement yet."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """A worker process pays its start-up costs before the first click: torch, the demo modules, the model."""
+
 from __future__ import annotations
 
 import engine

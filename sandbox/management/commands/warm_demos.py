@@ -4,6 +4,7 @@
 page already shows a measured result (the worker started by ``make run`` picks
 the runs up within seconds).
 """
+
 from django.core.management.base import BaseCommand
 
 from engine.demos import UnknownDemoError, get_demo
@@ -21,7 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Queue even demos that already have a result.")
 
     def handle(self, *args, force: bool = False, **options) -> None:
-        names = sorted({name for demos in Question.objects.filter(is_active=True).values_list("demos", flat=True) for name in demos or []})
+        names = sorted(
+            {
+                name
+                for demos in Question.objects.filter(is_active=True).values_list("demos", flat=True)
+                for name in demos or []
+            }
+        )
         queued = cached = 0
         for name in names:
             try:
