@@ -84,6 +84,7 @@ def engine_vs_hf(model, tokenizer, rounds: int, progress: Callable[[str], None])
     from engine.sampling import SamplingParams
 
     transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     path = smollm2_gguf_path()
     hf = transformers.AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval()
     prompt = tokenizer.encode_chat([{"role": "user", "content": PROMPT}])
@@ -215,7 +216,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"torch {m['torch']}, Python {m['python']}. Load average {m['load_average_at_start']} at the start and "
         f"{m.get('load_average_at_end')} at the end: this machine is shared with other jobs, so the numbers are noisy "
         "(engine and HF runs alternate so that noise hits both; medians shown).",
-        "" if not result.get("quick") else "\n*Quick run: fewer rounds and lengths.*",
+        "",
+        *(["*Quick run: fewer rounds and lengths.*", ""] if result.get("quick") else []),
         "Regenerate with `python -m engine bench --json engine/BENCHMARKS.json`.",
         "",
         f"## Decode: engine vs HF transformers (SmolLM2-135M, float32, CPU, batch 1, greedy, {vs['new_tokens']} new tokens)",

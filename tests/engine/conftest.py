@@ -30,6 +30,7 @@ def hf_smollm2(gguf_path):
     """HF's LlamaForCausalLM built from the same GGUF file, float32, eager attention."""
     transformers = pytest.importorskip("transformers")
     transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     model = transformers.AutoModelForCausalLM.from_pretrained(
         str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
     )
@@ -46,3 +47,27 @@ def hf_tokenizer(gguf_path):
 def chat_prompt(smollm2) -> list[int]:
     _, tokenizer = smollm2
     return tokenizer.encode_chat([{"role": "user", "content": "Explain what a KV cache is in one paragraph."}])
+
+
+def assert_demo_contract(result: dict) -> None:
+    """The result shape engine/demos/registry.py promises to the site, checked field by field."""
+    import json
+
+    assert isinstance(result["title"], str) and result["title"]
+    for metric in result["metrics"]:
+        assert set(metric) == {"name", "value", "unit"}
+        assert isinstance(metric["value"], (int, float, str))
+    columns, rows = result["table"]["columns"], result["table"]["rows"]
+    assert rows and all(len(row) == len(columns) for row in rows)
+    for chart in result["charts"]:
+        assert {"title", "x_label", "y_label", "log_x", "log_y", "series"} <= set(chart)
+        for series in chart["series"]:
+            assert len(series["x"]) == len(series["y"]) > 0
+    assert result["notes"] and all(isinstance(n, str) and n for n in result["notes"])
+    assert "torch" in result["environment"] and "params" in result
+    json.dumps(result)  # must survive the trip through Celery's JSON serializer
+
+
+@pytest.fixture
+def demo_contract():
+    return assert_demo_contract
