@@ -68,7 +68,7 @@ class _Live:
     request: GenerationRequest
     arrival: float
     generator: torch.Generator | None
-    generated: list[int] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)  # prompt + generated, grown in place
     num_computed: int = 0  # tokens whose K/V are in the cache
     first_token_at: float | None = None
     finished_at: float | None = None
@@ -76,23 +76,30 @@ class _Live:
     preemptions: int = 0
     cached_prompt_tokens: int = 0
 
+    def __post_init__(self) -> None:
+        self.tokens = list(self.request.prompt)
+
     @property
-    def tokens(self) -> list[int]:
-        return [*self.request.prompt, *self.generated]
+    def generated(self) -> list[int]:
+        return self.tokens[len(self.request.prompt) :]
+
+    @property
+    def n_generated(self) -> int:
+        return len(self.tokens) - len(self.request.prompt)
 
     @property
     def pending(self) -> int:
-        return len(self.request.prompt) + len(self.generated) - self.num_computed
+        return len(self.tokens) - self.num_computed
 
     def accept(self, token: int, now: float) -> bool:
         """Record a new token; returns True when the request is finished."""
-        self.generated.append(token)
+        self.tokens.append(token)
         if self.first_token_at is None:
             self.first_token_at = now
         stops = self.request.stop_token_ids + self.request.sampling.stop_token_ids
         if token in stops:
             self.finish_reason = "stop_token"
-        elif len(self.generated) >= self.request.max_new_tokens:
+        elif self.n_generated >= self.request.max_new_tokens:
             self.finish_reason = "max_new_tokens"
         else:
             return False
@@ -102,11 +109,11 @@ class _Live:
     def output(self) -> RequestOutput:
         end = self.finished_at if self.finished_at is not None else self.arrival
         first = self.first_token_at
-        n = len(self.generated)
+        n = self.n_generated
         return RequestOutput(
             request_id=self.id,
             prompt_tokens=len(self.request.prompt),
-            tokens=list(self.generated),
+            tokens=self.generated,
             finish_reason=self.finish_reason,
             ttft_s=None if first is None else first - self.arrival,
             tpot_s=(end - first) / (n - 1) if first is not None and n > 1 else 0.0,

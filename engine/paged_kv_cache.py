@@ -356,20 +356,28 @@ class PagedKVCache:
         keys" (the model's causal convention) holds for every row; pads are masked out and their
         keys/values never written.
         """
-        width_new = max(n for _, n in rows)
-        contexts = [self.sequences[s].length - n for s, n in rows]
-        width = width_new + max(contexts)
-        read = torch.full((len(rows), width), PAD_SLOT, dtype=torch.long)
-        write = torch.full((len(rows), width_new), PAD_SLOT, dtype=torch.long)
-        positions = torch.zeros((len(rows), width_new), dtype=torch.long)
-        for r, ((seq_id, n), context) in enumerate(zip(rows, contexts)):
-            table = self.sequences[seq_id].table
-            old = token_slots(table, 0, context, self.block_size)
-            new = token_slots(table, context, context + n, self.block_size)
-            read[r, width - width_new - context : width - width_new] = torch.tensor(old, dtype=torch.long)
-            read[r, width - n :] = torch.tensor(new, dtype=torch.long)
-            write[r, width_new - n :] = torch.tensor(new, dtype=torch.long)
-            positions[r, width_new - n :] = torch.arange(context, context + n)
+        # Vectorised over the batch: this runs every iteration, and per-token Python loops would
+        # cost more than the tiny model's forward pass.
+        bs = self.block_size
+        new = torch.tensor([n for _, n in rows])[:, None]  # [B, 1]
+        context = torch.tensor([self.sequences[s].length - n for s, n in rows])[:, None]
+        width_new = int(new.max())
+        width = width_new + int(context.max())
+        tables = [self.sequences[s].table for s, _ in rows]
+        table = torch.zeros((len(rows), max(len(t) for t in tables)), dtype=torch.long)
+        for r, t in enumerate(tables):
+            table[r, : len(t)] = torch.tensor(t, dtype=torch.long)
+
+        col = torch.arange(width)[None, :]  # key columns
+        old_pos = col - (width - width_new - context)  # cached tokens sit just left of the new block
+        is_old = (old_pos >= 0) & (col < width - width_new)
+        new_pos = context + col - (width - new)
+        is_new = col >= width - new
+        pos = torch.where(is_old, old_pos, torch.where(is_new, new_pos, 0))
+        read = torch.where(is_old | is_new, table.gather(1, pos // bs) * bs + pos % bs, PAD_SLOT)
+        write = read[:, width - width_new :].clone()
+        write[:, : width_new] = torch.where(col[:, :width_new] >= width_new - new, write, PAD_SLOT)
+        positions = torch.where(col[:, :width_new] >= width_new - new, context + col[:, :width_new] - (width_new - new), 0)
         mask = read >= 0
         step = PagedStep(self.storage, read.to(self.device), write.to(self.device))
         return step, positions.to(self.device), mask.to(self.device)

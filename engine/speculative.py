@@ -165,7 +165,12 @@ class SpeculativeResult:
     accepted: int  # of those, accepted by the target
     target_forwards: int  # target passes after the prefill
     total_s: float
+    prefill_s: float  # prompt pass + first token (the same work plain decoding does)
     stopped_by: str
+
+    @property
+    def decode_s(self) -> float:
+        return self.total_s - self.prefill_s
 
     @property
     def acceptance_rate(self) -> float:
@@ -211,6 +216,7 @@ def speculative_generate(
     else:
         generated.append(verify(_distributions(logits, tokens, [], sampling), [], None, generator)[0][0])
     tokens.append(generated[-1])
+    prefill_s = time.perf_counter() - begin
     stopped_by = "stop_token" if generated[-1] in stops else "max_new_tokens"
     while stopped_by != "stop_token" and len(generated) < max_new_tokens:
         room = max_new_tokens - len(generated) - 1  # the round's target token is always emitted
@@ -235,7 +241,7 @@ def speculative_generate(
         # The cache holds K/V for everything fed; keep only the verified prefix (all but the newest token).
         cache.seq_len = len(tokens) - 1
         drafter.keep(len(tokens) - 1)
-    return SpeculativeResult(generated, drafted, accepted, forwards, time.perf_counter() - begin, stopped_by)
+    return SpeculativeResult(generated, drafted, accepted, forwards, time.perf_counter() - begin, prefill_s, stopped_by)
 
 
 def _history(tokens: list[int], drafts: Sequence[int], i: int, device: torch.device) -> torch.Tensor:
