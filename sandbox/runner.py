@@ -304,9 +304,10 @@ class BubblewrapSandbox(Sandbox):
             env += ["--setenv", key, value]
         return [
             "bwrap", *isolation, "--die-with-parent", "--new-session", "--hostname", "sandbox",
+            # The private /tmp comes first: a checkout or venv that lives under /tmp is bound on top of it.
+            "--perms", "01777", "--size", str(Limits.tmp_bytes), "--tmpfs", "/tmp",
             *self._mounts(),
             "--proc", "/proc", "--dev", "/dev",
-            "--perms", "01777", "--size", str(Limits.tmp_bytes), "--tmpfs", "/tmp",
             "--chdir", "/tmp", *env,
             *drop, *(program or [sys.executable, "-u", "-"]),
         ]  # fmt: skip
