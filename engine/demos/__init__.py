@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import threading
 
 from engine.demos.registry import (  # noqa: F401  (the public face of the package)
     REGISTRY,
@@ -23,6 +24,9 @@ from engine.demos.registry import (  # noqa: F401  (the public face of the packa
 )
 
 _loaded = False
+# Threaded web servers may ask for the registry from several requests at once; the
+# flag must only flip after every module is imported, or a racing caller sees an empty registry.
+_load_lock = threading.Lock()
 
 
 def load_all() -> None:
@@ -35,10 +39,13 @@ def load_all() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for module in pkgutil.iter_modules(__path__):
-        if module.name != "registry" and not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-    for dotted in os.environ.get("ENGINE_EXTRA_DEMO_MODULES", "").split(","):
-        if dotted.strip():
-            importlib.import_module(dotted.strip())
+    with _load_lock:
+        if _loaded:
+            return
+        for module in pkgutil.iter_modules(__path__):
+            if module.name != "registry" and not module.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{module.name}")
+        for dotted in os.environ.get("ENGINE_EXTRA_DEMO_MODULES", "").split(","):
+            if dotted.strip():
+                importlib.import_module(dotted.strip())
+        _loaded = True
