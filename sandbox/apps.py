@@ -6,9 +6,8 @@ class SandboxConfig(AppConfig):
     verbose_name = "Runs (demos and code)"
 
     def ready(self) -> None:
-        # Fill the demo registry once at start-up, before threads serve requests: the engine's
-        # load_all() marks itself done before its imports finish, so a second thread arriving
-        # mid-load would see an empty registry and answer "unknown demo".
+        # Fill the demo registry once at start-up (demo modules import no torch, so this is cheap),
+        # so the first request does not pay for the imports.
         from engine.demos import load_all
         from sandbox import checks  # noqa: F401  (registers the settings checks)
 
