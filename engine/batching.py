@@ -243,6 +243,8 @@ class ContinuousBatcher:
         self.iterations = 0
         self.forward_passes = 0
         self.preemptions = 0
+        self.peak_blocks_used = 0
+        self.prefill_tokens_computed = 0  # prompt (and recomputed) tokens run through the model
         self.record_memory = record_memory
         self.memory_trace: list[StepSample] = []
 
@@ -296,6 +298,7 @@ class ContinuousBatcher:
     def step(self) -> list[tuple[int, int]]:
         """Schedule, run the model once per row shape, sample. Returns the (request id, token) pairs made."""
         rows = self._schedule()
+        self.peak_blocks_used = max(self.peak_blocks_used, self.cache.allocator.num_used)
         if not rows and self.has_unfinished:
             raise RuntimeError("scheduler made no progress: no request could get KV blocks")
         made: list[tuple[int, int]] = []
@@ -379,6 +382,8 @@ class ContinuousBatcher:
             ids.to(self.model.device), positions=positions, cache=step, key_padding_mask=padding, last_token_only=True
         )[:, -1]
         self.forward_passes += 1
+        # Everything fed except a request's newest sampled token is prompt work (or its recompute).
+        self.prefill_tokens_computed += sum(n for live, n in group if not (n == 1 and live.n_generated > 0))
         made = []
         now = self.clock()
         for row, (live, n) in enumerate(group):
