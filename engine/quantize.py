@@ -82,6 +82,7 @@ class QuantizationReport:
     bytes_after: int
     max_abs_error: float  # largest |w - dequant(q)| over every converted weight
     mean_rel_error: float  # mean over layers of ||w - dequant||_F / ||w||_F
+    layer_errors: dict[str, float]  # that relative error for each converted layer, by module name
 
     @property
     def compression(self) -> float:
@@ -113,12 +114,12 @@ def quantize_int8(model: nn.Module, include_lm_head: bool = True, inplace: bool 
         (name, module) for name, module in target.named_modules()
         if isinstance(module, nn.Linear) and (include_lm_head or not name.endswith("lm_head"))
     ]
-    max_err, rel_errs = 0.0, []
+    max_err, rel_errs = 0.0, {}
     for name, linear in targets:
         quantized = Int8Linear.from_linear(linear)
         error = linear.weight.detach().float() - quantized.dequantized().float()
         max_err = max(max_err, float(error.abs().max()))
-        rel_errs.append(float(error.norm() / linear.weight.detach().float().norm().clamp(min=1e-12)))
+        rel_errs[name] = float(error.norm() / linear.weight.detach().float().norm().clamp(min=1e-12))
         parent_name, _, child = name.rpartition(".")
         setattr(target.get_submodule(parent_name) if parent_name else target, child, quantized)
     report = QuantizationReport(
@@ -126,7 +127,8 @@ def quantize_int8(model: nn.Module, include_lm_head: bool = True, inplace: bool 
         bytes_before=before,
         bytes_after=model_bytes(target),
         max_abs_error=max_err,
-        mean_rel_error=sum(rel_errs) / len(rel_errs) if rel_errs else 0.0,
+        mean_rel_error=sum(rel_errs.values()) / len(rel_errs) if rel_errs else 0.0,
+        layer_errors=rel_errs,
     )
     return target, report
 
