@@ -193,6 +193,11 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] = lambda msg:
         from engine.bench_attention import run_attention_bench
 
         result["attention"] = run_attention_bench(quick)
+    if importlib.util.find_spec("engine.bench_serving") is not None:
+        progress("serving (engine/bench_serving.py)")
+        from engine.bench_serving import run_serving_bench
+
+        result["serving"] = run_serving_bench(quick)
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     vs, floor = result["engine_vs_hf"], result["bandwidth_floor"]
     result["summary"] = {
@@ -253,6 +258,10 @@ def render_markdown(result: dict[str, Any]) -> str:
             lines += [attention_markdown(result["attention"]), ""]
         except Exception as exc:  # their renderer is theirs; never lose our numbers over it
             lines += ["## Attention", "", f"(could not render: {exc})", ""]
+    if "serving" in result:
+        from engine.bench_serving import render_markdown as serving_markdown
+
+        lines += [serving_markdown(result["serving"]).replace("# Serving benchmarks", "## Serving", 1), ""]
     return "\n".join(lines)
 
 
