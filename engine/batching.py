@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import torch
 
@@ -32,12 +32,14 @@ from engine.model import Transformer
 from engine.paged_kv_cache import PagedKVCache, PoolExhausted
 from engine.sampling import SamplingParams, make_generator, process_logits, sample
 
+GREEDY = SamplingParams(temperature=0.0)
+
 
 @dataclass(frozen=True)
 class GenerationRequest:
     prompt: tuple[int, ...]
     max_new_tokens: int
-    sampling: SamplingParams = SamplingParams(temperature=0.0)
+    sampling: SamplingParams = GREEDY
     stop_token_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:

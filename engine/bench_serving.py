@@ -19,14 +19,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import math
 import json
+import math
 import random
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -280,7 +281,7 @@ def run_serving_bench(quick: bool) -> dict[str, Any]:
     memory.pop("series", None)
     memory.pop("live_lengths", None)
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": quick,
         "environment": {**describe_environment(), "cpu_threads": 1},
         "memory": memory,
@@ -296,8 +297,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     return "\n".join([
         "# Serving benchmarks",
         "",
-        f"Measured {result['date']} on {machine}{' (quick run)' if result['quick'] else ''} by "
-        "`python -m engine.bench_serving --write` (`run_serving_bench`). All three rows come from one run.",
+        (f"Measured {result['date']} on {machine}{' (quick run)' if result['quick'] else ''} by "
+        "`python -m engine.bench_serving --write` (`run_serving_bench`). All three rows come from one run."),
         "",
         "| comparison | baseline | ours | ratio |",
         "|---|---|---|---|",

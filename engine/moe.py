@@ -146,7 +146,7 @@ class ClusteredTask:
     frequency: torch.Tensor  # [clusters]: Zipf-like, so a few "topics" dominate as in real text
 
     @classmethod
-    def make(cls, d_model: int, n_clusters: int, seed: int, skew: float = 1.0) -> "ClusteredTask":
+    def make(cls, d_model: int, n_clusters: int, seed: int, skew: float = 1.0) -> ClusteredTask:
         g = torch.Generator().manual_seed(seed)
         centres = torch.randn(n_clusters, d_model, generator=g) * 3
         maps = torch.randn(n_clusters, d_model, d_model, generator=g) / math.sqrt(d_model)

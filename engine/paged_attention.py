@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -120,7 +120,7 @@ def _decode_kernel():
         l = tl.zeros([], dtype=tl.float32)  # running normaliser
         acc = tl.zeros([BLOCK_D], dtype=tl.float32)
         offsets = tl.arange(0, BLOCK_SIZE)
-        for i in range(0, tl.cdiv(length, BLOCK_SIZE)):  # only this sequence's blocks
+        for i in range(tl.cdiv(length, BLOCK_SIZE)):  # only this sequence's blocks
             block = tl.load(Tables + b * stride_tb + i).to(tl.int64)
             in_seq = i * BLOCK_SIZE + offsets < length
             rows = block * BLOCK_SIZE + offsets  # pool slots of this block's tokens

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict, deque
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Sequence
 
 import torch
 
@@ -347,7 +347,7 @@ class PagedKVCache:
 
     # ---- one model step --------------------------------------------------------------------
 
-    def plan_step(self, rows: Sequence[tuple[Hashable, int]]) -> tuple["PagedStep", torch.Tensor, torch.Tensor]:
+    def plan_step(self, rows: Sequence[tuple[Hashable, int]]) -> tuple[PagedStep, torch.Tensor, torch.Tensor]:
         """A batched forward over ``rows`` = [(seq_id, new tokens already reserved)].
 
         Returns the step object (pass it as the model's ``cache``), the RoPE positions ``[B, T]``

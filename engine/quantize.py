@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +52,7 @@ class Int8Linear(nn.Module):
         self.register_buffer("scale", scale)  # [out], the activations' dtype
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear) -> "Int8Linear":
+    def from_linear(cls, linear: nn.Linear) -> Int8Linear:
         if linear.bias is not None:
             raise ValueError("Int8Linear quantises bias-free layers only (the engine's layers have no bias)")
         q, scale = quantize_per_channel(linear.weight.detach())

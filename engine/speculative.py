@@ -27,8 +27,9 @@ Drafters:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import torch
 
@@ -36,6 +37,8 @@ from engine.generate import check_request
 from engine.kv_cache import KVCache, make_cache
 from engine.model import Transformer
 from engine.sampling import SamplingParams, make_generator, process_logits
+
+GREEDY = SamplingParams(temperature=0.0)
 
 
 class Drafter(Protocol):
@@ -188,7 +191,7 @@ def speculative_generate(
     max_new_tokens: int,
     drafter: Drafter,
     k: int = 4,
-    sampling: SamplingParams = SamplingParams(temperature=0.0),
+    sampling: SamplingParams = GREEDY,
     stop_token_ids: Sequence[int] = (),
 ) -> SpeculativeResult:
     """Generate like ``engine.generate`` (same tokens when greedy), ``k`` drafts verified per target pass."""
@@ -198,7 +201,7 @@ def speculative_generate(
     if not prompt:
         raise ValueError("prompt_ids: the prompt is empty; give at least one token")
     check_request(model, len(prompt), max_new_tokens, "static")
-    stops = set(int(t) for t in (*stop_token_ids, *sampling.stop_token_ids))
+    stops = {int(t) for t in (*stop_token_ids, *sampling.stop_token_ids)}
     device = model.device
     # Room for a full round of drafts past the last token we may keep.
     room = min(model.config.max_seq_len, len(prompt) + max_new_tokens + k + 1)

@@ -50,7 +50,7 @@ def batch_size_tradeoff(params: dict[str, Any], progress: ProgressFn) -> dict[st
             cache = make_cache("static", model.config, batch, context + 1, dtype=model.dtype, device=model.device)
             token = torch.full((batch, 1), 100, dtype=torch.long, device=model.device)
 
-            def step() -> None:
+            def step(cache=cache, token=token) -> None:  # bound now: the loop rebinds both names
                 cache.seq_len = context  # every rep decodes the same position
                 model(token, cache=cache)
 
@@ -76,13 +76,13 @@ def batch_size_tradeoff(params: dict[str, Any], progress: ProgressFn) -> dict[st
              "series": [{"name": "time per decode step", "x": sizes, "y": latency_ms}]},
         ],
         "notes": [
-            f"Going from batch 1 to {sizes[last]} multiplied throughput by {throughput[last] / throughput[0]:.1f}x while each "
-            f"user's time per token grew {rows[last][3]}x: the weights are read once per step and shared by every row.",
-            f"The batch that maximised throughput here was {sizes[best]}. Past the point where a step stops being bound by "
+            (f"Going from batch 1 to {sizes[last]} multiplied throughput by {throughput[last] / throughput[0]:.1f}x while each "
+            f"user's time per token grew {rows[last][3]}x: the weights are read once per step and shared by every row."),
+            (f"The batch that maximised throughput here was {sizes[best]}. Past the point where a step stops being bound by "
             "reading weights, throughput flattens and latency grows in proportion to the batch: the knee is where a "
-            "latency target caps the batch size.",
-            "Measured on this machine's CPU with one thread; a GPU has far more compute per byte of bandwidth, so its "
-            "knee sits at much larger batches.",
+            "latency target caps the batch size."),
+            ("Measured on this machine's CPU with one thread; a GPU has far more compute per byte of bandwidth, so its "
+            "knee sits at much larger batches."),
         ],
         "environment": {"timing_threads": 1},
     }

@@ -33,7 +33,7 @@ def continuous_batching(params: dict[str, Any], progress: ProgressFn) -> dict[st
     static, continuous = result["static"], result["continuous"]
     per = result["per_request"]
     order = sorted(range(workload.n_requests), key=lambda i: per["output_tokens"][i])
-    ms = lambda s: round(s * 1e3, 1)  # noqa: E731
+    ms = lambda s: round(s * 1e3, 1)
     rows = [
         ["tokens / s", round(static["tokens_per_s"], 1), round(continuous["tokens_per_s"], 1)],
         ["wall time (s)", round(static["seconds"], 2), round(continuous["seconds"], 2)],
@@ -42,13 +42,13 @@ def continuous_batching(params: dict[str, Any], progress: ProgressFn) -> dict[st
         ["median TPOT (ms)", ms(static["tpot_median_s"]), ms(continuous["tpot_median_s"])],
     ]
     notes = [
-        f"Same requests, same {result['kv_budget_tokens']}-token KV budget: continuous batching served "
-        f"{continuous['tokens']} tokens {result['speedup']:.2f}x as fast as static batches of {params['static_batch']}.",
-        "Static batches decode until their longest answer ends, so rows whose answer is done keep occupying (and "
-        "computing) a slot, and the next group waits for the whole batch: that wait is the static TTFT.",
-        f"The paged pool lets the scheduler run more requests at once in the same memory (it never reserves room an "
+        (f"Same requests, same {result['kv_budget_tokens']}-token KV budget: continuous batching served "
+        f"{continuous['tokens']} tokens {result['speedup']:.2f}x as fast as static batches of {params['static_batch']}."),
+        ("Static batches decode until their longest answer ends, so rows whose answer is done keep occupying (and "
+        "computing) a slot, and the next group waits for the whole batch: that wait is the static TTFT."),
+        (f"The paged pool lets the scheduler run more requests at once in the same memory (it never reserves room an "
         f"answer may not need); when it over-commits it preempts the newest request and recomputes it later "
-        f"({continuous['preemptions']} preemptions in {continuous['iterations']} iterations here).",
+        f"({continuous['preemptions']} preemptions in {continuous['iterations']} iterations here)."),
         f"Greedy outputs of the two schedulers are identical: {result['identical_outputs']}.",
     ]
     if continuous["tpot_median_s"] > static["tpot_median_s"]:

@@ -42,7 +42,7 @@ def moe_load_balance(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
                                      record_every=max(1, params["steps"] // 30))
     off, on = traces[0.0], traces[params["aux_coef"]]
     experts = list(range(params["n_experts"]))
-    share = lambda stats: [round(100 * a / sum(stats.assigned), 2) for a in stats.assigned]  # noqa: E731
+    share = lambda stats: [round(100 * a / sum(stats.assigned), 2) for a in stats.assigned]
     rows = [
         ["max / mean expert load (held-out batch)", round(off.final.max_over_mean_load, 2), round(on.final.max_over_mean_load, 2)],
         ["assignments dropped at capacity (%)", round(100 * off.final.dropped_fraction, 2), round(100 * on.final.dropped_fraction, 2)],
@@ -70,12 +70,12 @@ def moe_load_balance(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
                         {"name": "loss on", "x": on.steps, "y": [round(v, 3) for v in on.max_over_mean_load]}]},
         ],
         "notes": [
-            f"Without the balancing loss the busiest expert took {rows[0][1]}x its even share and {rows[1][1]}% of assignments "
-            f"overflowed its capacity; with it, {rows[0][2]}x and {rows[1][2]}%.",
-            "Dropped assignments are real lost work: the token gets nothing from that expert, only the residual path. "
-            "Capacity exists because experts run as fixed-size batches (one per device under expert parallelism).",
-            "The loss is E x sum(f_e x P_e): the fraction of tokens whose first choice is expert e times its mean router "
-            "probability. Only P carries gradient, so it nudges probability away from overloaded experts.",
+            (f"Without the balancing loss the busiest expert took {rows[0][1]}x its even share and {rows[1][1]}% of assignments "
+            f"overflowed its capacity; with it, {rows[0][2]}x and {rows[1][2]}%."),
+            ("Dropped assignments are real lost work: the token gets nothing from that expert, only the residual path. "
+            "Capacity exists because experts run as fixed-size batches (one per device under expert parallelism)."),
+            ("The loss is E x sum(f_e x P_e): the fraction of tokens whose first choice is expert e times its mean router "
+            "probability. Only P carries gradient, so it nudges probability away from overloaded experts."),
             "Too large a coefficient trades task quality for evenness; compare the task-loss row.",
         ],
         "environment": {"timing_threads": 1},

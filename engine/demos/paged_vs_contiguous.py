@@ -43,7 +43,7 @@ def paged_vs_contiguous(params: dict[str, Any], progress: ProgressFn) -> dict[st
     peak_tokens = max(series["tokens"])
     peak_paged = max(series["paged_slots"])
     peak_contiguous = max(series["contiguous_slots"])
-    mib = lambda slots: round(slots * per_token / 2**20, 1)  # noqa: E731
+    mib = lambda slots: round(slots * per_token / 2**20, 1)
     return {
         "title": f"KV memory for {workload.n_requests} mixed-length requests: paged (block {params['block_size']}) vs contiguous",
         "metrics": [
@@ -63,15 +63,15 @@ def paged_vs_contiguous(params: dict[str, Any], progress: ProgressFn) -> dict[st
             ],
         }],
         "notes": [
-            f"A contiguous cache reserves {result['max_len']} tokens per request (longest prompt + longest answer) up front; "
+            (f"A contiguous cache reserves {result['max_len']} tokens per request (longest prompt + longest answer) up front; "
             f"averaged over the run {100 * contiguous:.0f}% of that is never written, because most answers are shorter "
-            "and the reservation is made before the answer exists.",
-            f"Paged allocation grows each request one {params['block_size']}-token block at a time, so only the unfilled "
-            f"tail of each last block is wasted: {100 * paged:.1f}% here, under one block per request.",
-            f"At the peak the contiguous layout holds {peak_contiguous / max(peak_paged, 1):.1f}x the memory of the paged one "
-            f"for {peak_tokens} stored tokens; in a fixed memory budget that ratio is how many more requests fit.",
-            "Smaller blocks waste less but mean longer block tables and smaller gathers; the table shows the waste side "
-            "of that trade for this workload.",
+            "and the reservation is made before the answer exists."),
+            (f"Paged allocation grows each request one {params['block_size']}-token block at a time, so only the unfilled "
+            f"tail of each last block is wasted: {100 * paged:.1f}% here, under one block per request."),
+            (f"At the peak the contiguous layout holds {peak_contiguous / max(peak_paged, 1):.1f}x the memory of the paged one "
+            f"for {peak_tokens} stored tokens; in a fixed memory budget that ratio is how many more requests fit."),
+            ("Smaller blocks waste less but mean longer block tables and smaller gathers; the table shows the waste side "
+            "of that trade for this workload."),
         ],
         "environment": {"model": ACCOUNTING_TOY.name},
     }

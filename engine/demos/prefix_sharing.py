@@ -54,7 +54,7 @@ def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, An
             runs[enabled] = (batcher, outputs)
     (off, off_out), (on, on_out) = runs[False], runs[True]
     same = all(a.tokens == b.tokens for a, b in zip(off_out, on_out))
-    ttft = lambda outs: sorted(o.ttft_s for o in outs)[len(outs) // 2] * 1e3  # noqa: E731
+    ttft = lambda outs: sorted(o.ttft_s for o in outs)[len(outs) // 2] * 1e3
     reused = sum(o.cached_prompt_tokens for o in on_out)
     prompt_total = sum(len(r.prompt) for r in requests)
     rows = [
@@ -83,13 +83,13 @@ def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, An
             ],
         }],
         "notes": [
-            f"Of {prompt_total} prompt tokens, {reused} came from cached blocks: only full {block}-token blocks are shared, "
-            f"so each request reuses {params['prefix_tokens'] // block * block} of the {params['prefix_tokens']} prefix tokens at most.",
-            f"{sum(h == 0 for h in hits)} request(s) found nothing cached: a block enters the cache only once its keys and "
-            "values are computed, so the first request (and any admitted before its prefill chunk finished) computes the prefix.",
-            "Shared blocks are reference-counted: the pool holds one copy however many requests point at it, which is "
+            (f"Of {prompt_total} prompt tokens, {reused} came from cached blocks: only full {block}-token blocks are shared, "
+            f"so each request reuses {params['prefix_tokens'] // block * block} of the {params['prefix_tokens']} prefix tokens at most."),
+            (f"{sum(h == 0 for h in hits)} request(s) found nothing cached: a block enters the cache only once its keys and "
+            "values are computed, so the first request (and any admitted before its prefill chunk finished) computes the prefix."),
+            ("Shared blocks are reference-counted: the pool holds one copy however many requests point at it, which is "
             "where the peak-block saving comes from. A shared block is never written (only full blocks are shared), "
-            "so no copy-on-write is needed here; that happens when a partly filled block is shared by forking a sequence.",
+            "so no copy-on-write is needed here; that happens when a partly filled block is shared by forking a sequence."),
             f"Greedy outputs with and without the cache are identical: {same}.",
         ],
         "environment": {"model": SERVING_TOY.name, "timing_threads": 1},

@@ -43,22 +43,22 @@ def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str,
         {"name": kind, "x": list(range(n_layers)), "y": [round(100 * report.layer_errors[f"layers.{i}.{kind}"], 3) for i in range(n_layers)]}
         for kind in KINDS
     ]
-    mib = lambda n: round(n / 2**20, 1)  # noqa: E731
+    mib = lambda n: round(n / 2**20, 1)
     change = 100 * (after / before - 1)
     rows = [
         ["model bytes (MiB)", mib(report.bytes_before), mib(report.bytes_after)],
         ["perplexity on the fixed passage", round(before, 3), round(after, 3)],
     ]
     notes = [
-        f"{report.layers} linear layers converted: the model shrank from {mib(report.bytes_before)} to "
+        (f"{report.layers} linear layers converted: the model shrank from {mib(report.bytes_before)} to "
         f"{mib(report.bytes_after)} MiB ({report.compression:.2f}x) and perplexity on a {len(ids)}-token passage went "
-        f"from {before:.2f} to {after:.2f} ({change:+.2f}%).",
-        f"The float embedding table ({mib(model.embed.weight.numel() * model.embed.weight.element_size())} MiB) is kept, "
-        "which is why the whole model does not shrink the full 4x the linear weights do.",
-        f"Per-channel scales keep the rounding error small: {100 * report.mean_rel_error:.2f}% of a weight matrix's norm on "
-        f"average, at most {report.max_abs_error:.4f} on any single weight.",
-        "Weight-only int8 saves memory and, with a fused int8 kernel, the bytes a decode step streams; this CPU path "
-        "converts int8 back to float inside every matmul, so it saves memory, not time.",
+        f"from {before:.2f} to {after:.2f} ({change:+.2f}%)."),
+        (f"The float embedding table ({mib(model.embed.weight.numel() * model.embed.weight.element_size())} MiB) is kept, "
+        "which is why the whole model does not shrink the full 4x the linear weights do."),
+        (f"Per-channel scales keep the rounding error small: {100 * report.mean_rel_error:.2f}% of a weight matrix's norm on "
+        f"average, at most {report.max_abs_error:.4f} on any single weight."),
+        ("Weight-only int8 saves memory and, with a fused int8 kernel, the bytes a decode step streams; this CPU path "
+        "converts int8 back to float inside every matmul, so it saves memory, not time."),
     ]
     if params["include_lm_head"]:
         notes.append("The LM head shares its matrix with the embedding table, so quantising it adds an int8 copy next to the float table.")

@@ -39,15 +39,15 @@ def speculative_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[s
     progress(95, "measured")
     drafter = "prompt lookup" if r["drafter"] == "prompt_lookup" else f"early exit after {params['early_exit_layers']} layers"
     notes = [
-        f"{drafter}, k={r['k']}: {r['acceptance_rate']:.0%} of draft tokens were accepted, so each target pass produced "
+        (f"{drafter}, k={r['k']}: {r['acceptance_rate']:.0%} of draft tokens were accepted, so each target pass produced "
         f"{r['tokens_per_target_forward']:.2f} tokens on average instead of 1 ({r['target_forwards']} verification passes "
-        f"for {r['new_tokens']} tokens).",
-        f"Decode phase: {r['plain_decode_tokens_per_s']:.1f} -> {r['speculative_decode_tokens_per_s']:.1f} tokens/s "
-        f"({r['decode_speedup']:.2f}x); end to end, with the identical prompt pass included, {r['end_to_end_speedup']:.2f}x.",
-        f"Output identical to plain greedy decoding: {r['identical_output']}. Greedy verification accepts a draft only if "
-        "it is the target's own argmax, so only speed can change, never text.",
-        "On this CPU a pass over k + 1 tokens costs noticeably more than over 1 (the matmuls are not purely "
-        "bandwidth-bound here), so a small k wins; on a GPU the extra positions are nearly free and larger k pays.",
+        f"for {r['new_tokens']} tokens)."),
+        (f"Decode phase: {r['plain_decode_tokens_per_s']:.1f} -> {r['speculative_decode_tokens_per_s']:.1f} tokens/s "
+        f"({r['decode_speedup']:.2f}x); end to end, with the identical prompt pass included, {r['end_to_end_speedup']:.2f}x."),
+        (f"Output identical to plain greedy decoding: {r['identical_output']}. Greedy verification accepts a draft only if "
+        "it is the target's own argmax, so only speed can change, never text."),
+        ("On this CPU a pass over k + 1 tokens costs noticeably more than over 1 (the matmuls are not purely "
+        "bandwidth-bound here), so a small k wins; on a GPU the extra positions are nearly free and larger k pays."),
     ]
     text = tokenizer.decode(r["tokens"])
     notes.append(f"The answer begins: \u201c{text[:160]}{'...' if len(text) > 160 else ''}\u201d")

@@ -14,7 +14,8 @@ def metric(result, prefix):
 def test_paged_wastes_far_less_than_contiguous(demo_contract):
     result = run_demo("paged_vs_contiguous", {"n_requests": 8, "max_output": 64, "block_size": 8})
     demo_contract(result)
-    assert metric(result, "paged:") < 10 < 40 < metric(result, "contiguous:")
+    assert metric(result, "paged:") < 10
+    assert metric(result, "contiguous:") > 40
     tokens, paged, contiguous = (s["y"] for s in result["charts"][0]["series"])
     assert all(t <= p <= c for t, p, c in zip(tokens, paged, contiguous))
     assert all(p - t < 8 * 8 for t, p in zip(tokens, paged))  # under one block per live request
