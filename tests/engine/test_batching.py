@@ -10,6 +10,8 @@ import random
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import ModelConfig, SamplingParams, build_model, generate
 from engine.batching import ContinuousBatcher, GenerationRequest, serve, static_batch_generate
@@ -157,3 +159,44 @@ class TestStaticBatching:
     def test_batch_size_must_be_positive(self, model):
         with pytest.raises(ValueError, match="batch_size must be at least 1"):
             static_batch_generate(model, [GenerationRequest([1], 1)], batch_size=0)
+
+
+# Random interleavings of submit / step / cancel against a pool small enough to force preemption.
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("submit"), st.integers(1, 20), st.integers(1, 12)),
+        st.tuples(st.just("step"), st.integers(1, 4), st.just(0)),
+        st.tuples(st.just("cancel"), st.integers(0, 9), st.just(0)),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations, prefix_cache=st.booleans())
+def test_random_submit_step_cancel_sequences_account_for_every_block(model, ops, prefix_cache):
+    batcher = ContinuousBatcher(model, num_blocks=10, block_size=4, max_num_seqs=4, prefill_chunk=8, enable_prefix_cache=prefix_cache)
+    submitted: dict[int, int] = {}  # request id -> max_new_tokens
+    for kind, a, b in ops:
+        if kind == "submit":
+            # Prompts share a head so the prefix cache gets hits; lengths stay within the 40-token pool.
+            submitted[batcher.submit(GenerationRequest([7, 8, 9, 10, *range(a)], b, GREEDY))] = b
+        elif kind == "step":
+            for _ in range(a):
+                if batcher.has_unfinished:
+                    batcher.step()
+        elif submitted:
+            batcher.cancel(list(submitted)[a % len(submitted)])
+        batcher.cache.check()
+        held = set(batcher.cache.sequences)
+        assert held == {live.id for live in batcher.running}  # only running requests hold blocks
+    outputs = batcher.run()
+    batcher.cache.check()
+    assert not batcher.cache.sequences
+    cached = batcher.cache.prefix_cache.evictable() if batcher.cache.prefix_cache else 0
+    assert batcher.cache.allocator.num_used == cached  # whatever is left belongs to the prefix cache alone
+    assert [o.request_id for o in outputs] == sorted(submitted)
+    for output in outputs:
+        if output.finish_reason != "cancelled":
+            assert len(output.tokens) == submitted[output.request_id]
