@@ -375,9 +375,10 @@ class PagedKVCache:
         is_new = col >= width - new
         pos = torch.where(is_old, old_pos, torch.where(is_new, new_pos, 0))
         read = torch.where(is_old | is_new, table.gather(1, pos // bs) * bs + pos % bs, PAD_SLOT)
-        write = read[:, width - width_new :].clone()
-        write[:, : width_new] = torch.where(col[:, :width_new] >= width_new - new, write, PAD_SLOT)
-        positions = torch.where(col[:, :width_new] >= width_new - new, context + col[:, :width_new] - (width_new - new), 0)
+        query_col = col[:, :width_new]  # the T columns of new tokens
+        real_query = query_col >= width_new - new  # [B, T]: right-aligned, pads on the left
+        write = torch.where(real_query, read[:, width - width_new :], PAD_SLOT)
+        positions = torch.where(real_query, context + query_col - (width_new - new), 0)
         mask = read >= 0
         step = PagedStep(self.storage, read.to(self.device), write.to(self.device))
         return step, positions.to(self.device), mask.to(self.device)
