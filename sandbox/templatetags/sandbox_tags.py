@@ -13,11 +13,17 @@ answers have runnable code blocks but link no demo.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.middleware.csrf import get_token
 from django.urls import reverse
+
+# Below this age a result reads "just now": "0 minutes ago" looks like a bug to a reader.
+JUST_NOW = timedelta(seconds=60)
 
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
@@ -85,3 +91,13 @@ def demo_panels(context: template.Context, question: Any) -> dict[str, Any]:
 def sandbox_assets(context: template.Context) -> dict[str, Any]:
     """For pages with runnable code blocks but no demo panels: the editor needs the script too."""
     return _assets(context)
+
+
+@register.filter
+def time_ago(moment: datetime | None) -> str:
+    """'just now', '3 minutes ago', '2 days ago'; an em dash when the run never finished."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < JUST_NOW:
+        return "just now"
+    return f"{timesince(moment)} ago"
