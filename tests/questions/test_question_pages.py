@@ -62,6 +62,20 @@ def test_question_page_renders_everything(client, pages):
     assert response.context["neighbours"].previous is None
 
 
+def test_self_rating_sits_inside_the_answer_panel_so_it_hides_with_the_answer(client, pages):
+    html = client.get(reverse("questions:question", args=["first"])).content.decode()
+    panel = html[html.index('id="answer-panel"'):]
+    rating_form_end = panel.index("</form>", panel.index("How well did you know this?"))
+    # This fixture's answer has no <div>, so the first </div> after the panel opens closes the panel.
+    assert rating_form_end < panel.index("</div>")
+    assert "css/quiz.css" in html  # the rating buttons' styles
+
+
+def test_pages_link_a_favicon(client, pages):
+    html = client.get(reverse("questions:home")).content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in html
+
+
 def test_question_page_neighbours_and_related_by_shared_tags(client, pages):
     response = client.get(reverse("questions:question", args=["second"]))
     neighbours = response.context["neighbours"]

@@ -26,6 +26,16 @@ def test_index_lists_presets_with_one_click_start(client: Client, quiz_bank: Any
     assert "5 open questions / 30 minutes" in page or "open questions / 30 minutes" in page
 
 
+def test_preset_buttons_read_start_quiz_and_name_the_preset_for_screen_readers(client: Client, quiz_bank: Any) -> None:
+    page = client.get("/quiz/").content.decode()
+    assert 'Start<span class="visually-hidden">: KV caching</span> quiz</button>' in page
+
+
+def test_custom_quiz_fields_state_their_allowed_ranges(client: Client, quiz_bank: Any) -> None:
+    page = client.get("/quiz/").content.decode()
+    assert "Questions (0–50)" in page and "Time limit, minutes (1–180)" in page
+
+
 def test_home_to_a_running_quiz_in_two_clicks(client: Client, quiz_bank: Any) -> None:
     home = client.get("/").content.decode()
     assert 'href="/quiz/"' in home  # click 1: "Start a quiz"

@@ -76,3 +76,25 @@ def test_sandbox_assets_serves_pages_with_runnable_code_but_no_demos():
         Context({"question": SimpleNamespace(demos=["fixture_chart"]), "request": RequestFactory().get("/")})
     )
     assert html.count("js/sandbox.js") == 1 and 'data-demo="fixture_chart"' in html
+
+
+def test_the_measured_line_gives_relative_time_utc_timestamp_and_parameters():
+    from datetime import datetime, timezone as dt_timezone
+
+    finished = datetime(2026, 3, 4, 5, 6, tzinfo=dt_timezone.utc)
+    succeeded(finished_at=finished, params={"max_len": 1024, "mask": "causal"})
+    html = render(["fixture_chart"])
+    assert "(2026-03-04 05:06 UTC)" in html
+    assert "ago</time>" in html and "max_len=1024, mask=causal" in html
+
+
+def test_a_result_from_seconds_ago_reads_just_now_not_zero_minutes():
+    succeeded()
+    html = render(["fixture_chart"])
+    assert ">just now</time>" in html and "0\xa0minutes" not in html
+
+
+def test_field_help_states_the_allowed_range_once():
+    html = render(["fixture_chart"])
+    assert "range 16–8192" in html
+    assert ") (" not in html  # no "(help) (range)" double brackets

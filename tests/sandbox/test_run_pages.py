@@ -25,6 +25,17 @@ def test_the_list_filters_by_state(client):
     assert "fixture_slow" in html and "fixture_chart" not in html
 
 
+def test_an_empty_filter_says_so_and_offers_every_run(client):
+    succeeded("fixture_chart")
+    html = client.get("/runs/?state=failed").content.decode()
+    assert "No runs in this state." in html and 'href="/runs/"' in html
+
+
+def test_the_table_scrolls_sideways_on_narrow_screens_instead_of_widening_the_page(client):
+    html = client.get("/runs/").content.decode()
+    assert '<div class="table-scroll">\n<table class="run-table">' in html
+
+
 def test_the_permalink_shows_the_result(client):
     run = succeeded("fixture_chart", result={"title": "A permanent result", "notes": ["kept"]})
     html = client.get(run.get_absolute_url()).content.decode()
