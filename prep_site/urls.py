@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# The admin says whose it is; "Django administration" reads like an unconfigured install.
+admin.site.site_header = "Inference Prep admin"
+admin.site.site_title = "Inference Prep admin"
+admin.site.index_title = "Question bank, quizzes and runs"
+# 404.html and 500.html in templates/ are picked up by Django's default handlers; 500.html needs no context.
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("prep_site.accounts.urls")),
