@@ -104,3 +104,9 @@ def test_the_importer_page_is_mounted_under_the_question_admin(staff):
     assert reverse("admin:questions_question_import") == "/admin/questions/question/import/"
     changelist = staff.get(reverse("admin:questions_question_changelist")).content.decode()
     assert 'href="/admin/questions/question/import/"' in changelist
+
+
+def test_change_form_gives_the_markdown_editor_a_full_row_and_names_the_site(staff, question):
+    html = staff.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
+    assert "css/admin_markdown.css" in html and "data-markdown-preview" in html
+    assert "Inference Prep admin" in html
