@@ -90,12 +90,13 @@ def engine_vs_hf(model, tokenizer, rounds: int, progress: Callable[[str], None])
     prompt = tokenizer.encode_chat([{"role": "user", "content": PROMPT}])
     ids = torch.tensor([prompt])
     greedy = SamplingParams(temperature=0.0)
+    stops = [tokenizer.eos_token_id]
 
     def run_hf() -> tuple[list[int], float, list[float]]:
         clock = _TokenClock()
         with torch.inference_mode():
             out = hf.generate(
-                ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,
+                ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS,
                 do_sample=False, streamer=clock, pad_token_id=tokenizer.eos_token_id,
             )
         ttft, steps = clock.decode_step_times()
@@ -104,11 +105,13 @@ def engine_vs_hf(model, tokenizer, rounds: int, progress: Callable[[str], None])
     generate(model, prompt, 8, greedy)  # warm-up both (first-call allocations, thread pools)
     run_hf()
     ours_tps, hf_tps, ours_ttft, hf_ttft = [], [], [], []
-    identical = True
+    identical, generated = True, NEW_TOKENS
     for r in range(rounds):
-        result = generate(model, prompt, NEW_TOKENS, greedy)
+        # Both stop at <|im_end|> (HF's generation config says so); the prompt asks for a long answer.
+        result = generate(model, prompt, NEW_TOKENS, greedy, stop_token_ids=stops)
         hf_tokens, ttft, steps = run_hf()
         identical &= result.tokens == hf_tokens
+        generated = len(result.tokens)
         ours_tps.append(result.tokens_per_s)
         ours_ttft.append(result.ttft_s)
         hf_tps.append(len(steps) / sum(steps))
@@ -119,7 +122,8 @@ def engine_vs_hf(model, tokenizer, rounds: int, progress: Callable[[str], None])
     ours, theirs = statistics.median(ours_tps), statistics.median(hf_tps)
     return {
         "prompt_tokens": len(prompt),
-        "new_tokens": NEW_TOKENS,
+        "new_tokens": generated,
+        "max_new_tokens": NEW_TOKENS,
         "rounds": rounds,
         "tokens_identical": identical,
         "engine_decode_tokens_per_s": round(ours, 2),

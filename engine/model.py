@@ -62,10 +62,10 @@ class RotaryEmbedding(nn.Module):
         inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))  # [D/2]
         t = torch.arange(max_seq_len, dtype=torch.float32)
         freqs = torch.outer(t, inv_freq)  # [max_seq_len, D/2]
-        emb = torch.cat((freqs, freqs), dim=-1)  # [max_seq_len, D]
         # Not persistent: derived from the config, so checkpoints need not carry them.
-        self.register_buffer("cos", emb.cos(), persistent=False)
-        self.register_buffer("sin", emb.sin(), persistent=False)
+        self.register_buffer("cos", torch.cat((freqs, freqs), dim=-1).cos(), persistent=False)  # [max_seq_len, D]
+        # sin with the first half negated: folds rotate_half's minus sign into the table (see apply_rope).
+        self.register_buffer("sin", torch.cat((-freqs.sin(), freqs.sin()), dim=-1), persistent=False)
 
     def tables(self, start: int, length: int, positions: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """cos/sin shaped to broadcast over [B, H, T, D]: a view when positions are contiguous."""
@@ -74,13 +74,14 @@ class RotaryEmbedding(nn.Module):
         return self.cos[positions].unsqueeze(1), self.sin[positions].unsqueeze(1)  # [B, 1, T, D]
 
 
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
+    """x * cos + rotate_half(x) * sin, with rotate_half(x) = (-x2, x1) for halves (x1, x2).
 
-
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    return x * cos + rotate_half(x) * sin
+    Rolling by D/2 gives (x2, x1); the minus sign lives in ``signed_sin``. Negating before or
+    after the multiply is exact in floating point, so this matches HF bit for bit with 4 kernel
+    launches instead of 7 (it runs 60 times per decode step).
+    """
+    return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * signed_sin
 
 
 class Attention(nn.Module):
