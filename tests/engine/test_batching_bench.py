@@ -58,7 +58,7 @@ def test_markdown_reports_each_comparison():
     result = {
         "date": "2026-01-01 00:00 UTC", "quick": False,
         "environment": {"device": "cpu", "cpu": "Test CPU", "cpu_threads": 1, "torch": "2.13.0", "gpu_name": None},
-        "memory": {"block_size": 16, "max_len": 320, "paged_waste": 0.031, "contiguous_waste": 0.66, "by_block_size": {8: 0.02, 16: 0.031, 32: 0.06}},
+        "memory": {"block_size": 16, "max_len": 320, "paged_waste": 0.031, "contiguous_waste": 0.66, "by_block_size": {"8": 0.02, "16": 0.031, "32": 0.06}},
         "batching": {"requests": 32, "output_range": [16, 256], "kv_budget_tokens": 2560, "model": "smollm2-135m", "static_batch": 8,
                      "static": {"tokens_per_s": 50.0, "ttft_median_s": 3.0, "tpot_median_s": 0.1},
                      "continuous": {"tokens_per_s": 120.0, "ttft_median_s": 0.2, "tpot_median_s": 0.15, "iterations": 300, "preemptions": 4},
