@@ -54,8 +54,8 @@ def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str,
     fraction = floor_s / result.tpot_s
 
     notes = [
-        f"Prefill handled {prefill_tps:,.0f} tokens/s, decode {decode_tps:,.1f} tokens/s: one prompt token costs "
-        f"{decode_tps and (1 / prefill_tps) / (1 / decode_tps):.3f} of a generated token.",
+        f"Prefill handled {prefill_tps:,.0f} tokens/s, decode {decode_tps:,.1f} tokens/s: a prompt token costs "
+        f"{decode_tps / prefill_tps:.3f} of what a generated token costs ({prefill_tps / decode_tps:.0f}x cheaper).",
         f"Arithmetic intensity: prefill does {intensity_prefill:,.0f} FLOPs per weight byte read, decode "
         f"{intensity_decode:.2f}; prefill ran at {prefill_flops / 1e9:,.1f} GFLOP/s, decode at {decode_flops / 1e9:,.1f} GFLOP/s.",
         f"Copy bandwidth measured now: {bandwidth / 1e9:.1f} GB/s. Reading {weight_bytes / 1e6:,.0f} MB of weights plus "
