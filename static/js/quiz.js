@@ -142,6 +142,19 @@
   });
   window.addEventListener("online", flush);
 
+  // Enter in a one-line answer would submit the form, i.e. finish the whole quiz by accident.
+  // Treat it as "next question": focus the next slot's first field (or the Finish button).
+  form.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.target.tagName !== "INPUT" || e.target.type !== "text") return;
+    e.preventDefault();
+    const slot = slotOf(e.target);
+    if (slot !== null) queue(slot);
+    const li = e.target.closest(".quiz-slot");
+    const next = li && li.nextElementSibling;
+    const target = next ? next.querySelector("input, textarea") : document.getElementById("quiz-finish");
+    if (target) target.focus();
+  });
+
   // Restore answers a reload interrupted before the server had them, then send them.
   Object.keys(pending).forEach(function (slot) {
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
@@ -166,8 +179,18 @@
         .finally(function () { localStorage.removeItem(storageKey); location.href = form.dataset.resultsUrl; });
     });
   }
+  function unansweredCount() {
+    return Array.from(form.querySelectorAll(".quiz-slot")).filter(function (li) {
+      const value = valueOf(li.dataset.slot);
+      return value === null || value === "" || (Array.isArray(value) && value.length === 0);
+    }).length;
+  }
   form.addEventListener("submit", function (e) {
     e.preventDefault();
+    const open = unansweredCount();
+    // Finishing is final; with time left, a blank answer is more likely a slip than a choice.
+    if (open > 0 && !finishing && !window.confirm(open + (open === 1 ? " question is" : " questions are") +
+        " still unanswered. Finish and see results anyway?")) return;
     Object.keys(typingTimers).forEach(function (slot) {
       clearTimeout(typingTimers[slot]); delete typingTimers[slot]; pending[slot] = valueOf(slot);
     });

@@ -41,7 +41,7 @@ def _remaining(page) -> int:
 def _start_from_home(page) -> None:
     page.goto("/")
     page.get_by_role("link", name=re.compile("Start a quiz")).click()      # click 1
-    page.get_by_role("button", name="Start: KV caching").click()           # click 2
+    page.get_by_role("button", name="Start quiz: KV caching").click()           # click 2
     page.wait_for_url(re.compile(r"/quiz/a/[0-9a-f-]+/$"))
 
 
@@ -106,3 +106,34 @@ def test_a_dropped_connection_loses_nothing(browser_page, three_questions) -> No
                            timeout=10_000)
     wrong = Choice.objects.get(text="Attention outputs")
     assert Answer.objects.get().value == [wrong.pk]
+
+
+def test_enter_in_an_answer_moves_on_instead_of_finishing_the_quiz(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    answer = page.get_by_label(re.compile("Your answer"))
+    answer_name = answer.get_attribute("name")
+    answer.fill("5.2e5")
+    answer.press("Enter")
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'")
+    assert "/results/" not in page.url and not Attempt.objects.get().is_finished
+    # Focus moved on: to the next question's first field, or to Finish when this was the last question.
+    focused = page.evaluate("[document.activeElement.name || document.activeElement.id, "
+                            "!!document.activeElement.closest('#quiz-form')]")
+    assert focused[1] and focused[0] not in ("", answer_name)
+
+
+def test_finishing_with_blank_answers_asks_first(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    page.get_by_label("Keys and values").check()
+    messages: list[str] = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Finish and see results").click()
+    page.wait_for_timeout(300)
+    assert messages == ["2 questions are still unanswered. Finish and see results anyway?"]
+    assert "/results/" not in page.url and not Attempt.objects.get().is_finished
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Finish and see results").click()
+    page.wait_for_url(re.compile(r"/results/$"))
+    assert page.locator("#quiz-score").inner_text() == "1 / 3"
