@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -239,6 +239,7 @@ class ContinuousBatcher:
             model.config, num_blocks, block_size, dtype=model.dtype, device=model.device, enable_prefix_cache=enable_prefix_cache
         )
         self.waiting: deque[_Live] = deque()
+        self._followers: dict[int, list[_Live]] = {}  # first sample's id -> samples that will fork from it
         self.running: list[_Live] = []  # in admission order: the newest is preempted first
         self.done: dict[int, _Live] = {}
         self._next_id = 0
@@ -254,6 +255,38 @@ class ContinuousBatcher:
 
     def submit(self, request: GenerationRequest) -> int:
         """Queue a request; returns its id. Rejects one that could never fit in the pool."""
+        self._validate(request)
+        live = self._new_live(request)
+        self.waiting.append(live)
+        return live.id
+
+    def submit_parallel(self, request: GenerationRequest, n: int) -> list[int]:
+        """``n`` independent samples of one prompt (seeds ``seed, seed + 1, ...`` when seeded); returns their ids.
+
+        The prompt is prefilled once. When it is done, the other samples *fork* the first one's
+        block table (sharing every block, the partly filled last one included) and take their first
+        token from the same logits; each sample's first write to the shared last block copies it
+        (copy-on-write), full blocks stay shared until the samples finish.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 64:
+            raise ValueError(f"n (samples per prompt) must be an integer between 1 and 64, got {n!r}")
+        self._validate(request)
+        seed = request.sampling.seed
+        lives = [
+            self._new_live(request if seed is None else replace(request, sampling=replace(request.sampling, seed=seed + i)))
+            for i in range(n)
+        ]
+        self.waiting.append(lives[0])
+        if n > 1:
+            self._followers[lives[0].id] = lives[1:]
+        return [live.id for live in lives]
+
+    def _new_live(self, request: GenerationRequest) -> _Live:
+        live = _Live(self._next_id, request, self.clock(), make_generator(request.sampling, self.model.device))
+        self._next_id += 1
+        return live
+
+    def _validate(self, request: GenerationRequest) -> None:
         _check(self.model, request)
         need = self.cache.blocks_for(len(request.prompt) + request.max_new_tokens)
         if need > self.cache.num_blocks:
@@ -263,23 +296,30 @@ class ContinuousBatcher:
                 f"needs {need} KV blocks but the whole pool has {self.cache.num_blocks} "
                 f"({capacity} tokens); the two together must be at most {capacity}"
             )
-        live = _Live(self._next_id, request, self.clock(), make_generator(request.sampling, self.model.device))
-        self._next_id += 1
-        self.waiting.append(live)
-        return live.id
 
     def cancel(self, request_id: int) -> bool:
         """Stop a request now and free its blocks; False if it already finished (or never existed)."""
+        for followers in self._followers.values():
+            for live in followers:
+                if live.id == request_id:
+                    followers.remove(live)
+                    self._mark_cancelled(live)
+                    return True
         for queue in (self.waiting, self.running):
             for live in queue:
                 if live.id == request_id:
                     queue.remove(live)
                     if live.id in self.cache.sequences:
                         self.cache.free(live.id)
-                    live.finish_reason, live.finished_at = "cancelled", self.clock()
-                    self.done[live.id] = live
+                    self._mark_cancelled(live)
+                    # Samples waiting to fork from it now prefill the prompt themselves.
+                    self.waiting.extend(self._followers.pop(live.id, []))
                     return True
         return False
+
+    def _mark_cancelled(self, live: _Live) -> None:
+        live.finish_reason, live.finished_at = "cancelled", self.clock()
+        self.done[live.id] = live
 
     @property
     def has_unfinished(self) -> bool:
@@ -393,12 +433,20 @@ class ContinuousBatcher:
             self.cache.mark_computed(live.id)
             if live.pending:
                 continue  # more prompt chunks to go
-            token = choose_token(logits[row : row + 1], live)
-            made.append((live.id, token))
-            if live.accept(token, now):
-                self.cache.free(live.id)
-                self.running.remove(live)
-                self.done[live.id] = live
+            samples = [live]
+            if live.n_generated == 0:  # the prompt is complete for the first time: fork the other samples now
+                for follower in self._followers.pop(live.id, []):
+                    self.cache.fork(live.id, follower.id)
+                    follower.num_computed = follower.cached_prompt_tokens = live.num_computed
+                    self.running.append(follower)
+                    samples.append(follower)
+            for sample_live in samples:
+                token = choose_token(logits[row : row + 1], sample_live)
+                made.append((sample_live.id, token))
+                if sample_live.accept(token, now):
+                    self.cache.free(sample_live.id)
+                    self.running.remove(sample_live)
+                    self.done[sample_live.id] = sample_live
         return made
 
 

@@ -136,6 +136,33 @@ class TestContinuousBatching:
         assert outputs[keep].finish_reason == "max_new_tokens"
         assert batcher.cache.allocator.num_used == 0
 
+    def test_parallel_samples_share_the_prompt_and_match_their_seeds_run_alone(self, model):
+        request = GenerationRequest(list(range(1, 19)), 10, SamplingParams(temperature=1.0, top_k=30, seed=40))
+        batcher = ContinuousBatcher(model, num_blocks=32, block_size=4, enable_prefix_cache=False)
+        ids = batcher.submit_parallel(request, 3)
+        outputs = batcher.run()
+        for i, request_id in enumerate(ids):
+            seeded = GenerationRequest(request.prompt, 10, SamplingParams(temperature=1.0, top_k=30, seed=40 + i))
+            assert outputs[request_id].tokens == alone(model, seeded)
+        assert batcher.prefill_tokens_computed == 18  # one prefill for all three
+        # 18 tokens = 4 full blocks + a half-full one: each later sample's first write copies the shared half block.
+        assert batcher.cache.copies_on_write == 2
+        assert batcher.peak_blocks_used < 3 * batcher.cache.blocks_for(28)
+        assert not batcher.cache.sequences and batcher.cache.allocator.num_used == 0
+
+    def test_cancelling_the_first_sample_lets_the_others_prefill_alone(self, model):
+        request = GenerationRequest([3, 1, 4, 1, 5], 4, SamplingParams(temperature=1.0, seed=9))
+        batcher = ContinuousBatcher(model, num_blocks=16, block_size=4)
+        first, second = batcher.submit_parallel(request, 2)
+        batcher.cancel(first)
+        outputs = batcher.run()
+        assert outputs[first].finish_reason == "cancelled"
+        assert outputs[second].tokens == alone(model, GenerationRequest(request.prompt, 4, SamplingParams(temperature=1.0, seed=10)))
+
+    def test_parallel_sample_count_is_bounded(self, model):
+        with pytest.raises(ValueError, match="n .samples per prompt. must be an integer between 1 and 64"):
+            ContinuousBatcher(model, num_blocks=8).submit_parallel(GenerationRequest([1], 1), 0)
+
     def test_timings_are_consistent(self, model):
         outputs, _ = serve(model, mixed_requests(4, seed=3, sampled=False), num_blocks=64, block_size=4)
         for output in outputs:
@@ -165,6 +192,7 @@ class TestStaticBatching:
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("submit"), st.integers(1, 20), st.integers(1, 12)),
+        st.tuples(st.just("parallel"), st.integers(1, 12), st.integers(1, 6)),
         st.tuples(st.just("step"), st.integers(1, 4), st.just(0)),
         st.tuples(st.just("cancel"), st.integers(0, 9), st.just(0)),
     ),
@@ -182,6 +210,10 @@ def test_random_submit_step_cancel_sequences_account_for_every_block(model, ops,
         if kind == "submit":
             # Prompts share a head so the prefix cache gets hits; lengths stay within the 40-token pool.
             submitted[batcher.submit(GenerationRequest([7, 8, 9, 10, *range(a)], b, GREEDY))] = b
+        elif kind == "parallel":
+            sampled = GenerationRequest([7, 8, 9, *range(a)], b, SamplingParams(temperature=1.0, seed=a))
+            for request_id in batcher.submit_parallel(sampled, 3):
+                submitted[request_id] = b
         elif kind == "step":
             for _ in range(a):
                 if batcher.has_unfinished:
@@ -191,6 +223,7 @@ def test_random_submit_step_cancel_sequences_account_for_every_block(model, ops,
         batcher.cache.check()
         held = set(batcher.cache.sequences)
         assert held == {live.id for live in batcher.running}  # only running requests hold blocks
+        assert batcher.cache.copies_on_write <= len(submitted)
     outputs = batcher.run()
     batcher.cache.check()
     assert not batcher.cache.sequences
