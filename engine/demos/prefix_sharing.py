@@ -24,6 +24,7 @@ from engine.demos.registry import Param, ProgressFn, register
         Param("question_tokens", int, 16, "each request's own tokens after the prefix", min=1, max=128),
         Param("max_new_tokens", int, 8, "answer length", min=1, max=64),
         Param("block_size", int, 16, "tokens per KV block", min=1, max=64),
+        Param("samples", int, 4, "parallel samples of one prompt in the forking run", min=2, max=16),
     ),
 )
 def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
@@ -52,6 +53,11 @@ def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, An
                 batcher.submit(request)
             outputs = batcher.run()
             runs[enabled] = (batcher, outputs)
+        progress(90, "parallel samples")
+        forked = ContinuousBatcher(model, per_request * params["samples"], block, enable_prefix_cache=False)
+        sampled = GenerationRequest(requests[0].prompt, params["max_new_tokens"], SamplingParams(temperature=1.0, seed=0))
+        forked.submit_parallel(sampled, params["samples"])
+        forked.run()
     (off, off_out), (on, on_out) = runs[False], runs[True]
     same = all(a.tokens == b.tokens for a, b in zip(off_out, on_out))
     ttft = lambda outs: sorted(o.ttft_s for o in outs)[len(outs) // 2] * 1e3
@@ -72,6 +78,8 @@ def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, An
             {"name": "peak KV blocks saved", "value": round(100 * (1 - on.peak_blocks_used / off.peak_blocks_used), 1), "unit": "%"},
             {"name": "prefix-cache block hits", "value": on.cache.prefix_cache.hits, "unit": "blocks"},
             {"name": "outputs identical", "value": "yes" if same else "no", "unit": ""},
+            {"name": f"{params['samples']} parallel samples: peak KV blocks", "value": forked.peak_blocks_used, "unit": "blocks"},
+            {"name": f"{params['samples']} parallel samples: copies on write", "value": forked.cache.copies_on_write, "unit": "blocks"},
         ],
         "table": {"columns": ["", "prefix cache off", "prefix cache on"], "rows": rows},
         "charts": [{
@@ -88,9 +96,13 @@ def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, An
             (f"{sum(h == 0 for h in hits)} request(s) found nothing cached: a block enters the cache only once its keys and "
             "values are computed, so the first request (and any admitted before its prefill chunk finished) computes the prefix."),
             ("Shared blocks are reference-counted: the pool holds one copy however many requests point at it, which is "
-            "where the peak-block saving comes from. A shared block is never written (only full blocks are shared), "
-            "so no copy-on-write is needed here; that happens when a partly filled block is shared by forking a sequence."),
+            "where the peak-block saving comes from. A block shared through the prefix cache is full and never written, "
+            "so it needs no copy-on-write."),
             f"Greedy outputs with and without the cache are identical: {same}.",
+            (f"Parallel sampling shares even the partly filled last block: {params['samples']} samples of one prompt "
+             f"peaked at {forked.peak_blocks_used} blocks where separate copies would need up to "
+             f"{params['samples'] * per_request}; {forked.cache.copies_on_write} block(s) were copied on the samples' "
+             "first divergent writes."),
         ],
         "environment": {"model": SERVING_TOY.name, "timing_threads": 1},
     }

@@ -30,3 +30,11 @@ def test_only_full_blocks_are_shared():
 def test_requests_admitted_together_cannot_share_what_is_not_computed_yet():
     result = run_demo("prefix_sharing", {"n_requests": 2, "prefix_tokens": 32, "question_tokens": 2, "max_new_tokens": 1})
     assert result["charts"][0]["series"][1]["y"] == [0, 0]
+
+
+def test_parallel_samples_share_blocks_and_copy_only_the_partial_one():
+    result = run_demo("prefix_sharing", {"n_requests": 2, "prefix_tokens": 20, "question_tokens": 2, "max_new_tokens": 3, "samples": 3})
+    metrics = {m["name"]: m["value"] for m in result["metrics"]}
+    # A 22-token prompt in 16-token blocks: one full block shared by all, the partial one copied by 2 of 3 samples.
+    assert metrics["3 parallel samples: copies on write"] == 2
+    assert metrics["3 parallel samples: peak KV blocks"] == 1 + 3
