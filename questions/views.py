@@ -68,7 +68,8 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     hits = search_questions(query, limit=SEARCH_LIMIT) if query else []
-    return render(request, "questions/search.html", {"query": query, "hits": hits})
+    # A full page means there may be more: the count then reads "50+" instead of a false total.
+    return render(request, "questions/search.html", {"query": query, "hits": hits, "more": len(hits) >= SEARCH_LIMIT})
 
 
 @never_cache

@@ -128,3 +128,15 @@ def test_question_page_shows_demo_panels_for_its_demos(client, make_question):
     assert "<h2>Measured on our engine</h2>" in html and demo.title in html
     make_question("without-demo")
     assert "Measured on our engine" not in client.get(reverse("questions:question", args=["without-demo"])).content.decode()
+
+
+def test_a_full_page_of_search_hits_does_not_claim_to_be_the_total(client, pages, monkeypatch):
+    monkeypatch.setattr("questions.views.SEARCH_LIMIT", 2)
+    html = client.get(reverse("questions:search"), {"q": "cache"}).content.decode()
+    assert "The first 2 results for “cache”, best first" in html
+
+
+def test_search_without_a_query_suggests_what_to_type_and_no_match_offers_topics(client, pages):
+    assert "for example “paged attention”" in client.get(reverse("questions:search")).content.decode()
+    html = client.get(reverse("questions:search"), {"q": "zzzxq"}).content.decode()
+    assert "0 results for “zzzxq”" in html and "browse the topics" in html
