@@ -16,7 +16,7 @@ from questions.models import Difficulty, Question, Topic
 from questions.quizzes import clock, mastery, presenters, presets, review, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.errors import NotFound, QuizError
-from questions.quizzes.models import Attempt, ReviewLog, SlotKind
+from questions.quizzes.models import Attempt, ReviewCard, ReviewLog, SlotKind
 from questions.quizzes.ownership import owner_for
 
 
@@ -150,7 +150,15 @@ def history(request: HttpRequest) -> HttpResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     owner = owner_for(request, create=False)
     cards = list(review.due_cards(owner)[:50]) if owner else []
-    return render(request, "quizzes/review.html", {"cards": cards, "ratings": review.RATINGS})
+    # With nothing due, say when something will be: an empty page alone reads as "rating did nothing".
+    scheduled = (
+        ReviewCard.objects.filter(owner.filter(), question__is_active=True).order_by("due")
+        if owner and not cards else ReviewCard.objects.none()
+    )
+    return render(request, "quizzes/review.html", {
+        "cards": cards, "ratings": review.RATINGS,
+        "scheduled_count": scheduled.count(), "next_due": scheduled.first(),
+    })
 
 
 @require_POST

@@ -121,6 +121,9 @@ def test_review_queue_and_rating(client: Client, quiz_bank: Any, frozen_clock: A
     assert response.url == "/quiz/review/"
     card = ReviewCard.objects.get()
     assert card.anon_key and card.user is None
+    waiting = client.get("/quiz/review/").content.decode()
+    assert "Nothing is due right now. 1 question is scheduled" in waiting
+    assert f"comes back on <time datetime=\"{card.due.isoformat()}\">" in waiting and question.title in waiting
     frozen_clock.advance(days=1)
     page = client.get("/quiz/review/").content.decode()
     assert 'id="review-due">1<' in page and question.title in page
