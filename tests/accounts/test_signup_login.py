@@ -72,3 +72,9 @@ def test_password_reset_does_not_reveal_unknown_addresses(client: Client, db: No
     response = client.post("/accounts/password-reset/", {"email": "nobody@example.com"})
     assert response.url == "/accounts/password-reset/sent/"
     assert mail.outbox == []
+
+
+def test_each_field_error_is_prefixed_with_the_field_label(client: Client, alice: Any) -> None:
+    page = client.post("/accounts/signup/", {"username": "", "email": "alice@example.com"}).content.decode()
+    assert '<span class="field-error" role="alert">Username: This field is required.</span>' in page
+    assert "Email: An account with this e-mail already exists" in page
