@@ -221,7 +221,7 @@
     editor.rows = Math.min(30, Math.max(4, source.split("\n").length + 1));
     editor.setAttribute("aria-label", "Python code to run");
     var actions = element("div", "code-actions");
-    var button = element("button", "button code-run", "Run");
+    var button = element("button", "button button-primary code-run", "Run");
     button.type = "button";
     var reset = element("button", "link-button code-reset", "Reset");
     reset.type = "button";
