@@ -137,7 +137,14 @@ def engine_vs_hf(model, tokenizer, rounds: int, progress: Callable[[str], None])
     }
 
 
-def bandwidth_floor(model, decode_tokens_per_s: float, prompt_tokens: int) -> dict[str, Any]:
+def bandwidth_floor(
+    model, decode_tokens_per_s: float, prompt_tokens: int, hf_tokens_per_s: float | None = None
+) -> dict[str, Any]:
+    """How close a decode step is to the time needed just to stream its bytes from memory.
+
+    Also places HF on the same scale: HF's time / the floor is the largest speed-up any engine
+    could show over HF on this machine at this precision.
+    """
     from engine.formulas import kv_cache_bytes
     from engine.measure import copy_bandwidth, weight_bytes_read_per_token
 
@@ -147,7 +154,15 @@ def bandwidth_floor(model, decode_tokens_per_s: float, prompt_tokens: int) -> di
     cache = kv_cache_bytes(model.config, int(mean_context), 1, "float32")
     floor_s = (weights + cache) / bandwidth
     step_s = 1 / decode_tokens_per_s
+    hf = {}
+    if hf_tokens_per_s:
+        hf = {
+            "hf_ms_per_token": round(1e3 / hf_tokens_per_s, 2),
+            "hf_fraction_of_floor": round(floor_s * hf_tokens_per_s, 3),
+            "speedup_ceiling_over_hf": round(1 / (floor_s * hf_tokens_per_s), 2),
+        }
     return {
+        **hf,
         "copy_bandwidth_gb_s": round(bandwidth / 1e9, 2),
         "weight_bytes_per_token": weights,
         "cache_bytes_per_token_mean": cache,
@@ -187,8 +202,9 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] = lambda msg:
     progress("engine vs HF transformers (decode, 128 tokens, greedy)")
     result["engine_vs_hf"] = engine_vs_hf(model, tokenizer, rounds=1 if quick else 3, progress=progress)
     progress("bandwidth floor")
+    vs = result["engine_vs_hf"]
     result["bandwidth_floor"] = bandwidth_floor(
-        model, result["engine_vs_hf"]["engine_decode_tokens_per_s"], result["engine_vs_hf"]["prompt_tokens"]
+        model, vs["engine_decode_tokens_per_s"], vs["prompt_tokens"], vs["hf_decode_tokens_per_s"]
     )
     progress("KV cache vs recompute")
     result["kv_cache_vs_none"] = kv_cache_vs_none(model, KV_LENGTHS[:2] if quick else KV_LENGTHS, 2 if quick else 3, progress)
@@ -248,6 +264,11 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"{floor['cache_bytes_per_token_mean'] / 1e6:.2f} MB | {floor['floor_ms_per_token']} ms | "
         f"{floor['measured_ms_per_token']} ms | **{floor['fraction_of_floor']:.0%}** (target {floor['target_fraction']:.0%}) |",
         "",
+        *([
+            f"HF's step ({floor['hf_ms_per_token']} ms) runs at {floor['hf_fraction_of_floor']:.0%} of the same floor, so no "
+            f"float32 engine could beat it by more than {floor['speedup_ceiling_over_hf']}x on this machine.",
+            "",
+        ] if "hf_ms_per_token" in floor else []),
         "## KV cache vs recomputing the prefix (time for one new token)",
         "",
         "| context tokens | cached ms | recompute ms | recompute / cached |",

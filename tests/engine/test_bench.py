@@ -32,6 +32,17 @@ def test_bandwidth_floor_uses_weights_plus_cache(tiny):
     # Reported values are rounded (ms to 0.01, GB/s to 0.01), so compare at that resolution.
     assert floor["floor_ms_per_token"] == pytest.approx(expected, rel=0.01, abs=0.01)
     assert floor["fraction_of_floor"] == pytest.approx(floor["floor_ms_per_token"] / 10.0, rel=0.01, abs=0.002)
+    assert "hf_ms_per_token" not in floor
+
+
+def test_bandwidth_floor_places_hf_on_the_same_scale(tiny, monkeypatch):
+    monkeypatch.setattr("engine.measure.copy_bandwidth", lambda: 1e8)  # 100 MB/s: a floor of a few ms
+    floor = bandwidth_floor(tiny, decode_tokens_per_s=100.0, prompt_tokens=10, hf_tokens_per_s=50.0)
+    floor_ms = (floor["weight_bytes_per_token"] + floor["cache_bytes_per_token_mean"]) / 1e8 * 1e3
+    assert floor["floor_ms_per_token"] == pytest.approx(floor_ms, abs=0.01)
+    assert floor["hf_ms_per_token"] == 20.0
+    assert floor["hf_fraction_of_floor"] == pytest.approx(floor_ms / 20.0, abs=0.001)
+    assert floor["speedup_ceiling_over_hf"] == pytest.approx(20.0 / floor_ms, abs=0.01)
 
 
 def test_token_clock_separates_ttft_from_decode_steps():
@@ -53,13 +64,15 @@ def test_markdown_reports_numbers_and_verdicts():
                          "tokens_identical": True},
         "bandwidth_floor": {"copy_bandwidth_gb_s": 20.0, "weight_bytes_per_token": 538_000_000,
                             "cache_bytes_per_token_mean": 4_000_000, "floor_ms_per_token": 27.1,
-                            "measured_ms_per_token": 30.0, "fraction_of_floor": 0.9, "target_fraction": 0.7},
+                            "measured_ms_per_token": 30.0, "fraction_of_floor": 0.9, "target_fraction": 0.7,
+                            "hf_ms_per_token": 40.0, "hf_fraction_of_floor": 0.68, "speedup_ceiling_over_hf": 1.48},
         "kv_cache_vs_none": [{"context_tokens": 64, "cached_ms": 30.0, "recompute_ms": 90.0, "speedup": 3.0}],
     }
     text = render_markdown(result)
     assert "Speed-up **1.8x** (target 1.5x: met)" in text
     assert "**90%** (target 70%)" in text
     assert "| 64 | 30.0 | 90.0 | 3.0x |" in text
+    assert "could beat it by more than 1.48x" in text
     assert "Test CPU" in text and "noisy" in text
     result["engine_vs_hf"]["speedup"] = 1.2
     assert "target 1.5x: not met" in render_markdown(result)
