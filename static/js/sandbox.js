@@ -182,7 +182,9 @@
         var name = field.indexOf("params.") === 0 ? field.slice(7) : null;
         var holder = name && form.querySelector('.demo-field[data-param="' + name + '"] .demo-field-error');
         if (!holder) return false;
-        holder.textContent = message;
+        // Shown under the field itself, so "params.max_len: must be…" reads better as "max_len must be…".
+        var prefix = field + ": ";
+        holder.textContent = message.indexOf(prefix) === 0 ? name + " " + message.slice(prefix.length) : message;
         holder.hidden = false;
         return true;
       },
