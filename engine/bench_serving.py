@@ -327,9 +327,13 @@ def render_markdown(result: dict[str, Any]) -> str:
          "sequences are short (about 100 tokens on average), which is why 16-token blocks waste more than 4% and 8-token "
          "blocks less."),
         ("* Batching: the KV budget is what the static batch reserves (batch x (longest prompt + longest answer)). The "
-         "continuous batcher fits more requests into the same pool because it allocates blocks only as tokens arrive, "
-         "and a SmolLM2 decode step over many rows costs far less than the same rows split over several steps (the "
-         "weights are read once per step). TPOT rises because each iteration carries more rows and prefill chunks."),
+         "continuous batcher fits more requests into the same pool because it allocates blocks only as tokens arrive. "
+         + (f"On {bat['model']} a decode step over many rows costs far less than the same rows split over several steps "
+            "(the weights are read once per step), so the extra concurrency pays. "
+            if bat["model"] != SERVING_TOY.name else
+            "On this small toy model a step's cost grows almost linearly with its rows and the per-iteration overhead "
+            "(gathering K/V through block tables) is a large share, so only the idle rows of static batches are saved. ")
+         + "TPOT rises because each iteration carries more rows and prefill chunks."),
         ("* Speculative: prompt-lookup drafts are free (no model), so the gain is the number of tokens each target pass "
          "confirms; the prompt pass is identical work in both, hence the lower end-to-end ratio. On this CPU a pass "
          "over k + 1 tokens costs noticeably more than over one, so k = 2 beat larger k."),
