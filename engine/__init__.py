@@ -28,7 +28,19 @@ _EXPORTS = {
     "make_cache": "engine.kv_cache",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "PRESETS",
+    "GenerationResult",
+    "ModelConfig",
+    "SamplingError",
+    "SamplingParams",
+    "build_model",
+    "generate",
+    "load_model",
+    "make_cache",
+    "shared_model",
+    "stream_generate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import itertools
 import json
 import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ENGINE_DIR = Path(__file__).resolve().parent
 THREADS = 2
@@ -52,7 +54,7 @@ def machine_description() -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -63,7 +65,7 @@ class _TokenClock:
         self.times: list[float] = []
         self.start = time.perf_counter()
 
-    def put(self, value) -> None:  # noqa: ANN001 (HF passes a tensor)
+    def put(self, value) -> None:
         self.times.append(time.perf_counter())
 
     def end(self) -> None:
@@ -72,7 +74,7 @@ class _TokenClock:
     def decode_step_times(self) -> tuple[float, list[float]]:
         """(TTFT, per-token times after the first); times[0] is the prompt being echoed."""
         token_times = self.times[1:]
-        return token_times[0] - self.start, [b - a for a, b in zip(token_times, token_times[1:])]
+        return token_times[0] - self.start, [b - a for a, b in itertools.pairwise(token_times)]
 
 
 def engine_vs_hf(model, tokenizer, rounds: int, progress: Callable[[str], None]) -> dict[str, Any]:
@@ -237,10 +239,10 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Engine benchmarks",
         "",
-        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['threads_used']} torch threads), "
+        (f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['threads_used']} torch threads), "
         f"torch {m['torch']}, Python {m['python']}. Load average {m['load_average_at_start']} at the start and "
         f"{m.get('load_average_at_end')} at the end: this machine is shared with other jobs, so the numbers are noisy "
-        "(engine and HF runs alternate so that noise hits both; medians shown).",
+        "(engine and HF runs alternate so that noise hits both; medians shown)."),
         "",
         *(["*Quick run: fewer rounds and lengths.*", ""] if result.get("quick") else []),
         "Regenerate with `python -m engine bench --json engine/BENCHMARKS.json`.",
@@ -253,20 +255,20 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"| all runs, tokens/s | {vs['engine_runs_tokens_per_s']} | {vs['hf_runs_tokens_per_s']} |",
         f"| time to first token ({vs['prompt_tokens']}-token prompt) | {vs['engine_ttft_ms']} ms | {vs['hf_ttft_ms']} ms |",
         "",
-        f"Speed-up **{vs['speedup']}x** (target {vs['target_speedup']}x: "
-        f"{'met' if vs['speedup'] >= vs['target_speedup'] else 'not met'}); greedy tokens identical: {vs['tokens_identical']}.",
+        (f"Speed-up **{vs['speedup']}x** (target {vs['target_speedup']}x: "
+        f"{'met' if vs['speedup'] >= vs['target_speedup'] else 'not met'}); greedy tokens identical: {vs['tokens_identical']}."),
         "",
         "## Decode step vs the memory-bandwidth floor",
         "",
         "| copy bandwidth | bytes read per token (weights + mean cache) | floor | measured | fraction of floor |",
         "|---:|---:|---:|---:|---:|",
-        f"| {floor['copy_bandwidth_gb_s']} GB/s | {floor['weight_bytes_per_token'] / 1e6:.1f} MB + "
+        (f"| {floor['copy_bandwidth_gb_s']} GB/s | {floor['weight_bytes_per_token'] / 1e6:.1f} MB + "
         f"{floor['cache_bytes_per_token_mean'] / 1e6:.2f} MB | {floor['floor_ms_per_token']} ms | "
-        f"{floor['measured_ms_per_token']} ms | **{floor['fraction_of_floor']:.0%}** (target {floor['target_fraction']:.0%}) |",
+        f"{floor['measured_ms_per_token']} ms | **{floor['fraction_of_floor']:.0%}** (target {floor['target_fraction']:.0%}) |"),
         "",
         *([
-            f"HF's step ({floor['hf_ms_per_token']} ms) runs at {floor['hf_fraction_of_floor']:.0%} of the same floor, so no "
-            f"float32 engine could beat it by more than {floor['speedup_ceiling_over_hf']}x on this machine.",
+            (f"HF's step ({floor['hf_ms_per_token']} ms) runs at {floor['hf_fraction_of_floor']:.0%} of the same floor, so no "
+            f"float32 engine could beat it by more than {floor['speedup_ceiling_over_hf']}x on this machine."),
             "",
         ] if "hf_ms_per_token" in floor else []),
         "## KV cache vs recomputing the prefix (time for one new token)",
@@ -281,7 +283,7 @@ def render_markdown(result: dict[str, Any]) -> str:
             from engine.bench_attention import render_markdown as attention_markdown
 
             lines += [attention_markdown(result["attention"]), ""]
-        except Exception as exc:  # their renderer is theirs; never lose our numbers over it
+        except Exception as exc:  # noqa: BLE001 (their renderer is theirs; never lose our numbers over it)
             lines += ["## Attention", "", f"(could not render: {exc})", ""]
     if "serving" in result:
         from engine.bench_serving import render_markdown as serving_markdown

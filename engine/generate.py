@@ -17,8 +17,8 @@ tables, and the greedy path is one argmax per step.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -87,7 +87,7 @@ def stream_tokens(
     model: Transformer,
     prompt_ids: Sequence[int] | torch.Tensor,
     max_new_tokens: int,
-    sampling: SamplingParams = SamplingParams(),
+    sampling: SamplingParams | None = None,  # default: SamplingParams() (temperature 1, no filters)
     cache: str = "static",
     stop_token_ids: Sequence[int] = (),
     window: int | None = None,
@@ -98,6 +98,7 @@ def stream_tokens(
     ``stats`` (optional) is filled with timings and cache sizes as the loop runs; ``generate``
     turns it into a GenerationResult.
     """
+    sampling = sampling or SamplingParams()
     prompt = _as_prompt(prompt_ids)
     check_request(model, len(prompt), max_new_tokens, cache)
     stops = frozenset(int(t) for t in (*stop_token_ids, *sampling.stop_token_ids))
@@ -145,7 +146,7 @@ def stream_generate(
     model: Transformer,
     prompt_ids: Sequence[int] | torch.Tensor,
     max_new_tokens: int,
-    sampling: SamplingParams = SamplingParams(),
+    sampling: SamplingParams | None = None,  # default: SamplingParams() (temperature 1, no filters)
     cache: str = "static",
     stop_token_ids: Sequence[int] = (),
     window: int | None = None,
@@ -158,7 +159,7 @@ def generate(
     model: Transformer,
     prompt_ids: Sequence[int] | torch.Tensor,
     max_new_tokens: int,
-    sampling: SamplingParams = SamplingParams(),
+    sampling: SamplingParams | None = None,  # default: SamplingParams() (temperature 1, no filters)
     cache: str = "static",
     stop_token_ids: Sequence[int] = (),
     progress: ProgressFn | None = None,

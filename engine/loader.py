@@ -42,7 +42,7 @@ def load_model(
     name_or_path: str | Path = "smollm2-135m",
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
-) -> tuple["Transformer", "Tokenizer"]:
+) -> tuple[Transformer, Tokenizer]:
     """The pretrained model and its tokenizer, weights dequantised from the GGUF (cached on disk)."""
     from engine.gguf_loader import load_gguf_cached
     from engine.model import Transformer
@@ -61,7 +61,7 @@ def build_model(
     seed: int = 0,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
-) -> "Transformer":
+) -> Transformer:
     """A randomly initialised model of the given shape (a preset name or a ModelConfig)."""
     from engine.model import Transformer, init_weights
 
@@ -75,13 +75,13 @@ def build_model(
     return init_weights(model, seed).to(dtype=dtype)
 
 
-_shared: dict[tuple[str, str, str], tuple["Transformer", "Tokenizer"]] = {}
+_shared: dict[tuple[str, str, str], tuple[Transformer, Tokenizer]] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_model(
     name: str = "smollm2-135m", device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
-) -> tuple["Transformer", "Tokenizer"]:
+) -> tuple[Transformer, Tokenizer]:
     """``load_model`` memoised per process: demos in a warm worker reuse one copy of the weights."""
     key = (str(name), str(torch.device(device)), str(dtype))
     with _shared_lock:

@@ -175,7 +175,7 @@ class Transformer(nn.Module):
             self.lm_head.weight = self.embed.weight
         self.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
 
-    def set_attention_backend(self, backend: str) -> "Transformer":
+    def set_attention_backend(self, backend: str) -> Transformer:
         """Route every layer's attention through another engine.attention backend (naive, tiled, triton...)."""
         from engine.attention import BACKENDS
 
@@ -201,7 +201,7 @@ class Transformer(nn.Module):
         key_padding_mask: torch.Tensor | None = None,  # [B, S], passed to engine.attention.attention
         last_token_only: bool = False,  # prefill for generation needs only the last position's logits
     ) -> torch.Tensor:
-        B, T = input_ids.shape
+        T = input_ids.shape[1]  # input_ids: [B, T]
         start = cache.seq_len if cache is not None else 0
         if positions is None and start + T > self.config.max_seq_len:
             raise ValueError(f"sequence length {start + T} exceeds max_seq_len ({self.config.max_seq_len})")
@@ -218,7 +218,7 @@ class Transformer(nn.Module):
     # ---- building from checkpoints -------------------------------------------------------------
 
     @classmethod
-    def from_state_dict(cls, config: ModelConfig, state: dict[str, torch.Tensor]) -> "Transformer":
+    def from_state_dict(cls, config: ModelConfig, state: dict[str, torch.Tensor]) -> Transformer:
         """Build from unfused engine-named weights (q_proj/k_proj/v_proj, gate_proj/up_proj)."""
         with torch.device("meta"):
             model = cls(config)

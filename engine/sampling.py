@@ -62,7 +62,7 @@ class SamplingParams:
         return self.repetition_penalty != 1.0 or self.frequency_penalty != 0.0 or self.presence_penalty != 0.0
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "SamplingParams":
+    def from_dict(cls, raw: dict[str, Any]) -> SamplingParams:
         unknown = sorted(set(raw) - set(cls.__dataclass_fields__))
         if unknown:
             raise SamplingError(f"{unknown[0]} is not a sampling setting (known: {', '.join(cls.__dataclass_fields__)})")

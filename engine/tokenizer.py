@@ -10,9 +10,10 @@ GPT-2 split, as llama.cpp does for that name, so "2024" is four tokens ("2", "0"
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 CONTROL_TOKEN_TYPE = 3
 

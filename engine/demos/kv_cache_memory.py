@@ -68,10 +68,10 @@ def kv_cache_memory(params: dict[str, Any], progress: ProgressFn) -> dict[str, A
     llama7 = kv_cache_bytes(PRESETS["llama2-7b"], seq_len, batch, dtype)
     weights_7b = weight_bytes(PRESETS["llama2-7b"], dtype)
     notes = [
-        f"LLaMA-2-70B keeps {gqa_70b.n_kv_heads} KV heads for {gqa_70b.n_heads} query heads, so its cache is "
-        f"{mha_bytes / gqa_bytes:.0f}x smaller than the multi-head version ({_gib(gqa_bytes)} vs {_gib(mha_bytes)} GiB here).",
-        f"LLaMA-2-7B: {int(per_token['llama2-7b']):,} bytes per token; at {seq_len:,} tokens x batch {batch} the cache is "
-        f"{llama7 / weights_7b:.2f}x the size of the weights ({_gib(llama7)} vs {_gib(weights_7b)} GiB).",
+        (f"LLaMA-2-70B keeps {gqa_70b.n_kv_heads} KV heads for {gqa_70b.n_heads} query heads, so its cache is "
+        f"{mha_bytes / gqa_bytes:.0f}x smaller than the multi-head version ({_gib(gqa_bytes)} vs {_gib(mha_bytes)} GiB here)."),
+        (f"LLaMA-2-7B: {int(per_token['llama2-7b']):,} bytes per token; at {seq_len:,} tokens x batch {batch} the cache is "
+        f"{llama7 / weights_7b:.2f}x the size of the weights ({_gib(llama7)} vs {_gib(weights_7b)} GiB)."),
     ]
     if seq_len > mistral.sliding_window:
         notes.append(

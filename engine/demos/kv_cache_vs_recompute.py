@@ -53,8 +53,8 @@ def kv_cache_vs_recompute(params: dict[str, Any], progress: ProgressFn) -> dict[
     growth_recompute = last[2] / first[2]
     span = lengths[-1] / lengths[0]
     notes = [
-        f"From {first[0]} to {last[0]} tokens of context ({span:g}x), a cached step went from {first[1]} to {last[1]} ms "
-        f"({growth_cached:.1f}x) while recomputing went from {first[2]} to {last[2]} ms ({growth_recompute:.1f}x).",
+        (f"From {first[0]} to {last[0]} tokens of context ({span:g}x), a cached step went from {first[1]} to {last[1]} ms "
+        f"({growth_cached:.1f}x) while recomputing went from {first[2]} to {last[2]} ms ({growth_recompute:.1f}x)."),
         f"At {last[0]} tokens the cache makes each new token {last[3]}x cheaper; at {first[0]} tokens the gain is {first[3]}x.",
     ]
     if growth_cached < 1.5:

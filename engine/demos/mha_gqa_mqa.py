@@ -69,8 +69,8 @@ def mha_gqa_mqa(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
         f"({mha[2] / gqa[2]:.0f}x less), MQA {mqa[2] / 2**20:.1f} MiB ({mha[2] / mqa[2]:.0f}x less); the measured bytes "
         + ("equal" if formula_matches else "differ from")
         + " the formula 2 x layers x KV heads x head_dim x tokens x batch x 4 bytes.",
-        f"Decode step with {context} cached tokens x batch {batch}: MHA {mha[3] * 1e3:.2f} ms, GQA {gqa[3] * 1e3:.2f} ms, "
-        f"MQA {mqa[3] * 1e3:.2f} ms (MHA / MQA = {mha[3] / mqa[3]:.2f}x).",
+        (f"Decode step with {context} cached tokens x batch {batch}: MHA {mha[3] * 1e3:.2f} ms, GQA {gqa[3] * 1e3:.2f} ms, "
+        f"MQA {mqa[3] * 1e3:.2f} ms (MHA / MQA = {mha[3] / mqa[3]:.2f}x)."),
     ]
     speedup = mha[3] / mqa[3]
     if speedup >= 1.1:

@@ -54,13 +54,13 @@ def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str,
     fraction = floor_s / result.tpot_s
 
     notes = [
-        f"Prefill handled {prefill_tps:,.0f} tokens/s, decode {decode_tps:,.1f} tokens/s: a prompt token costs "
-        f"{decode_tps / prefill_tps:.3f} of what a generated token costs ({prefill_tps / decode_tps:.0f}x cheaper).",
-        f"Arithmetic intensity: prefill does {intensity_prefill:,.0f} FLOPs per weight byte read, decode "
-        f"{intensity_decode:.2f}; prefill ran at {prefill_flops / 1e9:,.1f} GFLOP/s, decode at {decode_flops / 1e9:,.1f} GFLOP/s.",
-        f"Copy bandwidth measured now: {bandwidth / 1e9:.1f} GB/s. Reading {weight_bytes / 1e6:,.0f} MB of weights plus "
+        (f"Prefill handled {prefill_tps:,.0f} tokens/s, decode {decode_tps:,.1f} tokens/s: a prompt token costs "
+        f"{decode_tps / prefill_tps:.3f} of what a generated token costs ({prefill_tps / decode_tps:.0f}x cheaper)."),
+        (f"Arithmetic intensity: prefill does {intensity_prefill:,.0f} FLOPs per weight byte read, decode "
+        f"{intensity_decode:.2f}; prefill ran at {prefill_flops / 1e9:,.1f} GFLOP/s, decode at {decode_flops / 1e9:,.1f} GFLOP/s."),
+        (f"Copy bandwidth measured now: {bandwidth / 1e9:.1f} GB/s. Reading {weight_bytes / 1e6:,.0f} MB of weights plus "
         f"{cache_bytes / 1e6:.1f} MB of cache takes at least {floor_s * 1e3:.1f} ms; a decode step took "
-        f"{result.tpot_s * 1e3:.1f} ms, {fraction:.0%} of the bandwidth floor's speed.",
+        f"{result.tpot_s * 1e3:.1f} ms, {fraction:.0%} of the bandwidth floor's speed."),
     ]
     if fraction < 0.5:
         notes.append("Well below the floor: per-step overheads (Python, small kernels) or other load on the machine dominate.")

@@ -104,13 +104,13 @@ def sampling_strategies(params: dict[str, Any], progress: ProgressFn) -> dict[st
     most_random = max(rows, key=lambda r: r[1])
     most_repetitive = max(rows, key=lambda r: r[3])
     notes = [
-        f"Greedy output: distinct-2 {by_label['greedy'][2]}, repetition rate {by_label['greedy'][3]}; "
+        (f"Greedy output: distinct-2 {by_label['greedy'][2]}, repetition rate {by_label['greedy'][3]}; "
         f"with repetition penalty 1.3: distinct-2 {by_label['greedy + repetition penalty 1.3'][2]}, "
-        f"repetition rate {by_label['greedy + repetition penalty 1.3'][3]}.",
-        f"The most randomness was injected by '{most_random[0]}' (mean entropy {most_random[1]} nats per token); "
-        f"temperature 0.7 drew from {by_label['temperature 0.7'][1]} nats, temperature 1.5 from {by_label['temperature 1.5'][1]}.",
-        f"Filters cut the tail: top-k 20 averaged {by_label['top-k 20'][1]} nats, top-p 0.9 {by_label['top-p 0.9'][1]}, "
-        f"min-p 0.1 {by_label['min-p 0.1'][1]}, against {by_label['temperature 1.5'][1]} for unfiltered temperature 1.5.",
+        f"repetition rate {by_label['greedy + repetition penalty 1.3'][3]}."),
+        (f"The most randomness was injected by '{most_random[0]}' (mean entropy {most_random[1]} nats per token); "
+        f"temperature 0.7 drew from {by_label['temperature 0.7'][1]} nats, temperature 1.5 from {by_label['temperature 1.5'][1]}."),
+        (f"Filters cut the tail: top-k 20 averaged {by_label['top-k 20'][1]} nats, top-p 0.9 {by_label['top-p 0.9'][1]}, "
+        f"min-p 0.1 {by_label['min-p 0.1'][1]}, against {by_label['temperature 1.5'][1]} for unfiltered temperature 1.5."),
         f"Most repetitive: '{most_repetitive[0]}' ({most_repetitive[3]} of its 3-grams repeat an earlier one).",
     ]
     return {

@@ -63,9 +63,9 @@ def sliding_window_cache(params: dict[str, Any], progress: ProgressFn) -> dict[s
     if rows[-1][0] != lengths[-1]:
         rows.append([lengths[-1], dyn_bytes[-1], win_bytes[-1], round(dyn_bytes[-1] / win_bytes[-1], 2)])
     notes = [
-        f"After {lengths[-1]} positions the dynamic cache holds {dyn_bytes[-1] / 2**20:.2f} MiB and keeps growing by "
+        (f"After {lengths[-1]} positions the dynamic cache holds {dyn_bytes[-1] / 2**20:.2f} MiB and keeps growing by "
         f"{(dyn_bytes[-1] - dyn_bytes[-2]) / 1024:.1f} KiB per token; the sliding cache has stayed at "
-        f"{win_bytes[-1] / 2**20:.2f} MiB since position {window} ({dyn_bytes[-1] / win_bytes[-1]:.1f}x less).",
+        f"{win_bytes[-1] / 2**20:.2f} MiB since position {window} ({dyn_bytes[-1] / win_bytes[-1]:.1f}x less)."),
         f"The sliding cache's size {'matches' if formula_ok else 'does not match'} kv_cache_bytes with sliding_window={window}.",
         f"Greedy outputs agree for the first {agree} of {steps} tokens: "
         + ("the window never cut off anything the model attended to." if agree == steps

@@ -43,7 +43,7 @@ def test_generate_rejects_bad_sampling_values_before_loading_the_model(capsys):
 def test_generate_streams_text_from_the_real_model():
     done = subprocess.run(
         [sys.executable, "-m", "engine", "generate", "What is the capital of France?", "--max-new-tokens", "10"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "Paris" in done.stdout

@@ -56,5 +56,5 @@ def test_a_corrupt_cache_file_is_rebuilt(gguf_path, tmp_path, monkeypatch):
     cached = _cache_path(gguf_path)
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"torn write")
-    config, state = load_gguf_cached(gguf_path)
+    config, _state = load_gguf_cached(gguf_path)
     assert config.n_layers == 30 and cached.stat().st_size > 100_000_000

@@ -53,7 +53,7 @@ def test_caches_return_everything_stored_in_order():
         cache = make_cache(kind, CONFIG, 1, 40)
         fill(cache, 6)
         k, v = kv(1, seed=99)
-        keys, values = cache.update(0, k, v)
+        keys, _values = cache.update(0, k, v)
         assert keys.shape == (1, CONFIG.n_kv_heads, 7, CONFIG.head_dim), kind
         assert torch.allclose(keys[:, :, -1:], k, atol=0.05), kind  # the newest token comes last
         assert torch.allclose(keys[:, :, :1], kv(1, seed=0)[0], atol=0.05), kind  # the oldest first

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 CHECK = """
@@ -28,23 +30,19 @@ print(len(demos))
 
 
 def test_listing_and_validating_demos_does_not_import_torch():
-    done = subprocess.run([sys.executable, "-c", CHECK], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", CHECK], cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 6
 
 
 def test_engine_exports_resolve_lazily():
     code = "import sys, engine; assert 'torch' not in sys.modules; engine.SamplingParams; assert 'torch' in sys.modules"
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
 
 
 def test_unknown_attribute_raises_attribute_error():
     import engine
 
-    try:
-        engine.does_not_exist
-    except AttributeError as exc:
-        assert "does_not_exist" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")
+    with pytest.raises(AttributeError, match="does_not_exist"):
+        getattr(engine, "does_not_exist")  # noqa: B009 (the name must be looked up dynamically)

@@ -20,11 +20,11 @@ VOCAB, D, LAYERS, HEADS = 96, 64, 2, 4
 def tiny_pair(n_kv_heads: int, window: int | None = None, tie: bool = False, seed: int = 0):
     """An HF model with random weights and the engine model holding a copy of them."""
     torch.manual_seed(seed)
-    common = dict(
-        vocab_size=VOCAB, hidden_size=D, intermediate_size=128, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
-        num_key_value_heads=n_kv_heads, max_position_embeddings=64, rope_theta=10000.0, rms_norm_eps=1e-5,
-        tie_word_embeddings=tie, attn_implementation="eager",
-    )
+    common = {
+        "vocab_size": VOCAB, "hidden_size": D, "intermediate_size": 128, "num_hidden_layers": LAYERS, "num_attention_heads": HEADS,
+        "num_key_value_heads": n_kv_heads, "max_position_embeddings": 64, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
+        "tie_word_embeddings": tie, "attn_implementation": "eager",
+    }
     if window is None:
         hf = transformers.LlamaForCausalLM(transformers.LlamaConfig(**common))
     else:
