@@ -68,7 +68,7 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     hits = search_questions(query, limit=SEARCH_LIMIT) if query else []
-    # A full page means there may be more: the count then reads "50+" instead of a false total.
+    # A full page means there may be more: the count then says "the first 50" instead of a false total.
     return render(request, "questions/search.html", {"query": query, "hits": hits, "more": len(hits) >= SEARCH_LIMIT})
 
 
