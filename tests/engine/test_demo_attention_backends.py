@@ -22,9 +22,10 @@ def test_a_length_between_powers_of_two_is_included():
 
 
 def test_peak_rss_of_naive_holds_the_score_matrix_and_tiled_does_not():
-    result = run_demo("attention_backends", {"max_n": 512, "heads": 16, "head_dim": 16, "causal": False})
+    # Big enough that allocator noise (a few MiB under load) cannot blur the difference.
+    result = run_demo("attention_backends", {"max_n": 1024, "heads": 16, "head_dim": 16, "causal": False})
     rss = {m["name"].split()[0]: m["value"] for m in result["metrics"] if "peak RSS" in m["name"]}
-    assert rss["naive"] >= 16  # MiB: one fp32 [16, 512, 512] score matrix
+    assert rss["naive"] >= 56  # MiB: one fp32 [16, 1024, 1024] score matrix is 64 MiB
     assert rss["tiled"] < rss["naive"] / 4
 
 
