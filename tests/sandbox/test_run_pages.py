@@ -25,6 +25,13 @@ def test_the_list_filters_by_state(client):
     assert "fixture_slow" in html and "fixture_chart" not in html
 
 
+def test_a_run_queued_seconds_ago_reads_just_now(client):
+    run = make_run("fixture_slow", Run.State.RUNNING, params={"seconds": 1.0, "tag": ""})
+    for url in ("/runs/", run.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert ">just now</time>" in html and "0\xa0minutes" not in html
+
+
 def test_an_empty_filter_says_so_and_offers_every_run(client):
     succeeded("fixture_chart")
     html = client.get("/runs/?state=failed").content.decode()
