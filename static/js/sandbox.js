@@ -107,6 +107,7 @@
     }
     this.setBusy(false);
     if (this.ui.cancel) this.ui.cancel.hidden = true;
+    if (this.ui.onFinal) this.ui.onFinal(run);
     if (run.result_html) this.ui.onResult(run.result_html);
     if (run.state === "succeeded") {
       this.ui.progress.hidden = true;
@@ -274,6 +275,17 @@
       onResult: function (html) {
         live.querySelector(".run-result-slot").innerHTML = html;
         heading.hidden = false;
+      },
+      // The status line above was rendered while the run was going; bring it up to date too.
+      onFinal: function (run) {
+        var state = document.querySelector("[data-run-state]");
+        var progress = document.querySelector("[data-run-progress]");
+        if (state) {
+          var label = run.state.replace("_", " ");
+          state.textContent = label.charAt(0).toUpperCase() + label.slice(1);
+          state.className = "run-state run-state-" + run.state;
+        }
+        if (progress) progress.textContent = "";
       },
     });
     runner.statusUrl = live.dataset.statusUrl;

@@ -147,3 +147,6 @@ def test_a_run_permalink_follows_the_run_until_it_ends(browser_page, thread_work
     dispatch.enqueue(run)  # a worker picks it up while the page is open
     page.wait_for_function("document.querySelector('.run-result-slot').textContent.includes('Slept 1.0 s')")
     assert page.locator(".run-live h2").is_visible()
+    # The status line rendered while the run was queued is brought up to date too.
+    page.wait_for_function("document.querySelector('[data-run-state]').textContent === 'Succeeded'")
+    assert page.locator("[data-run-progress]").inner_text() == ""
