@@ -185,6 +185,17 @@
       return value === null || value === "" || (Array.isArray(value) && value.length === 0);
     }).length;
   }
+  // "3 of 10 answered" in the sticky bar: how far along you are, without scrolling back up.
+  const answeredEl = document.getElementById("quiz-answered");
+  function showAnswered() {
+    if (!answeredEl) return;
+    const total = form.querySelectorAll(".quiz-slot").length;
+    answeredEl.textContent = (total - unansweredCount()) + " of " + total + " answered";
+    answeredEl.hidden = false;
+  }
+  form.addEventListener("change", showAnswered);
+  form.addEventListener("input", showAnswered);
+  showAnswered();
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     const open = unansweredCount();

@@ -137,3 +137,12 @@ def test_finishing_with_blank_answers_asks_first(browser_page, three_questions) 
     page.get_by_role("button", name="Finish and see results").click()
     page.wait_for_url(re.compile(r"/results/$"))
     assert page.locator("#quiz-score").inner_text() == "1 / 3"
+
+
+def test_the_bar_counts_answered_questions(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    assert page.locator("#quiz-answered").inner_text() == "0 of 3 answered"
+    page.get_by_label("Keys and values").check()
+    page.get_by_label(re.compile("Your answer")).fill("1")
+    assert page.locator("#quiz-answered").inner_text() == "2 of 3 answered"
