@@ -65,3 +65,24 @@ def test_admin_markdown_preview_renders_as_staff_types(browser_page, make_questi
     preview.locator("math").wait_for()
     assert page.evaluate("window.pwned === undefined")
     assert "<script" not in preview.inner_html()
+
+
+def test_a_phone_never_scrolls_sideways(browser_page, make_question):
+    """Wide formulas, long identifiers and tables scroll inside their own box, never the page."""
+    make_question(
+        "wide-things",
+        title="Why scale by the square root of the head dimension?",
+        answer_md=(
+            "Inline: $\\operatorname{Var}(q \\cdot k) = \\sum_{i=1}^{d_k} q_i k_i \\approx d_k \\sigma_q^2 \\sigma_k^2"
+            " \\Rightarrow \\frac{q \\cdot k}{\\sqrt{d_k}} \\sim \\mathcal{N}(0, 1) \\quad \\text{for every head}$.\n\n"
+            "| model | layers | KV heads | head dim | bytes per token | at 4096 tokens |\n|---|---|---|---|---|---|\n"
+            "| LLaMA-2-70B | 80 | 8 | 128 | 327,680 | 1.25 GiB |\n"
+        ),
+        sources=["PyTorch documentation, torch.nn.functional.scaled_dot_product_attention_with_a_long_name"],
+    )
+    page = browser_page
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.add_init_script("localStorage.setItem('prep.selfTest', 'off')")
+    for url in ("/q/wide-things/", "/", "/quiz/", "/runs/", "/accounts/signup/"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
