@@ -30,7 +30,10 @@ def _generate(args: argparse.Namespace) -> int:
     stops = [] if tokenizer.eos_token_id is None else [tokenizer.eos_token_id]
     tokens: list[int] = []
     printed = ""
-    for token in stream_generate(model, prompt, args.max_new_tokens, sampling, cache=args.cache, stop_token_ids=stops):
+    stream = stream_generate(
+        model, prompt, args.max_new_tokens, sampling, cache=args.cache, stop_token_ids=stops, window=args.window
+    )
+    for token in stream:
         tokens.append(token)
         text = tokenizer.decode(tokens, skip_special_tokens=True)
         # A character split across byte-level tokens decodes as U+FFFD until its last byte arrives.
@@ -100,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--presence-penalty", type=float, default=0.0)
     gen.add_argument("--seed", type=int, default=None)
     gen.add_argument("--cache", default="static", choices=("static", "dynamic", "none", "sliding", "int8"))
+    gen.add_argument("--window", type=int, default=None, help="tokens kept by --cache sliding")
     gen.add_argument("--raw", action="store_true", help="send the prompt as is, without the chat template")
 
     demo = sub.add_parser("demo", help="run a registered demo and print its JSON result")

@@ -39,6 +39,28 @@ def test_generate_rejects_bad_sampling_values_before_loading_the_model(capsys):
     assert "top_p must be in (0, 1], got 0" in capsys.readouterr().err
 
 
+def test_sliding_cache_without_a_window_is_explained(capsys, monkeypatch):
+    from engine import build_model
+    from engine.config import ModelConfig
+
+    tiny = build_model(ModelConfig(vocab_size=64, d_model=32, n_layers=1, n_heads=2, n_kv_heads=1, d_ff=64, max_seq_len=64))
+
+    class Tok:
+        eos_token_id = 2
+
+        def encode_chat(self, messages):
+            return [5, 6, 7]
+
+        def decode(self, ids, skip_special_tokens=False):
+            return "x" * len(ids)
+
+    monkeypatch.setattr("engine.loader.load_model", lambda *a, **k: (tiny, Tok()))
+    assert main(["generate", "hi", "--cache", "sliding", "--max-new-tokens", "3"]) == 2
+    assert "window: the sliding cache needs a positive window" in capsys.readouterr().err
+    assert main(["generate", "hi", "--cache", "sliding", "--window", "4", "--max-new-tokens", "3"]) == 0
+    assert capsys.readouterr().out == "xxx\n"
+
+
 @pytest.mark.slow
 def test_generate_streams_text_from_the_real_model():
     done = subprocess.run(
