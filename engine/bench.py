@@ -203,7 +203,7 @@ def run_bench(quick: bool = False, progress: Callable[[str], None] = lambda msg:
     result: dict[str, Any] = {"machine": machine_description(), "quick": quick}
     model, tokenizer = load_model("smollm2-135m")
     progress("engine vs HF transformers (decode, 128 tokens, greedy)")
-    result["engine_vs_hf"] = engine_vs_hf(model, tokenizer, rounds=1 if quick else 3, progress=progress)
+    result["engine_vs_hf"] = engine_vs_hf(model, tokenizer, rounds=1 if quick else 5, progress=progress)
     progress("bandwidth floor")
     vs = result["engine_vs_hf"]
     result["bandwidth_floor"] = bandwidth_floor(
