@@ -18,7 +18,8 @@ def test_kv_cache_vs_recompute(demo_contract):
     result = run_demo("kv_cache_vs_recompute", {"max_len": 32, "reps": 1})
     demo_contract(result)
     assert [row[0] for row in result["table"]["rows"]] == [16, 32]
-    assert all(row[3] == round(row[2] / row[1], 2) for row in result["table"]["rows"])
+    # The ratio is computed before rounding the times to 0.01 ms, so compare loosely.
+    assert all(row[3] == pytest.approx(row[2] / row[1], rel=0.02) for row in result["table"]["rows"])
 
 
 def test_sliding_window_cache(demo_contract):
