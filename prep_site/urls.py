@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 # The admin says whose it is; "Django administration" reads like an unconfigured install.
 admin.site.site_header = "Inference Prep admin"
@@ -8,6 +10,8 @@ admin.site.index_title = "Question bank, quizzes and runs"
 # 404.html and 500.html in templates/ are picked up by Django's default handlers; 500.html needs no context.
 
 urlpatterns = [
+    # Pages without <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("prep_site.accounts.urls")),
     path("quiz/", include("questions.quizzes.urls")),
