@@ -34,3 +34,8 @@ def test_a_crashing_view_shows_the_500_page(client, settings):
     response = client.get("/boom/")
     assert response.status_code == 500 and "Something went wrong on our side" in response.content.decode()
 
+
+
+def test_favicon_ico_points_at_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
