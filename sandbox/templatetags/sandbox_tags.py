@@ -13,6 +13,7 @@ answers have runnable code blocks but link no demo.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,9 @@ from django.urls import reverse
 
 # Below this age a result reads "just now": "0 minutes ago" looks like a bug to a reader.
 JUST_NOW = timedelta(seconds=60)
+# A table cell as sandbox.rendering.format_value writes numbers: "1,024", "0.53", "6.210e-07", "—".
+# A unit may follow ("0.25 MiB", "6.6 GB/s"); it still lines up as a number.
+NUMBER_CELL = re.compile(r"^(?:[-−+]?[\d,]*\.?\d+(?:e[-+]?\d+)?(?:\s?[A-Za-z%/]{1,8})?|—)$")
 
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
@@ -101,3 +105,18 @@ def time_ago(moment: datetime | None) -> str:
     if timezone.now() - moment < JUST_NOW:
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.filter
+def is_number_cell(text: Any) -> bool:
+    """Numbers line up on the right of a result table; words (generated text, labels) read from the left."""
+    return bool(NUMBER_CELL.match(str(text).strip()))
+
+
+@register.filter
+def numeric_headers(columns: list[Any], rows: list[list[Any]]) -> list[tuple[Any, bool]]:
+    """(header, True when every cell under it is a number), so a header aligns with its column."""
+    return [
+        (column, all(is_number_cell(row[index]) for row in rows if index < len(row)) and bool(rows))
+        for index, column in enumerate(columns)
+    ]
