@@ -6,11 +6,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from engine.demos import all_demos
 from sandbox.identity import owner_of
 from sandbox.models import Run
 from sandbox.rendering import render_result
 
 RECENT_LIMIT = 50
+
+
+def _with_titles(runs: list[Run]) -> list[Run]:
+    """Give each demo run its human title ("KV cache vs recomputing the prefix…"); a retired demo keeps its name."""
+    titles = {demo.name: demo.title for demo in all_demos()}  # cheap: demo modules import no torch at the top
+    for run in runs:
+        run.demo_title = titles.get(run.demo, run.demo)
+    return runs
 
 
 @require_GET
@@ -22,7 +31,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sandbox/run_list.html",
-        {"runs": runs[:RECENT_LIMIT], "state": state, "states": Run.State.choices},
+        {"runs": _with_titles(list(runs[:RECENT_LIMIT])), "state": state, "states": Run.State.choices},
     )
 
 
@@ -33,5 +42,5 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     return render(
         request,
         "sandbox/run_detail.html",
-        {"run": run, "result_html": render_result(run)},
+        {"run": _with_titles([run])[0], "result_html": render_result(run)},
     )

@@ -32,6 +32,15 @@ def test_a_run_queued_seconds_ago_reads_just_now(client):
         assert ">just now</time>" in html and "0\xa0minutes" not in html
 
 
+def test_runs_are_named_by_their_demo_title_with_the_demo_name_beside_it(client):
+    run = succeeded("fixture_chart")
+    listing = client.get("/runs/").content.decode()
+    assert 'Cost of attention by sequence length <code class="demo-name">fixture_chart</code>' in listing
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "<h1>Cost of attention by sequence length</h1>" in page
+    assert "<title>Cost of attention by sequence length · Inference Prep</title>" in page
+
+
 def test_an_empty_filter_says_so_and_offers_every_run(client):
     succeeded("fixture_chart")
     html = client.get("/runs/?state=failed").content.decode()
