@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
-from django.utils import timezone
-from django.utils.timesince import timesince
 from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 # Below this age a result reads "just now": "0 minutes ago" looks like a bug to a reader.
 JUST_NOW = timedelta(seconds=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -79,9 +80,7 @@ def test_sandbox_assets_serves_pages_with_runnable_code_but_no_demos():
 
 
 def test_the_measured_line_gives_relative_time_utc_timestamp_and_parameters():
-    from datetime import datetime, timezone as dt_timezone
-
-    finished = datetime(2026, 3, 4, 5, 6, tzinfo=dt_timezone.utc)
+    finished = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
     succeeded(finished_at=finished, params={"max_len": 1024, "mask": "causal"})
     html = render(["fixture_chart"])
     assert "(2026-03-04 05:06 UTC)" in html
