@@ -69,7 +69,7 @@ def test_markdown_reports_numbers_and_verdicts():
         "kv_cache_vs_none": [{"context_tokens": 64, "cached_ms": 30.0, "recompute_ms": 90.0, "speedup": 3.0}],
     }
     text = render_markdown(result)
-    assert "Speed-up **1.8x** (target 1.5x: met)" in text
+    assert "Speed-up (median of the per-round ratios) **1.8x** (target 1.5x: met)" in text
     assert "**90%** (target 70%)" in text
     assert "| 64 | 30.0 | 90.0 | 3.0x |" in text
     assert "could beat it by more than 1.48x" in text
