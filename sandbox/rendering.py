@@ -30,20 +30,40 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# How a device id reads in a sentence when the result names no GPU model.
+DEVICE_NAMES = {"cpu": "CPU", "cuda": "a CUDA GPU", "mps": "an Apple GPU (MPS)", "xpu": "an Intel GPU (XPU)"}
+
+
+def _version(value: Any) -> str:
+    """'2.13.0+cpu' → '2.13.0': on a CPU result the build tag only repeats the device; CUDA tags stay."""
+    text = str(value)
+    return text.removesuffix("+cpu")
+
+
 def where_measured(environment: dict[str, Any]) -> str:
-    """'cpu on host-1 (torch 2.13.0, engine 0.1.0)' or the GPU's name when there was one."""
+    """The machine behind a number, as the end of "Measured … on": "CPU (host vm, 2 threads, torch 2.13.0)".
+
+    A GPU result names the card ("NVIDIA H100 80GB HBM3 (host gpu-1, torch 2.13.0, triton 3.6.0)");
+    thread counts only matter on CPU, where they bound the speed, so only CPU results show them.
+    """
     if not environment:
         return "an unknown machine"
-    device = environment.get("gpu_name") or environment.get("device") or "cpu"
+    device = str(environment.get("device") or "cpu").lower()
+    on_gpu = bool(environment.get("gpu_name")) or device not in ("cpu", "")
+    subject = str(environment.get("gpu_name") or DEVICE_NAMES.get(device, device.upper()))
+    details = []
     host = environment.get("worker") or environment.get("host")
-    versions = ", ".join(
-        f"{label} {environment[key]}" for key, label in (("torch", "torch"), ("triton", "triton"), ("engine", "engine"))
-        if environment.get(key)
-    )  # fmt: skip
-    text = f"{device}" + (f" on {host}" if host else "")
+    if host:
+        details.append(f"host {host}")
+    threads = environment.get("cpu_threads")
+    if threads and not on_gpu:
+        details.append(f"{threads} thread{'s' if threads != 1 else ''}")
+    details.extend(
+        f"{key} {_version(environment[key])}" for key in ("torch", "triton", "engine") if environment.get(key)
+    )
     if environment.get("sandbox"):
-        text += f", sandbox: {environment['sandbox']}"
-    return text + (f" ({versions})" if versions else "")
+        details.append(f"sandbox {environment['sandbox']}")
+    return f"{subject} ({', '.join(details)})" if details else subject
 
 
 def result_context(run: Run) -> dict[str, Any]:

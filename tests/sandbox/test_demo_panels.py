@@ -49,7 +49,7 @@ def test_with_a_cached_result_it_shows_the_measurement_and_where_it_was_taken():
     assert "Not measured yet" not in html
     assert "n² growth" in html and "1,048,576" in html and "<svg" in html
     assert "Doubling the length quadruples the entries." in html
-    assert "measured" in html and "NVIDIA H100 on gpu-worker (torch 2.13.0)" in html
+    assert "measured" in html and "on NVIDIA H100 (host gpu-worker, torch 2.13.0)" in html
 
 
 def test_an_unknown_demo_gets_a_note_not_an_error():
