@@ -9,10 +9,11 @@ tests/integration.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,8 +36,19 @@ def thread_worker(monkeypatch):
     from sandbox.execution import execute
 
     def work(run_id: str) -> None:
+        # The test database is SQLite's shared-cache in-memory database, whose table locks do not
+        # wait for the busy timeout: a write racing the live server's read fails at once with
+        # "database table is locked". A real worker has its own connection to a WAL file and waits;
+        # here we wait by retrying the claim (a run that was claimed is not claimed twice).
         try:
-            execute(run_id)
+            for attempt in range(50):
+                try:
+                    execute(run_id)
+                    return
+                except OperationalError as exc:
+                    if "locked" not in str(exc) or attempt == 49:
+                        raise
+                    time.sleep(0.1)
         finally:
             connection.close()
 
