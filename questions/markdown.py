@@ -182,12 +182,29 @@ def _render_cached(digest: str, text: str) -> str:
 _BLOCK_TAG_RE = re.compile(r"</?(?:p|div|li|h[1-6]|tr|td|th|pre|br|hr|table|ul|ol|dl|dt|dd|blockquote)\b[^>]*>")
 _TAG_RE = re.compile(r"<[^>]+>")
 _SPACE_RE = re.compile(r"\s+")
+# Every code block, runnable or not, renders as a <pre> (inside Pygments' <div class="highlight">).
+_CODE_BLOCK_RE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+_DISPLAY_MATH_RE = re.compile(r"<math\b[^>]*display=\"block\".*?</math>", re.DOTALL)
+_INLINE_MATH_RE = re.compile(r"<math\b.*?</math>", re.DOTALL)
+# "$$…$$" glued to the next line of text is not a math block to Arithmatex and stays raw TeX.
+_RAW_DISPLAY_MATH_RE = re.compile(r"\$\$.+?\$\$", re.DOTALL)
+# Removing a block can leave "the cost [formula] ." behind; punctuation belongs to the word before it.
+_SPACE_BEFORE_PUNCTUATION_RE = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 
 
 def markdown_to_text(text: str) -> str:
-    """Plain text of a Markdown document, for search indexing, excerpts and snippets."""
+    """Plain prose of a Markdown document, for search indexing, excerpts and snippets.
+
+    Code blocks and display formulas are left out: a search snippet cut from
+    ``def f(x): return x`` or a spelled-out matrix tells a reader nothing, and their
+    identifiers would crowd prose out of the index. Inline ``code`` stays, since it
+    names things in a sentence (``top_k``). MathML would spell an inline formula one
+    token per element, so it becomes a single "[formula]" and its sentence still reads.
+    """
     rendered = render_markdown(text)
-    # MathML would spell formulas one token per element; keep them as a single readable token instead.
-    rendered = re.sub(r"<math\b.*?</math>", " [formula] ", rendered, flags=re.S)
+    rendered = _CODE_BLOCK_RE.sub(" ", rendered)
+    rendered = _DISPLAY_MATH_RE.sub(" ", rendered)
+    rendered = _INLINE_MATH_RE.sub(" [formula] ", rendered)
     plain = html.unescape(_TAG_RE.sub("", _BLOCK_TAG_RE.sub(" ", rendered)))
-    return _SPACE_RE.sub(" ", plain).strip()
+    plain = _SPACE_RE.sub(" ", _RAW_DISPLAY_MATH_RE.sub(" ", plain)).strip()
+    return _SPACE_BEFORE_PUNCTUATION_RE.sub(r"\1", plain)

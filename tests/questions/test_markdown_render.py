@@ -44,8 +44,14 @@ def test_python_run_fences_keep_the_sandbox_contract():
 
 
 def test_plain_text_drops_markup_but_keeps_words_whole():
-    text = markdown_to_text("**Bold** `kv_cache` and $x^2$.\n\n```python\ntorch.ones(2)\n```")
-    assert text == "Bold kv_cache and [formula] . torch.ones(2)"
+    text = markdown_to_text("**Bold** `kv_cache` and $x^2$.\n\nThen *more* prose.")
+    assert text == "Bold kv_cache and [formula]. Then more prose."
+
+
+def test_plain_text_leaves_out_code_blocks_and_display_formulas():
+    source = "Before.\n\n```python run\nprint(1)\n```\n\n    indented_code()\n\n$$\na = b\n$$\n\nAfter."
+    assert markdown_to_text(source) == "Before. After."
+    assert markdown_to_text("Formula:\n$$ p = e^{z} $$\nthen prose.") == "Formula: then prose."  # raw TeX too
 
 
 def test_rendering_is_cached_by_content():

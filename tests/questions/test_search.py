@@ -35,6 +35,23 @@ def test_matches_are_highlighted_in_an_escaped_snippet(make_question):
         assert "&lt;b&gt;" in hit.snippet_html
 
 
+def test_snippets_are_cut_from_prose_never_from_code_blocks_or_formulas(make_question):
+    make_question(
+        "with-code",
+        answer_md=(
+            "A KV cache keeps keys and values so decoding skips recomputing them.\n\n"
+            "```python\ncache = torch.zeros(layers, 2, heads, max_len, head_dim)  # the cache tensor\n```\n\n"
+            "$$\nM = 2 L H d\n$$\n\n"
+            "The cache grows with every generated token."
+        ),
+    )
+    [hit] = search_questions("cache")
+    assert "<mark>cache</mark>" in hit.snippet_html
+    assert "torch" not in hit.snippet_html and "head_dim" not in hit.snippet_html and "```" not in hit.snippet_html
+    assert "grows with every generated token" in hit.snippet_html
+    assert search_questions("zeros") == []  # words that only appear in code are not indexed as prose
+
+
 def test_stemming_and_prefixes_match(corpus):
     assert "body-hit" in slugs("allocators")  # porter stemmer: allocator(s)
     assert slugs("samp") == ["unrelated"]  # the last word is a prefix, for search-as-you-type
