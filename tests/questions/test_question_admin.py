@@ -110,3 +110,22 @@ def test_change_form_gives_the_markdown_editor_a_full_row_and_names_the_site(sta
     html = staff.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
     assert "css/admin_markdown.css" in html and "data-markdown-preview" in html
     assert "Inference Prep admin" in html
+
+
+def test_the_changelist_stays_narrow_enough_for_its_columns_beside_both_sidebars(staff, make_question):
+    topic = "prefill-decode-and-the-memory-bandwidth-bound"
+    make_question("long-topic", topic=topic, tags=("kv-cache",), needs_review=True)
+    response = staff.get(reverse("admin:questions_question_changelist"))
+    html = response.content.decode()
+    assert "tags" not in [spec.title for spec in response.context["cl"].filter_specs]
+    # The admin marks foreign-key cells "nowrap"; the topic column must be allowed to wrap.
+    assert 'class="field-topic_title"' in html and "field-topic nowrap" not in html
+    assert "Active · needs review" in html
+
+
+def test_tags_are_found_by_search_instead_of_a_filter(staff, make_question):
+    make_question("tagged", title="Tagged one", tags=("paged-attention",))
+    make_question("untagged", title="Untagged one")
+    response = staff.get(reverse("admin:questions_question_changelist"), {"q": "paged-attention"})
+    assert [q.slug for q in response.context["cl"].result_list] == ["tagged"]
+    assert "Search titles, slugs, answers and tags" in response.content.decode()
