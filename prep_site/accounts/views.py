@@ -1,6 +1,8 @@
 """Sign-up, log-in/out and password reset. Django's auth views, with our forms, templates and namespace."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -29,13 +31,26 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
+    """Django's login with our throttled form, and a message so the next page confirms who you are now."""
+
     template_name = "accounts/login.html"
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, f"Signed in as {form.get_user().get_username()}.")
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's default since 5.0): a link or an <img> elsewhere cannot log you out."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # Added after logout() flushed the session, so the message lands in the new anonymous one.
+        messages.info(request, "Signed out.")
+        return response
 
 
 password_reset = auth_views.PasswordResetView.as_view(

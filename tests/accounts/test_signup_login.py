@@ -78,3 +78,20 @@ def test_each_field_error_is_prefixed_with_the_field_label(client: Client, alice
     page = client.post("/accounts/signup/", {"username": "", "email": "alice@example.com"}).content.decode()
     assert '<span class="field-error" role="alert">Username: This field is required.</span>' in page
     assert "Email: An account with this e-mail already exists" in page
+
+
+def test_signing_in_and_out_is_confirmed_on_the_next_page(client: Client, alice: Any) -> None:
+    page = client.post("/accounts/login/", {"username": "alice", "password": "a-long-passphrase-1"}, follow=True)
+    assert "Signed in as alice." in page.content.decode()
+    assert '<ul class="messages" role="status">' in page.content.decode()
+    page = client.post("/accounts/logout/", follow=True)
+    assert "Signed out." in page.content.decode()
+    assert "Signed out." not in client.get("/").content.decode()  # shown once, then gone
+
+
+def test_signing_up_is_confirmed_on_the_next_page(client: Client, db: None) -> None:
+    page = client.post("/accounts/signup/", {
+        "username": "frank", "email": "frank@example.com",
+        "password1": "tall-purple-giraffe-42", "password2": "tall-purple-giraffe-42",
+    }, follow=True)
+    assert "Welcome, frank!" in page.content.decode()
