@@ -14,17 +14,12 @@ answers have runnable code blocks but link no demo.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.timesince import timesince
 
-# Below this age a result reads "just now": "0 minutes ago" looks like a bug to a reader.
-JUST_NOW = timedelta(seconds=60)
 # A table cell as sandbox.rendering.format_value writes numbers: "1,024", "0.53", "6.210e-07", "—".
 # A unit may follow ("0.25 MiB", "6.6 GB/s"); it still lines up as a number.
 NUMBER_CELL = re.compile(r"^(?:[-−+]?[\d,]*\.?\d+(?:e[-+]?\d+)?(?:\s?[A-Za-z%/]{1,8})?|—)$")
@@ -95,16 +90,6 @@ def demo_panels(context: template.Context, question: Any) -> dict[str, Any]:
 def sandbox_assets(context: template.Context) -> dict[str, Any]:
     """For pages with runnable code blocks but no demo panels: the editor needs the script too."""
     return _assets(context)
-
-
-@register.filter
-def time_ago(moment: datetime | None) -> str:
-    """'just now', '3 minutes ago', '2 days ago'; an em dash when the run never finished."""
-    if moment is None:
-        return "—"
-    if timezone.now() - moment < JUST_NOW:
-        return "just now"
-    return f"{timesince(moment)} ago"
 
 
 @register.filter

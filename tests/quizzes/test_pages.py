@@ -182,3 +182,15 @@ def test_durations_read_at_a_glance(seconds: int, text: str) -> None:
     from questions.quizzes.presenters import duration_text
 
     assert duration_text(seconds) == text
+
+
+def test_a_quiz_still_running_says_when_it_started_in_plain_words(client: Client, quiz_bank: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    attempt = start(client, "topic-kv-cache")
+    page = client.get("/quiz/").content.decode()
+    assert ">just now</time>" in page and "0\xa0minutes" not in page
+    Attempt.objects.filter(pk=attempt.pk).update(started_at=timezone.now() - timedelta(minutes=3, seconds=20))
+    assert ">3\xa0minutes ago</time>" in client.get("/quiz/").content.decode()
