@@ -71,3 +71,12 @@ def assert_demo_contract(result: dict) -> None:
 @pytest.fixture
 def demo_contract():
     return assert_demo_contract
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a module's tests (restored afterwards); see engine.bench_serving.one_thread."""
+    from engine.bench_serving import one_thread
+
+    with one_thread():
+        yield

@@ -15,13 +15,8 @@ from engine.speculative import EarlyExitDraft, PromptLookupDraft, speculative_ge
 GREEDY = SamplingParams(temperature=0.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: on a shared 2-core box, intra-op threads cost more than they give."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# Tiny tensors: on a shared 2-core box, intra-op threads cost more than they give.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
