@@ -58,7 +58,9 @@ def test_markdown_reports_each_comparison():
     result = {
         "date": "2026-01-01 00:00 UTC", "quick": False,
         "environment": {"device": "cpu", "cpu": "Test CPU", "cpu_threads": 1, "torch": "2.13.0", "gpu_name": None},
-        "memory": {"block_size": 16, "max_len": 320, "paged_waste": 0.031, "contiguous_waste": 0.66, "by_block_size": {"8": 0.02, "16": 0.031, "32": 0.06}},
+        "memory": {"block_size": 16, "max_len": 320, "paged_waste": 0.031, "contiguous_waste": 0.66, "by_block_size": {"8": 0.02, "16": 0.031, "32": 0.06},
+                   "chat_lengths": {"prompt_range": [32, 512], "output_range": [32, 512], "max_len": 1024,
+                                    "paged_waste": 0.016, "contiguous_waste": 0.56}},
         "batching": {"requests": 32, "output_range": [16, 256], "kv_budget_tokens": 2560, "model": "smollm2-135m", "static_batch": 8,
                      "static": {"tokens_per_s": 50.0, "ttft_median_s": 3.0, "tpot_median_s": 0.1},
                      "continuous": {"tokens_per_s": 120.0, "ttft_median_s": 0.2, "tpot_median_s": 0.15, "iterations": 300, "preemptions": 4},
@@ -69,5 +71,7 @@ def test_markdown_reports_each_comparison():
     }
     text = render_markdown(result)
     assert "paged: 3.1%" in text and "66.0%" in text
+    assert "32 chat-length requests (prompts 32–512, outputs 32–512 tokens; block 16)" in text
+    assert "(1024 tokens/request): 56.0% | paged: 1.6%" in text
     assert "| 2.40x |" in text and "| 2.00x (end to end, prefill included: 1.80x) |" in text
     assert "output identical to plain greedy: True" in text
