@@ -21,7 +21,7 @@ from pathlib import Path
 from django.db import transaction
 
 from questions.bank_parser import BankFileError, ParsedQuestion, parse_bank_file, parse_topics_file
-from questions.models import Choice, Question, QuizItem, Tag, Topic
+from questions.models import Question, QuizItem, Tag, Topic
 
 DEFAULT_BANK_DIR = Path(__file__).resolve().parent / "bank"
 TOPICS_FILE = "topics.yaml"
@@ -165,11 +165,7 @@ def _sync_quiz_items(question: Question, parsed: ParsedQuestion) -> None:
         item.order = position
         item.is_active = True
         item.save()
-        item.choices.all().delete()
-        Choice.objects.bulk_create(
-            Choice(item=item, text=c.text, is_correct=c.correct, explanation=c.why, order=n)
-            for n, c in enumerate(spec.choices, start=1)
-        )
+        item.replace_choices((c.text, c.correct, c.why) for c in spec.choices)
     for gone in current.values():
         if gone.is_active:
             gone.is_active = False

@@ -8,6 +8,8 @@ history that points at it survives.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.urls import reverse
 
@@ -130,6 +132,18 @@ class QuizItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question.slug}:{self.key}"
+
+    def replace_choices(self, choices: Iterable[tuple[str, bool, str]]) -> None:
+        """Swap in a new ordered option list of (text, is_correct, explanation).
+
+        The bank loader and the importers both rewrite an item's options wholesale on every change:
+        options have no stable identity in a Markdown file, so matching old to new would be guesswork.
+        """
+        self.choices.all().delete()
+        Choice.objects.bulk_create(
+            Choice(item=self, text=text, is_correct=correct, explanation=why, order=n)
+            for n, (text, correct, why) in enumerate(choices, start=1)
+        )
 
 
 class Choice(models.Model):

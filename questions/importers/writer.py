@@ -25,7 +25,7 @@ from django.utils.text import slugify
 
 from questions.importers.items import ParsedFile, ParsedItem, ParsedQuiz
 from questions.importers.textblocks import first_words
-from questions.models import Choice, Question, QuizItem, Tag, Topic
+from questions.models import Question, QuizItem, Tag, Topic
 
 DEFAULT_TOPIC_SLUG = "imported"
 DEFAULT_TOPIC_TITLE = "Imported questions"
@@ -129,11 +129,7 @@ def _sync_quiz(question: Question, quiz: ParsedQuiz | None) -> None:
     item.order = 1
     item.is_active = True
     item.save()
-    item.choices.all().delete()
-    Choice.objects.bulk_create(
-        Choice(item=item, text=c.text, is_correct=c.correct, explanation=c.feedback, order=n)
-        for n, c in enumerate(quiz.choices, start=1)
-    )
+    item.replace_choices((c.text, c.correct, c.feedback) for c in quiz.choices)
 
 
 def _save_item(parsed: ParsedFile, item: ParsedItem, topic: Topic) -> str:
