@@ -21,6 +21,7 @@ BLOCK_SIZES = (1, 4, 8, 16, 32, 64, 128)
     "allocated in blocks vs slots a max-length contiguous cache reserves.",
     params=(
         Param("n_requests", int, 24, "requests in the workload", min=2, max=64),
+        Param("max_prompt", int, 64, "prompts are 16 to this many tokens (raise it for chat-length requests)", min=16, max=1024),
         Param("max_output", int, 256, "answers are 16 to this many tokens", min=32, max=1024),
         Param("block_size", int, 16, "tokens per KV block", min=1, max=128),
         Param("seed", int, 0, "draws the prompt and answer lengths", min=0, max=10_000),
@@ -30,7 +31,7 @@ def paged_vs_contiguous(params: dict[str, Any], progress: ProgressFn) -> dict[st
     from engine.bench_serving import ACCOUNTING_TOY, Workload, fragmentation_for, memory_waste, one_thread, toy_model
     from engine.formulas import PRESETS, kv_cache_bytes_per_token
 
-    workload = Workload(params["n_requests"], (16, 64), (16, params["max_output"]), params["seed"])
+    workload = Workload(params["n_requests"], (16, params["max_prompt"]), (16, params["max_output"]), params["seed"])
     progress(5, "building the model")
     with one_thread():
         result = memory_waste(toy_model(config=ACCOUNTING_TOY), workload, block_size=params["block_size"])

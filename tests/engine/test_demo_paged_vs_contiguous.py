@@ -28,6 +28,14 @@ def test_waste_grows_with_block_size_and_one_token_blocks_waste_nothing(demo_con
     assert waste[0] == 0 and waste == sorted(waste)
 
 
+def test_longer_sequences_waste_a_smaller_share_of_their_blocks():
+    # Paged waste is about half a block per live sequence, so it shrinks as sequences grow.
+    short = run_demo("paged_vs_contiguous", {"n_requests": 8, "max_prompt": 32, "max_output": 64})
+    long = run_demo("paged_vs_contiguous", {"n_requests": 8, "max_prompt": 512, "max_output": 512})
+    assert metric(long, "paged:") < metric(short, "paged:")
+    assert metric(long, "paged:") < 4
+
+
 def test_block_size_is_bounded():
     with pytest.raises(DemoParamError, match="block_size: must be between 1 and 128"):
         run_demo("paged_vs_contiguous", {"block_size": 0})
