@@ -47,6 +47,9 @@ def kv_bytes(layers: int, kv_heads: int, head_dim: int, tokens: int, bytes_per_e
     return 2 * layers * kv_heads * head_dim * tokens * bytes_per_elem
 
 
+SORTED_EXAMPLE = [0.40, 0.25, 0.15, 0.10, 0.05, 0.03, 0.02]
+
+
 def expected_answers() -> dict[tuple[str, str], float]:
     return {
         # model-families
@@ -56,6 +59,13 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("reasoning-model-inference-costs", "traces-that-fit"): (60 * 2**30) // kv_bytes(32, 8, 128, 32_768),
         ("ssm-hybrid-inference", "state-vs-kv-tokens"): (2 * 4096 * 16 * 4) / kv_bytes(1, 8, 128, 1),
         ("encoder-decoder-serving", "whisper-cross-kv"): kv_bytes(32, 1, 1280, 1500),
+        # decoding-and-sampling
+        ("temperature-scaling-math", "odds-ratio"): math.exp(1.5 / 0.7),
+        ("temperature-scaling-math", "top-prob-t05"): softmax([3.0, 2.0, 1.0, 0.0], 0.5)[0],
+        ("top-k-top-p-min-p", "nucleus-count"): nucleus_size(SORTED_EXAMPLE, 0.85),
+        ("top-k-top-p-min-p", "min-p-count"): sum(p >= 0.3 * max(SORTED_EXAMPLE) for p in SORTED_EXAMPLE),
+        ("logits-processor-order", "temp-before-top-p"): nucleus_size(softmax([2.0, 1.0, 0.5, 0.0], 0.5), 0.8),
+        ("greedy-determinism-batch-invariance", "bf16-spacing"): 2.0 ** (math.floor(math.log2(16)) - 7),
     }
 
 
