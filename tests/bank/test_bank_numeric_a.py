@@ -66,6 +66,11 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("top-k-top-p-min-p", "min-p-count"): sum(p >= 0.3 * max(SORTED_EXAMPLE) for p in SORTED_EXAMPLE),
         ("logits-processor-order", "temp-before-top-p"): nucleus_size(softmax([2.0, 1.0, 0.5, 0.0], 0.5), 0.8),
         ("greedy-determinism-batch-invariance", "bf16-spacing"): 2.0 ** (math.floor(math.log2(16)) - 7),
+        ("beam-search-length-normalization", "normalised-score"): -6.3 / 9,
+        ("logprobs-and-their-uses", "perplexity"): math.exp(-sum([-0.2, -1.5, -0.4, -0.9]) / 4),
+        ("logprobs-and-their-uses", "prompt-logprob-memory"): 8192 * 128_256 * 4 / 1e9,
+        ("structured-decoding-json-schema", "bitmask-bytes"): math.ceil(128_256 / 32) * 4,
+        ("constrained-decoding-token-boundaries", "conditional-vs-masked"): (0.6 * 0.1) / (0.6 * 0.1 + 0.4 * 0.9),
     }
 
 
