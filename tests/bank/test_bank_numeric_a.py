@@ -71,6 +71,8 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("logprobs-and-their-uses", "prompt-logprob-memory"): 8192 * 128_256 * 4 / 1e9,
         ("structured-decoding-json-schema", "bitmask-bytes"): math.ceil(128_256 / 32) * 4,
         ("constrained-decoding-token-boundaries", "conditional-vs-masked"): (0.6 * 0.1) / (0.6 * 0.1 + 0.4 * 0.9),
+        ("batched-sampling-kernels", "logits-bytes"): 256 * 128_256 * 4 / 1e6,
+        ("parallel-sampling-best-of-n", "kv-saving"): 8 * (2_000 + 500) / (2_000 + 8 * 500),
     }
 
 
