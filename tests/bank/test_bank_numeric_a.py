@@ -73,6 +73,11 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("constrained-decoding-token-boundaries", "conditional-vs-masked"): (0.6 * 0.1) / (0.6 * 0.1 + 0.4 * 0.9),
         ("batched-sampling-kernels", "logits-bytes"): 256 * 128_256 * 4 / 1e6,
         ("parallel-sampling-best-of-n", "kv-saving"): 8 * (2_000 + 500) / (2_000 + 8 * 500),
+        # attention-variants (DeepSeek-V2/V3 MLA: latent 512, decoupled RoPE key 64, 128 heads of 128)
+        ("mla-latent-kv-cache", "v3-bytes-per-token"): 61 * (512 + 64) * 2,
+        ("mla-latent-kv-cache", "vs-mha"): (2 * 128 * 128) / (512 + 64),
+        ("mla-decoupled-rope", "per-head-rope-cost"): 512 + 128 * 64,
+        ("mla-weight-absorption", "mla-decode-intensity"): 128 * 2 * ((512 + 64) + 512) / ((512 + 64) * 2),
     }
 
 
