@@ -1,0 +1,69 @@
+"""Independent recomputation of bank-b's numeric quiz items (issue 12, part 2 of the bank).
+
+Each value below is worked out from first principles (model shapes, byte counts, link and memory
+bandwidths stated in the question), not copied from the answer, so a typo in a bank file fails here.
+The hardware figures are the questions' stated assumptions: H100 SXM HBM3 3.35 TB/s, NVLink 4 about
+450 GB/s per direction, PCIe Gen5 x16 about 64 GB/s per direction.
+"""
+from __future__ import annotations
+
+import pytest
+
+from test_bank_content import BANK_FILES, within_tolerance
+
+BF16 = 2
+NVLINK4 = 450e9          # bytes/s per direction per GPU (900 GB/s bidirectional headline)
+PCIE5 = 64e9             # bytes/s per direction, x16
+H100_HBM = 3.35e12       # bytes/s
+LLAMA2_70B = {"d_model": 8192, "layers": 80, "kv_heads": 8, "head_dim": 128, "weight_bytes": 137_953_296_384}
+
+
+def ring_allreduce_s(payload: float, ranks: int, bandwidth: float) -> float:
+    """Bandwidth term of a ring all-reduce: each rank sends 2(p-1)/p of the payload."""
+    return 2 * (ranks - 1) / ranks * payload / bandwidth
+
+
+def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int, bytes_per: float = BF16) -> float:
+    return 2 * layers * kv_heads * head_dim * bytes_per
+
+
+def expected_values() -> dict[tuple[str, str], float]:
+    m = LLAMA2_70B
+    prefill_ar = 4096 * m["d_model"] * BF16
+    values = {
+        ("tensor-parallel-megatron", "allreduces-per-layer"): 2,
+        ("ring-all-reduce", "bytes-sent-per-rank"): 2 * 7 / 8 * 64 * 2**20,
+        ("tp-all-reduce-cost", "bytes-per-layer-prefill"): 2 * prefill_ar,
+        ("tp-all-reduce-cost", "pcie-allreduce-ms"): ring_allreduce_s(prefill_ar, 8, PCIE5) * 1e3,
+        ("tp-all-reduce-cost", "nvlink-forward-ms"): 2 * m["layers"] * ring_allreduce_s(prefill_ar, 8, NVLINK4) * 1e3,
+    }
+    step = {tp: m["weight_bytes"] / (tp * H100_HBM) + 2 * m["layers"] * 10e-6 for tp in (2, 8)}
+    values[("tp-decode-scaling", "step-time-tp8")] = step[8] * 1e3
+    values[("tp-decode-scaling", "speedup-2-to-8")] = step[2] / step[8]
+    values[("tp-vs-replicas", "kv-budget-tp4x2")] = (8 * 80e9 - 2 * m["weight_bytes"]) / 1e9
+    values[("tp-vs-replicas", "tokens-tp2-replica")] = (2 * 80e9 - m["weight_bytes"]) / kv_bytes_per_token(
+        m["layers"], m["kv_heads"], m["head_dim"])
+    return values
+
+
+EXPECTED = expected_values()
+
+
+def quiz_item(slug: str, quiz_id: str) -> dict | None:
+    for bank_file in BANK_FILES:
+        if bank_file.meta.get("slug") == slug:
+            return next((i for i in bank_file.meta.get("quiz") or [] if i.get("id") == quiz_id), None)
+    return None
+
+
+@pytest.mark.parametrize("key", list(EXPECTED), ids=lambda key: f"{key[0]}:{key[1]}")
+def test_numeric_answer_matches_independent_computation(key: tuple[str, str]) -> None:
+    item = quiz_item(*key)
+    assert item is not None, f"quiz item {key[0]}:{key[1]} is gone; update EXPECTED"
+    assert item["kind"] == "numeric", f"{key[0]}:{key[1]} is not a numeric item"
+    assert within_tolerance(item, EXPECTED[key]), f"{key[0]}:{key[1]} answers {item['answer']}, recomputed {EXPECTED[key]}"
+
+
+def test_ring_allreduce_formula_matches_a_known_case() -> None:
+    """Two ranks each send exactly the payload once (half in each phase)."""
+    assert ring_allreduce_s(100.0, 2, 1.0) == pytest.approx(100.0)
