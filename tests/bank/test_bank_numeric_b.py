@@ -43,10 +43,36 @@ def expected_values() -> dict[tuple[str, str], float]:
     values[("tp-vs-replicas", "kv-budget-tp4x2")] = (8 * 80e9 - 2 * m["weight_bytes"]) / 1e9
     values[("tp-vs-replicas", "tokens-tp2-replica")] = (2 * 80e9 - m["weight_bytes"]) / kv_bytes_per_token(
         m["layers"], m["kv_heads"], m["head_dim"])
+    values[("pipeline-parallel-bubbles", "gpipe-bubble")] = (4 - 1) / (8 + 4 - 1)
+    values[("pipeline-parallel-bubbles", "handoff-bytes")] = 64 * m["d_model"] * BF16
+    # ring attention: 4 c^2 d_q FLOPs at 989 TFLOP/s vs 2 c d_kv bf16 bytes at 50 GB/s
+    d_q, d_kv = 64 * 128, 8 * 128
+    values[("context-parallelism-ring-attention", "min-block-overlap")] = 2 * d_kv * BF16 * 989e12 / (4 * d_q * 50e9)
+    values[("expert-parallel-serving", "ep-memory")] = 256 // 32 * (3 * 7168 * 2048) * 1
     return values
 
 
 EXPECTED = expected_values()
+
+
+# bank-b's questions: every numeric item in them must be recomputed above.
+OWN_TOPICS = {"parallelism", "serving-systems", "gpu-kernels"}
+OWN_SLUGS_ELSEWHERE: set[str] = set()
+
+
+def own_numeric_items() -> list[tuple[str, str]]:
+    return [
+        (f.meta["slug"], item["id"])
+        for f in BANK_FILES
+        if f.meta.get("topic") in OWN_TOPICS or f.meta.get("slug") in OWN_SLUGS_ELSEWHERE
+        for item in f.meta.get("quiz") or []
+        if item.get("kind") == "numeric"
+    ]
+
+
+def test_every_own_numeric_item_is_recomputed() -> None:
+    missing = [key for key in own_numeric_items() if key not in EXPECTED]
+    assert not missing, f"numeric items with no independent recomputation: {missing}"
 
 
 def quiz_item(slug: str, quiz_id: str) -> dict | None:
