@@ -49,6 +49,14 @@ def expected_values() -> dict[tuple[str, str], float]:
     d_q, d_kv = 64 * 128, 8 * 128
     values[("context-parallelism-ring-attention", "min-block-overlap")] = 2 * d_kv * BF16 * 989e12 / (4 * d_q * 50e9)
     values[("expert-parallel-serving", "ep-memory")] = 256 // 32 * (3 * 7168 * 2048) * 1
+    kv_70b = kv_bytes_per_token(m["layers"], m["kv_heads"], m["head_dim"])
+    values[("kv-transfer-sizing", "transfer-bytes")] = 4096 * kv_70b
+    values[("kv-transfer-sizing", "transfer-ms-one-nic")] = 4096 * kv_70b / (400e9 / 8) * 1e3
+    values[("kv-transfer-sizing", "mla-ratio")] = kv_70b / ((512 + 64) * 61 * BF16)
+    values[("mooncake-kvcache-centric", "fetch-vs-recompute")] = 16_384 * kv_70b / 50e9 * 1e3
+    values[("serving-system-design", "concurrency")] = 200 * (0.5 + 300 * 0.040)
+    values[("serving-system-design", "replicas")] = -(-(200 * 300) // 3200)
+    values[("prefix-aware-routing", "random-hit-rate")] = 1 / 8
     return values
 
 
