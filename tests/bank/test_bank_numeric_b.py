@@ -57,6 +57,13 @@ def expected_values() -> dict[tuple[str, str], float]:
     values[("serving-system-design", "concurrency")] = 200 * (0.5 + 300 * 0.040)
     values[("serving-system-design", "replicas")] = -(-(200 * 300) // 3200)
     values[("prefix-aware-routing", "random-hit-rate")] = 1 / 8
+    values[("kv-offload-tiered-cache", "reload-ms")] = 8192 * kv_bytes_per_token(32, 8, 128) / PCIE5 * 1e3
+    lora_shapes = [(4096, 4096)] * 4 + [(4096, 11008)] * 2 + [(11008, 4096)]
+    values[("multi-lora-serving", "adapter-bytes")] = 32 * sum(16 * (i + o) for i, o in lora_shapes) * BF16
+    values[("load-testing-open-vs-closed", "closed-throughput")] = 64 / 8
+    slo_rows = [(0.4, 30), (0.9, 45), (1.3, 30), (0.5, 60), (0.2, 20), (0.8, 49), (2.0, 80), (0.6, 35), (0.7, 52), (0.3, 40)]
+    values[("goodput-and-slos", "goodput-count")] = sum(t <= 1.0 and p <= 50 for t, p in slo_rows) / 2.0
+    values[("autoscaling-llm-serving", "weight-load-seconds")] = m["weight_bytes"] / 2e9
     return values
 
 
