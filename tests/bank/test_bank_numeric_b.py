@@ -64,6 +64,13 @@ def expected_values() -> dict[tuple[str, str], float]:
     slo_rows = [(0.4, 30), (0.9, 45), (1.3, 30), (0.5, 60), (0.2, 20), (0.8, 49), (2.0, 80), (0.6, 35), (0.7, 52), (0.3, 40)]
     values[("goodput-and-slos", "goodput-count")] = sum(t <= 1.0 and p <= 50 for t, p in slo_rows) / 2.0
     values[("autoscaling-llm-serving", "weight-load-seconds")] = m["weight_bytes"] / 2e9
+    values[("gpu-memory-hierarchy", "register-file-total")] = 132 * 65_536 * 4
+    values[("roofline-model", "ridge-h100")] = 989e12 / H100_HBM
+    mm, kk, nn = 64, 4096, 4096
+    values[("roofline-model", "gemm-intensity")] = 2 * mm * kk * nn / (BF16 * (mm * kk + kk * nn + mm * nn))
+    blocks = 65_536 // (128 * 256)
+    values[("occupancy", "occupancy-calc")] = blocks * 256 / 32 / 64
+    values[("kernel-fusion", "swiglu-bytes-saved")] = (5 - 3) * 4096 * 14336 * BF16
     return values
 
 
