@@ -71,6 +71,12 @@ def expected_values() -> dict[tuple[str, str], float]:
     blocks = 65_536 // (128 * 256)
     values[("occupancy", "occupancy-calc")] = blocks * 256 / 32 / 64
     values[("kernel-fusion", "swiglu-bytes-saved")] = (5 - 3) * 4096 * 14336 * BF16
+    values[("cuda-graphs", "launch-overhead")] = 32 * 12 * 4e-6 * 1e3
+    values[("inference-nondeterminism", "bf16-spacing")] = 2.0 ** (8 - 7)   # ulp in [2^8, 2^9) with 8 significant bits
+    tiles = (1408 // 128) * (4096 // 128)
+    waves = -(-tiles // 132)
+    values[("gemm-tiling-waves", "waves")] = waves
+    values[("gemm-tiling-waves", "wave-efficiency")] = tiles / (waves * 132)
     return values
 
 
