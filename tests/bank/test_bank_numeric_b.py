@@ -7,6 +7,8 @@ The hardware figures are the questions' stated assumptions: H100 SXM HBM3 3.35 T
 """
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from test_bank_content import BANK_FILES, within_tolerance
@@ -25,6 +27,15 @@ def ring_allreduce_s(payload: float, ranks: int, bandwidth: float) -> float:
 
 def kv_bytes_per_token(layers: int, kv_heads: int, head_dim: int, bytes_per: float = BF16) -> float:
     return 2 * layers * kv_heads * head_dim * bytes_per
+
+
+def experts_touched(experts: int, k: int, batch: int) -> float:
+    """Expected distinct experts hit by `batch` tokens under uniform top-k routing (linearity of expectation).
+
+    A token misses a given expert in comb(E-1, k) of its comb(E, k) equally likely choices.
+    """
+    miss_one = math.comb(experts - 1, k) / math.comb(experts, k)
+    return experts * (1 - miss_one ** batch)
 
 
 def expected_values() -> dict[tuple[str, str], float]:
@@ -77,6 +88,12 @@ def expected_values() -> dict[tuple[str, str], float]:
     waves = -(-tiles // 132)
     values[("gemm-tiling-waves", "waves")] = waves
     values[("gemm-tiling-waves", "wave-efficiency")] = tiles / (waves * 132)
+    values[("moe-decode-memory-traffic", "experts-touched-b4")] = experts_touched(8, 2, 4)
+    values[("moe-decode-memory-traffic", "experts-touched-dsv3")] = experts_touched(256, 8, 32)
+    group_rows = [37, 5, 64, 0, 130, 12, 9, 1]
+    values[("moe-grouped-gemm", "padding-efficiency")] = sum(group_rows) / sum(-(-c // 16) * 16 for c in group_rows)
+    values[("moe-capacity-and-dropping", "capacity")] = 1.25 * 4096 * 2 / 8
+    values[("moe-expert-offloading", "bytes-per-token")] = 32 * 2 * (3 * 4096 * 14336) * 0.5
     return values
 
 
@@ -85,7 +102,9 @@ EXPECTED = expected_values()
 
 # bank-b's questions: every numeric item in them must be recomputed above.
 OWN_TOPICS = {"parallelism", "serving-systems", "gpu-kernels"}
-OWN_SLUGS_ELSEWHERE: set[str] = set()
+OWN_SLUGS_ELSEWHERE = {
+    "moe-decode-memory-traffic", "moe-grouped-gemm", "moe-capacity-and-dropping", "moe-expert-offloading",
+}
 
 
 def own_numeric_items() -> list[tuple[str, str]]:
