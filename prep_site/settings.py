@@ -178,7 +178,7 @@ SANDBOX_MAX_ATTEMPTS = env_int("SANDBOX_MAX_ATTEMPTS", 2)
 SANDBOX_QUEUED_RESEND_AFTER = env_int("SANDBOX_QUEUED_RESEND_AFTER", 60)
 SANDBOX_QUEUED_DEADLINE = env_int("SANDBOX_QUEUED_DEADLINE", 15 * 60)
 SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
-CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "cpu"}, "sandbox.sweep_runs": {"queue": "cpu"}}
+CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "code"}, "sandbox.sweep_runs": {"queue": "cpu"}}
 CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Quizzes: close and grade attempts whose time ran out even when the taker never comes back.

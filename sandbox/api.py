@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from sandbox import dispatch, ratelimit
+from sandbox import ratelimit
+from sandbox.jobs import dispatch
 from sandbox.identity import owner_of, rate_identity
 from sandbox.models import Run
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 from sandbox.validation import DemoRequest, RunRequestError, parse_body, validate_run_request
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from engine.demos import DemoParamError, UnknownDemoError, all_demos, get_demo
+from sandbox.jobs import queues
 
 # The user-facing messages, keyed by what went wrong. Formatted with str.format.
 MESSAGES = {
@@ -51,7 +52,7 @@ class DemoRequest:
 @dataclass(frozen=True)
 class CodeRequest:
     code: str
-    queue: str = field(default="cpu")
+    queue: str = field(default=queues.CODE)
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

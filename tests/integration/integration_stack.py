@@ -198,7 +198,7 @@ class Stack:
             return False
 
     def start_worker(self, name: str, concurrency: int = 1) -> subprocess.Popen:
-        process = self.spawn(name, [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu", "-n", f"{name}@%h",
+        process = self.spawn(name, [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu,code,exercises", "-n", f"{name}@%h",
                                     "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
                                     "--loglevel", "INFO"])  # fmt: skip
         wait_for(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runner import MB, NOBODY, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
+from sandbox.jail.runner import MB, NOBODY, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
 
 
 def processes_of(uid: int) -> list[int]:

@@ -16,10 +16,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from engine.demos import DemoError, run_demo
-from sandbox.cache_keys import result_cache_key
-from sandbox.lease import Lease, RunCancelled, RunLost
-from sandbox.models import Run
-from sandbox.runner import Limits, SandboxUnavailable, get_sandbox
+from sandbox.jobs.cache_keys import result_cache_key
+from sandbox.jobs.lease import Lease, RunCancelled, RunLost
+from sandbox.jobs.models import Run
+from sandbox.jail.runner import Limits, SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from sandbox.models import LOG_LIMIT_CHARS, Run
+from sandbox.jobs.models import LOG_LIMIT_CHARS, Run
 
 log = logging.getLogger(__name__)
 
