@@ -8,8 +8,6 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
-# The code sandbox's seccomp filter is compiled by libseccomp (sandbox/jail/seccomp.py).
-/sbin/ldconfig -p 2>/dev/null | grep -q "libseccomp\.so\.2" || missing+=(libseccomp2)
 command -v psql >/dev/null || true
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -93,7 +93,7 @@ class Lease:
     def progress(self, percent: int, message: str) -> None:
         """The ``progress`` callback handed to demos; also where cancellation reaches them."""
         percent = max(0, min(100, int(percent)))
-        message = str(message)[:200]
+        message = str(message).replace("\x00", "")[:200]  # PostgreSQL refuses NUL in text
         if message:
             self._log_lines.append(f"{percent:3d}% {message}")
         now = time.monotonic()

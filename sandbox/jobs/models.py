@@ -24,6 +24,29 @@ from sandbox.jobs.cache_keys import params_digest
 LOG_LIMIT_CHARS = 20_000  # logs keep their tail: the end of a traceback matters more than its start
 
 
+def strip_nul(value: Any) -> tuple[Any, int]:
+    """``value`` without NUL characters in any string (dict keys included), and how many were removed.
+
+    PostgreSQL stores neither NUL in text columns nor ``\\u0000`` in jsonb (SQLite does not mind), and a
+    program's output may well contain one: saving it unchanged raised DataError and left the run
+    ``running`` until its lease expired, then ran it again.
+    """
+    if isinstance(value, str):
+        count = value.count("\x00")
+        return (value.replace("\x00", "") if count else value), count
+    if isinstance(value, dict):
+        clean, total = {}, 0
+        for key, item in value.items():
+            key, removed_key = strip_nul(key)
+            clean[key], removed = strip_nul(item)
+            total += removed_key + removed
+        return clean, total
+    if isinstance(value, (list, tuple)):
+        pairs = [strip_nul(item) for item in value]
+        return [item for item, _ in pairs], sum(removed for _, removed in pairs)
+    return value, 0
+
+
 class RunQuerySet(models.QuerySet):
     def active(self) -> RunQuerySet:
         return self.filter(state__in=Run.ACTIVE_STATES)
@@ -184,6 +207,16 @@ class Run(models.Model):
     def finish(self, attempt: int, state: str, **fields: Any) -> bool:
         """Write the outcome, only if this attempt still holds the run (a swept or re-claimed run is not ours)."""
         fields.setdefault("finished_at", timezone.now())
+        removed = 0
+        for name in ("result", "error", "logs", "progress_message", "environment"):
+            if name in fields:
+                fields[name], count = strip_nul(fields[name])
+                removed += count
+        if removed:  # recorded where the visitor and the admin look
+            if isinstance(fields.get("result"), dict):
+                fields["result"]["nul_characters_removed"] = removed
+            note = f"{removed} NUL character(s) removed from the output before saving."
+            fields["logs"] = (fields.get("logs", "") + "\n" + note).strip()
         if "logs" in fields:
             fields["logs"] = fields["logs"][-LOG_LIMIT_CHARS:]
         updated = Run.objects.filter(pk=self.pk, state=Run.State.RUNNING, attempts=attempt).update(
