@@ -17,7 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from engine.environment import ENGINE_VERSION
-from sandbox.jobs import queues
+from sandbox.jobs import fairness, queues
 from sandbox.jobs.cache_keys import params_digest
 from sandbox.jobs.models import Run
 from sandbox.validation import CodeRequest, DemoRequest
@@ -39,7 +39,7 @@ class Submission:
 
 
 def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submission:
-    """Create (or join) a run and enqueue it."""
+    """Create (or join) a run and enqueue it; raises fairness.TooManyActiveRuns over a cap."""
     if isinstance(request, DemoRequest):
         # Identical requests while one is under way share it: ten clicks, one measurement.
         existing = (
@@ -62,7 +62,10 @@ def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submiss
     run.user_id = owner.get("user_id")
     run.session_key = owner.get("session_key") or ""
     run.client_ip = owner.get("ip")
-    run.save()
+    with transaction.atomic():  # count and insert together, or two clicks at once could both fit under the cap
+        fairness.serialize_per_ip(owner)
+        fairness.check_active_runs(owner)  # raises TooManyActiveRuns
+        run.save()
     return Submission(run, enqueued=enqueue(run), joined=False)
 
 

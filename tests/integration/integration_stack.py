@@ -165,6 +165,9 @@ class Stack:
             "SANDBOX_QUEUED_RESEND_AFTER": "20",
             "SANDBOX_RATE_LIMIT_DEMO": "1000",
             "SANDBOX_RATE_LIMIT_CODE": "1000",
+            # Many submissions from one test client (one IP) on purpose; the caps have their own unit tests.
+            "SANDBOX_ACTIVE_RUNS_PER_VISITOR": "1000",
+            "SANDBOX_ACTIVE_RUNS_PER_IP": "1000",
             "SANDBOX_CODE_RUNNERS": "everyone",
         }
         self.env.pop("CELERY_TASK_ALWAYS_EAGER", None)

@@ -20,6 +20,8 @@ def _sandbox_settings(settings, tmp_path):
     }
     settings.SANDBOX_RATE_LIMIT_DEMO = 100
     settings.SANDBOX_RATE_LIMIT_CODE = 100
+    settings.SANDBOX_ACTIVE_RUNS_PER_VISITOR = 100  # tests of the caps lower them again
+    settings.SANDBOX_ACTIVE_RUNS_PER_IP = 100
     settings.SANDBOX_PRELOAD_MODEL = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
