@@ -31,7 +31,7 @@ setup: $(VENV)/.base
 # gunicorn serves the site; one Celery worker beside it (both queues) runs demos and code.
 # The worker stops when the server does.
 run: setup
-	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu --concurrency 1 --loglevel INFO & \
+	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu,code,exercises --concurrency 1 --loglevel INFO & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn prep_site.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
