@@ -39,8 +39,9 @@ MIN_N = 128
 def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.attention import attention, attention_reference_fp64
-    from engine.bench_attention import measure_peak_memory, score_block_bytes, score_matrix_bytes, time_call
+    from engine.core.attention import attention, attention_reference_fp64
+    from engine.experiments.attention_memory import measure_peak_memory, score_block_bytes, score_matrix_bytes
+    from engine.experiments.measure import median_time
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -80,7 +81,7 @@ def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dic
             out = run()
             peak = torch.cuda.max_memory_allocated() - base if cuda else None
             error = (out.double() - reference).abs().max().item()
-            seconds = time_call(run, repeats=repeats, warmup=warmup, cuda=cuda)
+            seconds = median_time(run, reps=repeats, warmup=warmup, device=device)
             times[backend].append(1000 * seconds)
             errors[backend].append(error)
             peaks[backend].append(peak)

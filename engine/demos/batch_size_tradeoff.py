@@ -35,10 +35,10 @@ def batch_sizes_up_to(limit: int) -> list[int]:
 def batch_size_tradeoff(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.bench_serving import one_thread
-    from engine.kv_cache import make_cache
-    from engine.loader import shared_model
-    from engine.measure import median_time
+    from engine.experiments.measure import one_thread
+    from engine.core.kv_cache import make_cache
+    from engine.io.loader import shared_model
+    from engine.experiments.measure import median_time
 
     model, _ = shared_model()
     progress(10, "model loaded")

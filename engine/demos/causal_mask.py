@@ -38,7 +38,7 @@ BACKEND_CHOICES = ("naive", "sdpa", "tiled")
 def causal_mask_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.attention import attention, attention_weights
+    from engine.core.attention import attention, attention_weights
 
     words = params["sentence"].split()
     if not 2 <= len(words) <= MAX_WORDS:

@@ -25,7 +25,8 @@ from engine.demos.registry import Param, ProgressFn, register
     ),
 )
 def continuous_batching(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import SERVING_TOY, Workload, batching_throughput, one_thread, toy_model
+    from engine.experiments.serving import SERVING_TOY, Workload, batching_throughput, toy_model
+    from engine.experiments.measure import one_thread
 
     workload = Workload(params["n_requests"], (16, 64), (16, params["max_output"]), params["seed"])
     with one_thread():

@@ -31,8 +31,8 @@ def lengths_up_to(max_len: int) -> list[int]:
     uses_model=True,
 )
 def kv_cache_vs_recompute(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.loader import shared_model
-    from engine.measure import DecodeStepper, filler_ids, interleaved_median_times
+    from engine.io.loader import shared_model
+    from engine.experiments.measure import DecodeStepper, filler_ids, interleaved_median_times
 
     model, _ = shared_model()
     progress(10, "model loaded")

@@ -32,10 +32,10 @@ def variants(n_heads: int, groups: int) -> list[tuple[str, int]]:
     ),
 )
 def mha_gqa_mqa(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.config import ModelConfig
+    from engine.core.config import ModelConfig
     from engine.formulas import kv_cache_bytes, param_count
-    from engine.loader import build_model
-    from engine.measure import DecodeStepper, filler_ids, interleaved_median_times
+    from engine.io.loader import build_model
+    from engine.experiments.measure import DecodeStepper, filler_ids, interleaved_median_times
 
     n_heads, groups = params["n_heads"], params["groups"]
     if groups >= n_heads:

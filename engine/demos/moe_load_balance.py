@@ -28,8 +28,8 @@ from engine.demos.registry import Param, ProgressFn, register
 def moe_load_balance(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.bench_serving import one_thread
-    from engine.moe import MoELayer, train_moe
+    from engine.experiments.measure import one_thread
+    from engine.core.moe import MoELayer, train_moe
 
     traces = {}
     with one_thread():

@@ -28,7 +28,8 @@ BLOCK_SIZES = (1, 4, 8, 16, 32, 64, 128)
     ),
 )
 def paged_vs_contiguous(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import ACCOUNTING_TOY, Workload, fragmentation_for, memory_waste, one_thread, toy_model
+    from engine.experiments.serving import ACCOUNTING_TOY, Workload, fragmentation_for, memory_waste, toy_model
+    from engine.experiments.measure import one_thread
     from engine.formulas import PRESETS, kv_cache_bytes_per_token
 
     workload = Workload(params["n_requests"], (16, params["max_prompt"]), (16, params["max_output"]), params["seed"])

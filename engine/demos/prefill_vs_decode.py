@@ -24,10 +24,10 @@ from engine.demos.registry import Param, ProgressFn, register
     uses_model=True,
 )
 def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.generate import generate
-    from engine.loader import shared_model
-    from engine.measure import copy_bandwidth, filler_ids, weight_bytes_read_per_token
-    from engine.sampling import SamplingParams
+    from engine.core.generate import generate
+    from engine.io.loader import shared_model
+    from engine.experiments.measure import copy_bandwidth, filler_ids, weight_bytes_read_per_token
+    from engine.core.sampling import SamplingParams
 
     model, _ = shared_model()
     progress(10, "model loaded")

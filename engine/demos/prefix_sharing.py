@@ -28,9 +28,10 @@ from engine.demos.registry import Param, ProgressFn, register
     ),
 )
 def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.batching import ContinuousBatcher, GenerationRequest
-    from engine.bench_serving import SERVING_TOY, one_thread, toy_model
-    from engine.sampling import SamplingParams
+    from engine.serving.batching import ContinuousBatcher, GenerationRequest
+    from engine.experiments.serving import SERVING_TOY, toy_model
+    from engine.experiments.measure import one_thread
+    from engine.core.sampling import SamplingParams
 
     model = toy_model()
     rng = random.Random(0)

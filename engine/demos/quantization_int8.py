@@ -24,9 +24,9 @@ KINDS = ("attn.qkv", "attn.o_proj", "mlp.gate_up", "mlp.down_proj")
     uses_model=True,
 )
 def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import one_thread
-    from engine.loader import shared_model
-    from engine.quantize import EVAL_TEXT, perplexity, quantize_int8
+    from engine.experiments.measure import one_thread
+    from engine.io.loader import shared_model
+    from engine.core.quantize import EVAL_TEXT, perplexity, quantize_int8
 
     model, tokenizer = shared_model()
     progress(10, "model loaded")

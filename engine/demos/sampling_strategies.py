@@ -46,7 +46,7 @@ def drawn_entropy(model, prompt: list[int], tokens: list[int], params) -> float:
     """Mean entropy of the processed next-token distributions along the generated text (one forward pass)."""
     import torch
 
-    from engine.sampling import process_logits
+    from engine.core.sampling import process_logits
 
     seq = torch.tensor([prompt + tokens])
     with torch.inference_mode():
@@ -76,9 +76,9 @@ def drawn_entropy(model, prompt: list[int], tokens: list[int], params) -> float:
 )
 def sampling_strategies(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     from engine.demos.registry import DemoParamError
-    from engine.generate import generate
-    from engine.loader import shared_model
-    from engine.sampling import SamplingParams
+    from engine.core.generate import generate
+    from engine.io.loader import shared_model
+    from engine.core.sampling import SamplingParams
 
     text = params["prompt"].strip()
     if not text:

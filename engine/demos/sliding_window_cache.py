@@ -27,9 +27,9 @@ def sliding_window_cache(params: dict[str, Any], progress: ProgressFn) -> dict[s
     import torch
 
     from engine.formulas import kv_cache_bytes
-    from engine.generate import decode_one_token, prefill
-    from engine.kv_cache import make_cache
-    from engine.loader import shared_model
+    from engine.core.generate import decode_one_token, prefill
+    from engine.core.kv_cache import make_cache
+    from engine.io.loader import shared_model
 
     model, tokenizer = shared_model()
     prompt = tokenizer.encode_chat([{"role": "user", "content": PROMPT}])

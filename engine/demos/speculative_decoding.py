@@ -26,8 +26,9 @@ from engine.demos.registry import Param, ProgressFn, register
     uses_model=True,
 )
 def speculative_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import one_thread, quoting_prompt, speculative_speedup
-    from engine.loader import shared_model
+    from engine.experiments.serving import quoting_prompt, speculative_speedup
+    from engine.experiments.measure import one_thread
+    from engine.io.loader import shared_model
 
     model, tokenizer = shared_model()
     progress(10, "model loaded")
