@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from django.dispatch import Signal
 
 from sandbox.jail.diagnosis import Diagnosis, diagnose
 
@@ -22,14 +23,22 @@ log = logging.getLogger(__name__)
 WORKER_KEY = "sandbox:code-runs:worker"
 WORKER_TTL = 24 * 3600  # a worker re-reports at every start
 
+# Sent when a worker's verdict differs from the one published before: pages that carry the notice
+# (and any cache of them) are out of date. Receivers get ``verdict`` (a Diagnosis).
+verdict_changed = Signal()
+
 
 def report_from_worker() -> Diagnosis:
     """Called once per worker process: check this worker's sandbox and publish the verdict."""
     verdict = diagnose(settings.SANDBOX_BACKEND)
     try:
+        previous = cache.get(WORKER_KEY)
         cache.set(WORKER_KEY, verdict.as_dict(), WORKER_TTL)
     except Exception:  # the cache is Redis: a worker that cannot publish still runs code
         log.warning("could not publish the sandbox status", exc_info=True)
+    else:
+        if previous != verdict.as_dict():
+            verdict_changed.send(sender=Diagnosis, verdict=verdict)
     if not verdict.available:
         log.warning("code runs are off on this worker: %s; fix: %s", verdict.reason, verdict.fix)
     return verdict

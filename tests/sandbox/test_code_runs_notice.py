@@ -98,3 +98,22 @@ def test_the_question_page_with_runnable_code_carries_the_notice(client, make_qu
     html = client.get(question.get_absolute_url()).content.decode()
     assert 'data-runnable="python"' in html
     assert "Code runs are off on this server: bubblewrap is not installed." in html
+
+
+def test_a_changed_verdict_is_announced_so_cached_pages_can_be_dropped(monkeypatch):
+    heard = []
+
+    def receiver(sender, verdict, **kwargs):
+        heard.append(verdict.available)
+
+    code_runs.verdict_changed.connect(receiver)
+    try:
+        cache.delete(code_runs.WORKER_KEY)
+        _machine(monkeypatch, Probe(False, "bwrap is not installed"), rlimit=False)
+        code_runs.report_from_worker()
+        code_runs.report_from_worker()  # the same verdict again: nothing to announce
+        _machine(monkeypatch, Probe(True), rlimit=False)
+        code_runs.report_from_worker()
+    finally:
+        code_runs.verdict_changed.disconnect(receiver)
+    assert heard == [False, True]
