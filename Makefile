@@ -14,7 +14,7 @@ PORT   ?= 8000
 # columns); the second run of `make test` repeats them on PostgreSQL.
 DB_SUITES := tests/questions tests/quizzes tests/accounts tests/sandbox
 
-.PHONY: run dev setup test worker bench clean
+.PHONY: run dev setup test worker bench bench-pages clean
 
 $(VENV)/.base: requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python -m engine bench --json engine/BENCHMARKS.json
+
+# Page throughput against /healthz under wrk (installed when missing and root); writes prep_site/BENCHMARKS.md.
+bench-pages: $(VENV)/.base
+	bash .ci/install-missing.sh wrk=wrk
+	$(BIN)/python -m prep_site.bench_pages
 
 clean:
 	rm -rf $(VENV) var
