@@ -43,7 +43,7 @@ setup: $(VENV)/.base
 run: export ALLOW_LAN_HOSTS := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),false,true)
 run: setup
 	bash .ci/install-missing.sh bwrap=bubblewrap
-	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu --concurrency 1 --loglevel INFO & \
+	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu,code,exercises --concurrency 1 --loglevel INFO & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn prep_site.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 

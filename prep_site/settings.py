@@ -212,6 +212,16 @@ SANDBOX_CODE_MEMORY_MB = env_int("SANDBOX_CODE_MEMORY_MB", 4096)  # address spac
 SANDBOX_CODE_OUTPUT_BYTES = env_int("SANDBOX_CODE_OUTPUT_BYTES", 64 * 1024)
 SANDBOX_CODE_MAX_CHARS = env_int("SANDBOX_CODE_MAX_CHARS", 20_000)
 SANDBOX_BACKEND = env_str("SANDBOX_BACKEND", "auto")  # auto | bubblewrap | rlimit
+SANDBOX_CODE_PROCESSES = env_int("SANDBOX_CODE_PROCESSES", 64)  # tasks (threads too) per code run
+# A delegated cgroup v2 directory for per-run memory.max / pids.max; empty tries the worker's own cgroup.
+SANDBOX_CGROUP = env_str("SANDBOX_CGROUP", "")
+# Root workers run each concurrent code run under its own uid from this range (no passwd entries needed).
+SANDBOX_UID_BASE = env_int("SANDBOX_UID_BASE", 1_900_000)
+SANDBOX_UID_COUNT = env_int("SANDBOX_UID_COUNT", 32)
+SANDBOX_PARAM_MAX_CHARS = env_int("SANDBOX_PARAM_MAX_CHARS", 1000)  # every string demo parameter
+# Queued + running runs at once, per visitor (account, or anonymous visitor) and per IP address.
+SANDBOX_ACTIVE_RUNS_PER_VISITOR = env_int("SANDBOX_ACTIVE_RUNS_PER_VISITOR", 3)
+SANDBOX_ACTIVE_RUNS_PER_IP = env_int("SANDBOX_ACTIVE_RUNS_PER_IP", 8)
 # Per user (or IP for anonymous visitors) and per window of SANDBOX_RATE_WINDOW seconds.
 SANDBOX_RATE_WINDOW = env_int("SANDBOX_RATE_WINDOW", 60)
 SANDBOX_RATE_LIMIT_DEMO = env_int("SANDBOX_RATE_LIMIT_DEMO", 20)
@@ -222,7 +232,7 @@ SANDBOX_MAX_ATTEMPTS = env_int("SANDBOX_MAX_ATTEMPTS", 2)
 SANDBOX_QUEUED_RESEND_AFTER = env_int("SANDBOX_QUEUED_RESEND_AFTER", 60)
 SANDBOX_QUEUED_DEADLINE = env_int("SANDBOX_QUEUED_DEADLINE", 15 * 60)
 SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
-CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "cpu"}, "sandbox.sweep_runs": {"queue": "cpu"}}
+CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "code"}, "sandbox.sweep_runs": {"queue": "cpu"}}
 CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Quizzes: close and grade attempts whose time ran out even when the taker never comes back.
