@@ -45,7 +45,8 @@ class Measurement:
     path: str
     requests_per_second: float
     latency_ms: float
-    errors: int
+    bad_status: int  # responses that were not 2xx/3xx
+    socket_errors: int  # connect/read/write errors and timeouts (wrk's is 2 s)
 
 
 def free_port() -> int:
@@ -98,19 +99,17 @@ def gunicorn(var_dir: Path, page_cache: bool) -> Iterator[str]:
         log.close()
 
 
-def wrk(url: str, duration: int) -> tuple[float, float, int]:
-    """(requests/s, mean latency in ms, non-2xx/3xx responses + socket errors) of one wrk run."""
+def wrk(url: str, duration: int) -> tuple[float, float, int, int]:
+    """(requests/s, mean latency in ms, non-2xx/3xx responses, socket errors) of one wrk run."""
     output = subprocess.run(
         ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     value, unit = re.search(r"Latency\s+([\d.]+)(us|ms|s)", output).groups()
     latency = float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    if socket_errors:
-        errors += sum(int(n) for n in socket_errors.groups())
-    return rate, latency, errors
+    bad_status = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return rate, latency, bad_status, sum(int(n) for n in socket.groups()) if socket else 0
 
 
 def pages(base: str) -> list[tuple[str, str]]:
@@ -129,9 +128,13 @@ def measure(var_dir: Path, page_cache: bool, duration: int) -> list[Measurement]
     results = []
     with gunicorn(var_dir, page_cache) as base:
         for label, path in pages(base):
-            wrk(base + path, 2)  # warm-up: worker imports, connections, the first (cache-filling) render
-            rate, latency, errors = wrk(base + path, duration)
-            results.append(Measurement(label, path, rate, latency, errors))
+            # Warm-up, not counted: one request at a time first, so each worker renders (and caches) the
+            # page once instead of 32 connections rendering it at once, then a short burst under load.
+            for _ in range(2 * WORKERS):
+                urllib.request.urlopen(base + path, timeout=60).read()
+            wrk(base + path, 2)
+            rate, latency, bad_status, socket_errors = wrk(base + path, duration)
+            results.append(Measurement(label, path, rate, latency, bad_status, socket_errors))
             print(f"  page cache {'on ' if page_cache else 'off'} {label:14} {rate:8.1f} req/s", flush=True)
     return results
 
@@ -139,31 +142,35 @@ def measure(var_dir: Path, page_cache: bool, duration: int) -> list[Measurement]
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     return (f"{os.cpu_count()} × {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-            f"SQLite database and cache, commit {commit.strip() or 'unknown'}; load average at the start "
-            f"(1/5/15 min): {load}")
+            f"SQLite database and cache, commit {commit.strip() or 'unknown'}; at the start: {load_average()}")
+
+
+def load_average() -> str:
+    # The machine is shared: the load says how much of it the benchmark really had.
+    return "load average (1/5/15 min) " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def table(results: list[Measurement]) -> list[str]:
     ceiling = results[0].requests_per_second
-    lines = ["| Page | URL | req/s | share of /healthz | mean latency | errors |", "|---|---|---:|---:|---:|---:|"]
+    lines = ["| Page | URL | req/s | share of /healthz | mean latency | non-2xx | socket errors/timeouts |",
+             "|---|---|---:|---:|---:|---:|---:|"]
     for m in results:
         share = m.requests_per_second / ceiling
         mark = "" if m.path == "/healthz" else (" ✓" if share >= TARGET_SHARE else " ✗")
         lines.append(f"| {m.label} | `{m.path}` | {m.requests_per_second:.0f} | {share:.0%}{mark} | "
-                     f"{m.latency_ms:.1f} ms | {m.errors} |")
+                     f"{m.latency_ms:.1f} ms | {m.bad_status} | {m.socket_errors} |")
     return lines
 
 
-def report(cached: list[Measurement], uncached: list[Measurement], duration: int, started: datetime) -> str:
+def report(cached: list[Measurement], uncached: list[Measurement], duration: int, started: datetime, where: str) -> str:
     return "\n".join([
         "# Page throughput",
         "",
         "Written by `python -m prep_site.bench_pages` (`make bench-pages`); do not edit by hand.",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC on {where}; at the end: {load_average()}.",
         "",
         f"One gunicorn (`--workers {WORKERS} --threads {THREADS}`, as `make run`), DEBUG off, static files collected,",
         f"the bank loaded; `wrk -t2 -c32 -d{duration}s` against each URL in turn after a 2 s warm-up, wrk on the",
@@ -189,14 +196,14 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
-    started = datetime.now(UTC)
+    started, where = datetime.now(UTC), machine()
     with tempfile.TemporaryDirectory(prefix="prep-bench-") as tmp:
         var_dir = Path(tmp) / "var"
         print("preparing a fresh site (migrate, collectstatic, load_bank)...", flush=True)
         prepare_site(var_dir)
         cached = measure(var_dir, page_cache=True, duration=args.duration)
         uncached = measure(var_dir, page_cache=False, duration=args.duration)
-    args.output.write_text(report(cached, uncached, args.duration, started))
+    args.output.write_text(report(cached, uncached, args.duration, started, where))
     print(f"wrote {args.output}")
 
 
