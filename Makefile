@@ -10,11 +10,14 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+# Every Celery queue (sandbox/jobs/queues.py): one local worker serves demos, code runs and exercises.
+QUEUES := cpu,gpu,code,exercises
+
 # Suites whose behaviour depends on the database engine (search backend, locking, JSON and text
 # columns); the second run of `make test` repeats them on PostgreSQL.
 DB_SUITES := tests/questions tests/quizzes tests/accounts tests/sandbox
 
-.PHONY: run dev setup test worker bench clean
+.PHONY: run dev setup test worker bench bench-pages clean
 
 $(VENV)/.base: requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,13 +40,13 @@ setup: $(VENV)/.base
 	# Queue a measurement of every linked demo that has none yet; `make run`'s worker picks them up.
 	$(BIN)/python manage.py warm_demos
 
-# gunicorn serves the site; one Celery worker beside it (both queues) runs demos and code.
+# gunicorn serves the site; one Celery worker beside it (every queue) runs demos and code.
 # The worker stops when the server does. Bound to every interface (HOST=0.0.0.0), the site also
 # answers to this machine's names and addresses (ALLOW_LAN_HOSTS); other Host headers get a 400.
 run: export ALLOW_LAN_HOSTS := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),false,true)
 run: setup
 	bash .ci/install-missing.sh bwrap=bubblewrap
-	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu,code,exercises --concurrency 1 --loglevel INFO & \
+	$(BIN)/celery -A prep_site worker -B -Q $(QUEUES) --concurrency 1 --loglevel INFO & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn prep_site.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
@@ -51,7 +54,7 @@ dev: export DEBUG := true
 dev: run
 
 worker: $(VENV)/.base
-	$(BIN)/celery -A prep_site worker -Q cpu,gpu,code,exercises --concurrency 1 --loglevel INFO
+	$(BIN)/celery -A prep_site worker -Q $(QUEUES) --concurrency 1 --loglevel INFO
 
 test: $(VENV)/.test
 	bash .ci/test-deps.sh
@@ -60,6 +63,11 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python -m engine bench --json engine/BENCHMARKS.json
+
+# Page throughput against /healthz under wrk (installed when missing and root); writes prep_site/BENCHMARKS.md.
+bench-pages: $(VENV)/.base
+	bash .ci/install-missing.sh wrk=wrk
+	$(BIN)/python -m prep_site.bench_pages
 
 clean:
 	rm -rf $(VENV) var
