@@ -47,6 +47,16 @@ def kv_bytes(layers: int, kv_heads: int, head_dim: int, tokens: int, bytes_per_e
     return 2 * layers * kv_heads * head_dim * tokens * bytes_per_elem
 
 
+def window_tiles(tokens: int, block: int, window: int) -> int:
+    """Tiles with at least one (query, key) pair where query - window < key <= query, by brute force."""
+    count = 0
+    for qb in range(tokens // block):
+        for kb in range(tokens // block):
+            count += any(max(kb * block, q - window + 1) <= min(kb * block + block - 1, q)
+                         for q in range(qb * block, qb * block + block))
+    return count
+
+
 SORTED_EXAMPLE = [0.40, 0.25, 0.15, 0.10, 0.05, 0.03, 0.02]
 
 
@@ -83,6 +93,13 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("gqa-uptraining", "params-saved"): 2 * 4096 * (32 - 8) * 128 * 32,
         ("choosing-kv-head-count", "sequences-fit"): 40e9 // kv_bytes(80, max(1, 8 // 8), 128, 8192),
         ("kv-reduction-variants-compared", "local-global-fraction"): 1 / 6 + (5 / 6) * 1024 / 131_072,
+        # efficient-attention
+        ("flash-attention-2", "nonmatmul-cost"): 312 / 19.5,
+        ("flash-attention-3", "exp-vs-matmul"): (1 / 3.9e12) / ((2 * 128 + 2 * 128) / 989e12),
+        ("flash-decoding-split-k", "sm-occupancy"): 32 / 132,
+        ("paged-attention-kernels", "block-table-bytes"): 131_072 // 16 * 4,
+        ("varlen-packed-attention", "useful-attention-fraction"): sum(n * n for n in (100, 400, 1000, 3000)) / (4 * 3000**2),
+        ("flexattention-block-masks", "window-tiles"): window_tiles(8192, 128, 1024),
     }
 
 
