@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from sandbox import dispatch, ratelimit
+from sandbox import ratelimit
+from sandbox.jobs import dispatch, fairness
 from sandbox.identity import owner_of, rate_identity
 from sandbox.models import Run
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 from sandbox.validation import DemoRequest, RunRequestError, parse_body, validate_run_request
 
 
@@ -28,6 +29,12 @@ def _error(status: int, message: str, field: str | None = None, **extra: Any) ->
         body["field"] = field
     body.update(extra)
     return JsonResponse(body, status=status)
+
+
+def _too_many(message: str, retry_after: int) -> JsonResponse:
+    response = _error(429, message, retry_after=retry_after)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _limit_for(request_kind: str) -> ratelimit.Limit:
@@ -46,14 +53,14 @@ def submit_run(request: HttpRequest) -> JsonResponse:
     limit = _limit_for(kind)
     retry_after = ratelimit.hit(limit, rate_identity(owner))
     if retry_after is not None:
-        response = _error(
-            429,
+        return _too_many(
             f"Too many {kind} runs: at most {limit.count} every {limit.window} s. Try again in {retry_after} s.",
-            retry_after=retry_after,
+            retry_after,
         )
-        response["Retry-After"] = str(retry_after)
-        return response
-    submission = dispatch.submit(run_request, owner)
+    try:
+        submission = dispatch.submit(run_request, owner)
+    except fairness.TooManyActiveRuns as exc:
+        return _too_many(exc.message, exc.retry_after)
     payload = status_payload(submission.run, include_html=False)
     payload.update(joined=submission.joined, broker_available=submission.enqueued)
     if not submission.enqueued:
@@ -80,6 +87,10 @@ def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
         "status_url": run.get_status_url(),
         "url": run.get_absolute_url(),
     }
+    wait = fairness.wait_in_line(run)
+    payload["queue"] = wait
+    if wait is not None and not run.cancel_requested and run.enqueued_at:  # a broker-down note stays as it is
+        payload["message"] = wait["message"]
     if include_html:
         payload["result"] = run.result
         payload["result_html"] = render_result(run)

@@ -15,6 +15,15 @@ import pytest
 import yaml
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Serve static files from static/ as under DEBUG: production's manifest storage needs collectstatic
+    first (tests/test_static_files.py checks the production setup itself)."""
+    from django.conf import settings
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.WHITENOISE_USE_FINDERS = True
+
+
 class BankBuilder:
     """A bank folder under tmp_path that tests fill with topics and question files."""
 

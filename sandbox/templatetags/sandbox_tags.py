@@ -20,14 +20,14 @@ from django import template
 from django.middleware.csrf import get_token
 from django.urls import reverse
 
-# A table cell as sandbox.rendering.format_value writes numbers: "1,024", "0.53", "6.210e-07", "—".
+# A table cell as sandbox.display.rendering.format_value writes numbers: "1,024", "0.53", "6.210e-07", "—".
 # A unit may follow ("0.25 MiB", "6.6 GB/s"); it still lines up as a number.
 NUMBER_CELL = re.compile(r"^(?:[-−+]?[\d,]*\.?\d+(?:e[-+]?\d+)?(?:\s?[A-Za-z%/]{1,8})?|—)$")
 
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
 from sandbox.models import Run
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 
 register = template.Library()
 

@@ -16,10 +16,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from engine.demos import DemoError, run_demo
-from sandbox.cache_keys import result_cache_key
-from sandbox.lease import Lease, RunCancelled, RunLost
-from sandbox.models import Run
-from sandbox.runner import Limits, SandboxUnavailable, get_sandbox
+from sandbox.jobs.cache_keys import result_cache_key
+from sandbox.jobs.lease import Lease, RunCancelled, RunLost
+from sandbox.jobs.models import Run
+from sandbox.jail.runner import Jail, Limits, SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _execute_code(run: Run, lease: Lease) -> None:
     attempt = run.attempts
     limits = Limits.from_settings()
     try:
-        sandbox = get_sandbox(settings.SANDBOX_BACKEND)
+        sandbox = get_sandbox(settings.SANDBOX_BACKEND, Jail.from_settings())
     except SandboxUnavailable as exc:
         run.finish(attempt, Run.State.FAILED, error=str(exc))
         return
@@ -108,7 +108,7 @@ def _execute_code(run: Run, lease: Lease) -> None:
         return
     if lease.lost.is_set():
         return
-    environment = _environment({"sandbox": outcome.mode})
+    environment = _environment({"sandbox": outcome.mode, "confinement": outcome.confinement})
     result: dict[str, Any] = {
         "output": outcome.output,
         "exit_code": outcome.exit_code,

@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from sandbox.models import LOG_LIMIT_CHARS, Run
+from sandbox.jobs.models import LOG_LIMIT_CHARS, Run
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class Lease:
     def progress(self, percent: int, message: str) -> None:
         """The ``progress`` callback handed to demos; also where cancellation reaches them."""
         percent = max(0, min(100, int(percent)))
-        message = str(message)[:200]
+        message = str(message).replace("\x00", "")[:200]  # PostgreSQL refuses NUL in text
         if message:
             self._log_lines.append(f"{percent:3d}% {message}")
         now = time.monotonic()

@@ -11,8 +11,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from sandbox.charts import render_chart
-from sandbox.models import Run
+from sandbox.display.charts import render_chart
+from sandbox.jobs.models import Run
 
 
 def format_value(value: Any) -> str:

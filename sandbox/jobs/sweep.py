@@ -21,8 +21,8 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from sandbox.dispatch import enqueue
-from sandbox.models import Run
+from sandbox.jobs.dispatch import enqueue
+from sandbox.jobs.models import Run
 
 
 @dataclass

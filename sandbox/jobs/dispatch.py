@@ -11,13 +11,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from engine.environment import ENGINE_VERSION
-from sandbox.cache_keys import params_digest
-from sandbox.models import Run
+from sandbox.jobs import fairness, queues
+from sandbox.jobs.cache_keys import params_digest
+from sandbox.jobs.models import Run
 from sandbox.validation import CodeRequest, DemoRequest
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class Submission:
 
 
 def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submission:
-    """Create (or join) a run and enqueue it."""
+    """Create (or join) a run and enqueue it; raises fairness.TooManyActiveRuns over a cap."""
     if isinstance(request, DemoRequest):
         # Identical requests while one is under way share it: ten clicks, one measurement.
         existing = (
@@ -60,18 +62,21 @@ def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submiss
     run.user_id = owner.get("user_id")
     run.session_key = owner.get("session_key") or ""
     run.client_ip = owner.get("ip")
-    run.save()
+    with transaction.atomic():  # count and insert together, or two clicks at once could both fit under the cap
+        fairness.serialize_per_ip(owner)
+        fairness.check_active_runs(owner)  # raises TooManyActiveRuns
+        run.save()
     return Submission(run, enqueued=enqueue(run), joined=False)
 
 
 def enqueue(run: Run) -> bool:
     """Publish the run's message; False (and a visible note on the run) when the broker is down."""
-    from sandbox.tasks import task_for
-
-    task = task_for(run.kind)
+    # By name: the task module sits above the job queue and is never imported from here. A signature
+    # (rather than send_task) still honours CELERY_TASK_ALWAYS_EAGER once the worker's tasks are registered.
+    task = current_app.signature(queues.task_name(run.kind), args=[str(run.pk)])
     try:
         # No publish retries: a click must get an answer now, and the sweep retries for us.
-        result = task.apply_async(args=[str(run.pk)], queue=run.queue, retry=False)
+        result = task.apply_async(queue=run.queue, retry=False)
     except BROKER_ERRORS as exc:
         log.warning("broker unavailable for run %s: %s", run.pk, exc)
         Run.objects.filter(pk=run.pk, state=Run.State.QUEUED).update(progress_message=BROKER_DOWN_MESSAGE)
