@@ -100,6 +100,12 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("paged-attention-kernels", "block-table-bytes"): 131_072 // 16 * 4,
         ("varlen-packed-attention", "useful-attention-fraction"): sum(n * n for n in (100, 400, 1000, 3000)) / (4 * 3000**2),
         ("flexattention-block-masks", "window-tiles"): window_tiles(8192, 128, 1024),
+        # attention-and-masking
+        ("causal-mask-alignment-with-cache", "allowed-pairs"): sum(96 + i + 1 for i in range(4)),
+        ("logit-softcapping-and-qk-norm", "softcap-value"): 50 * math.tanh(80 / 50),
+        # positions-and-long-context
+        ("rope-base-and-long-context-training", "slowest-wavelength"): 2 * math.pi * 500_000 ** (126 / 128),
+        ("long-context-effective-length", "attention-share"): (2 * 131_072**2 * 4096 * 32) / (2 * 131_072**2 * 4096 * 32 + 2 * 7e9 * 131_072),
     }
 
 
