@@ -106,6 +106,10 @@ def expected_answers() -> dict[tuple[str, str], float]:
         # positions-and-long-context
         ("rope-base-and-long-context-training", "slowest-wavelength"): 2 * math.pi * 500_000 ** (126 / 128),
         ("long-context-effective-length", "attention-share"): (2 * 131_072**2 * 4096 * 32) / (2 * 131_072**2 * 4096 * 32 + 2 * 7e9 * 131_072),
+        # tokenization
+        ("incremental-detokenization-streaming", "emoji-bytes"): len("\U0001F642".encode("utf-8")),
+        ("multilingual-token-costs", "words-in-context"): 8192 // 2.6,
+        ("tokenization-in-the-serving-path", "cached-tokens"): (20 // 16) * 16,
     }
 
 
