@@ -88,6 +88,7 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("mla-latent-kv-cache", "vs-mha"): (2 * 128 * 128) / (512 + 64),
         ("mla-decoupled-rope", "per-head-rope-cost"): 512 + 128 * 64,
         ("mla-weight-absorption", "mla-decode-intensity"): 128 * 2 * ((512 + 64) + 512) / ((512 + 64) * 2),
+        ("mla-serving-parallelism", "dp-capacity"): 8 * 4e10 / (61 * (512 + 64) * 2),
         ("gqa-tensor-parallelism", "per-gpu-cache-tp16"): kv_bytes(126, max(1, 8 // 16), 128, 1),
         ("gqa-kernel-kv-reuse", "spec-intensity"): (8 * 5 * 4 * 128) / (2 * 128 * 2),
         ("gqa-uptraining", "params-saved"): 2 * 4096 * (32 - 8) * 128 * 32,
