@@ -69,6 +69,8 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("reasoning-model-inference-costs", "traces-that-fit"): (60 * 2**30) // kv_bytes(32, 8, 128, 32_768),
         ("ssm-hybrid-inference", "state-vs-kv-tokens"): (2 * 4096 * 16 * 4) / kv_bytes(1, 8, 128, 1),
         ("encoder-decoder-serving", "whisper-cross-kv"): kv_bytes(32, 1, 1280, 1500),
+        ("multimodal-llm-inference", "llava-tokens"): (336 // 14) ** 2,
+        ("multimodal-llm-inference", "qwen2vl-kv"): kv_bytes(28, 4, 128, (1344 // 28) ** 2) / 1e6,
         # decoding-and-sampling
         ("temperature-scaling-math", "odds-ratio"): math.exp(1.5 / 0.7),
         ("temperature-scaling-math", "top-prob-t05"): softmax([3.0, 2.0, 1.0, 0.0], 0.5)[0],
