@@ -51,7 +51,7 @@ dev: export DEBUG := true
 dev: run
 
 worker: $(VENV)/.base
-	$(BIN)/celery -A prep_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO
+	$(BIN)/celery -A prep_site worker -Q cpu,gpu,code,exercises --concurrency 1 --loglevel INFO
 
 test: $(VENV)/.test
 	bash .ci/test-deps.sh

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DJANGO_SERVICES = ("web", "worker", "worker-cpu", "beat")
-# Services whose Celery queues include "cpu", where answer code runs under bubblewrap.
+# Services whose Celery queues include "code", where answer code runs under bubblewrap.
 CODE_RUNNERS = ("worker", "worker-cpu")
 # Variables a Django service may receive that settings.py does not read, each with its reader.
 NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE": "manage.py / celery app"}
@@ -87,9 +87,10 @@ def test_every_environment_variable_is_read_by_settings():
 
 def test_workers_consume_every_queue_settings_and_demos_route_to():
     from engine.demos.registry import all_demos
+    from sandbox.jobs import queues
 
     gpu_worker, cpu_worker = worker_queues("worker"), worker_queues("worker-cpu")
-    assert gpu_worker == {"gpu", "cpu"} and cpu_worker == {"cpu"}
+    assert gpu_worker == set(queues.ALL) and cpu_worker == set(queues.ALL) - {queues.GPU_DEMOS}
     routed = {settings.CELERY_TASK_DEFAULT_QUEUE} | {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()}
     assert routed <= cpu_worker, "CPU-only deployments must still serve every routed task"
     assert {demo.queue for demo in all_demos()} <= gpu_worker
