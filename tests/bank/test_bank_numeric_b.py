@@ -94,6 +94,11 @@ def expected_values() -> dict[tuple[str, str], float]:
     values[("moe-grouped-gemm", "padding-efficiency")] = sum(group_rows) / sum(-(-c // 16) * 16 for c in group_rows)
     values[("moe-capacity-and-dropping", "capacity")] = 1.25 * 4096 * 2 / 8
     values[("moe-expert-offloading", "bytes-per-token")] = 32 * 2 * (3 * 4096 * 14336) * 0.5
+    values[("mxfp4-nvfp4", "mxfp4-bits")] = 4 + 8 / 32
+    values[("mxfp4-nvfp4", "nvfp4-bits")] = 4 + 8 / 16
+    values[("smoothquant", "smoothing-factor")] = 40 ** 0.5 / 0.5 ** (1 - 0.5)
+    values[("weight-activation-formats", "w4a16-bound")] = H100_HBM / (68_976_648_192 * 0.5)
+    values[("quantization-scale-granularity", "group-bits")] = 4 + 16 / 128
     return values
 
 
@@ -104,6 +109,7 @@ EXPECTED = expected_values()
 OWN_TOPICS = {"parallelism", "serving-systems", "gpu-kernels"}
 OWN_SLUGS_ELSEWHERE = {
     "moe-decode-memory-traffic", "moe-grouped-gemm", "moe-capacity-and-dropping", "moe-expert-offloading",
+    "mxfp4-nvfp4", "smoothquant", "weight-activation-formats", "quantization-scale-granularity",
 }
 
 
