@@ -99,6 +99,15 @@ def expected_values() -> dict[tuple[str, str], float]:
     values[("smoothquant", "smoothing-factor")] = 40 ** 0.5 / 0.5 ** (1 - 0.5)
     values[("weight-activation-formats", "w4a16-bound")] = H100_HBM / (68_976_648_192 * 0.5)
     values[("quantization-scale-granularity", "group-bits")] = 4 + 16 / 128
+    values[("eagle-draft-trees", "tree-nodes")] = sum(2 ** level for level in range(1, 5))
+    values[("multi-token-prediction", "tokens-per-step")] = 1 + 0.85
+    values[("speculative-continuous-batching", "tokens-per-step")] = 64 * (4 + 1)
+    values[("speculative-kv-rollback", "discarded-entries")] = 5 - 2
+    reach, tokens = 1.0, 1.0
+    for p in (0.80, 0.75, 0.70, 0.60):
+        reach *= p
+        tokens += reach
+    values[("speculative-acceptance-factors", "mean-accepted")] = tokens
     return values
 
 
@@ -110,6 +119,8 @@ OWN_TOPICS = {"parallelism", "serving-systems", "gpu-kernels"}
 OWN_SLUGS_ELSEWHERE = {
     "moe-decode-memory-traffic", "moe-grouped-gemm", "moe-capacity-and-dropping", "moe-expert-offloading",
     "mxfp4-nvfp4", "smoothquant", "weight-activation-formats", "quantization-scale-granularity",
+    "eagle-draft-trees", "multi-token-prediction", "speculative-continuous-batching", "speculative-kv-rollback",
+    "speculative-acceptance-factors",
 }
 
 
