@@ -108,6 +108,14 @@ def expected_values() -> dict[tuple[str, str], float]:
         reach *= p
         tokens += reach
     values[("speculative-acceptance-factors", "mean-accepted")] = tokens
+    values[("request-scheduling-policies", "sjf-wait")] = sum(sum(sorted([100, 10, 10, 10])[:i]) for i in range(4)) / 4
+    budget = 0.90 * 80e9 - 16.06e9 - 4e9
+    values[("engine-memory-knobs", "kv-blocks")] = budget // (16 * kv_bytes_per_token(32, 8, 128))
+    llama2_7b_weights = 6_738_415_616 * BF16
+    values[("mbu-and-mfu", "mbu-7b")] = llama2_7b_weights * 200 / H100_HBM
+    kv_7b = kv_bytes_per_token(32, 32, 128)
+    values[("kv-reads-vs-weight-reads", "crossover-7b")] = llama2_7b_weights / kv_7b
+    values[("kv-reads-vs-weight-reads", "step-time")] = (llama2_7b_weights + 16 * 4096 * kv_7b) / H100_HBM * 1e3
     return values
 
 
@@ -120,7 +128,8 @@ OWN_SLUGS_ELSEWHERE = {
     "moe-decode-memory-traffic", "moe-grouped-gemm", "moe-capacity-and-dropping", "moe-expert-offloading",
     "mxfp4-nvfp4", "smoothquant", "weight-activation-formats", "quantization-scale-granularity",
     "eagle-draft-trees", "multi-token-prediction", "speculative-continuous-batching", "speculative-kv-rollback",
-    "speculative-acceptance-factors",
+    "speculative-acceptance-factors", "request-scheduling-policies", "engine-memory-knobs", "mbu-and-mfu",
+    "kv-reads-vs-weight-reads",
 }
 
 
