@@ -5,7 +5,7 @@ SmolLM2-135M decodes one prompt greedily three ways:
 * alone (batch 1, no mask: the ordinary generation path);
 * as row 0 of a batch of identical copies (no padding: only the batch size changes);
 * as row 0 of a batch of different, longer prompts, so it is left-padded, masked and positioned
-  per row (``engine.batching.PaddedBatch``, what static batching does).
+  per row (``engine.serving.batching.PaddedBatch``, what static batching does).
 
 For each step the demo keeps row 0's logits. Until the outputs diverge the inputs are identical,
 so any difference comes from the arithmetic alone: kernels that pick a different blocking, and
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 # Other users' requests that share the batch; each is longer than the default prompt, so row 0 is padded.
 NEIGHBOURS = [
@@ -72,13 +72,13 @@ def compare(reference: tuple[list[int], list], other: tuple[list[int], list]) ->
     ),
     uses_model=True,
 )
-def batch_invariance(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
+def batch_invariance(params: dict[str, Any], progress: ProgressFn) -> DemoResult:
     import torch
 
-    from engine.batching import PaddedBatch
+    from engine.serving.batching import PaddedBatch
     from engine.demos._prompts import chat_ids, clean_prompt
-    from engine.kv_cache import make_cache
-    from engine.loader import shared_model
+    from engine.core.kv_cache import make_cache
+    from engine.io.loader import shared_model
 
     text = clean_prompt(params["prompt"])
     model, tokenizer = shared_model()
@@ -110,7 +110,7 @@ def batch_invariance(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
     alone_label = runs[0][0]
     alone = traces[alone_label]
     pad_tokens = padded.width - len(prompt)
-    rows, series = [], []
+    rows, lines = [], []
     results = {}
     for label, _ in runs:
         result = compare(alone, traces[label])
@@ -119,7 +119,7 @@ def batch_invariance(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
             label, f"{max(result['drift']):.3g}", result["first_divergence"] or "none", "yes" if result["identical"] else "no",
             tokenizer.decode(traces[label][0], skip_special_tokens=True),
         ])
-        series.append({"name": label, "x": list(range(1, len(result["drift"]) + 1)), "y": result["drift"]})
+        lines.append(series(label, range(1, len(result["drift"]) + 1), result["drift"]))
 
     copies, padded_result = results[runs[1][0]], results[runs[2][0]]
     spread = float(alone[1][0].max() - alone[1][0].min())
@@ -147,22 +147,11 @@ def batch_invariance(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
             "block the work differently for other batch shapes and for masked (padded) attention. Batch-invariant "
             "kernels fix the order per row, at some speed cost."
         )
-    return {
-        "title": f"Greedy decoding alone vs inside a batch of {batch} on SmolLM2-135M",
-        "metrics": [
-            {"name": "max |Δlogit|, copies", "value": float(f"{max(copies['drift']):.3g}"), "unit": ""},
-            {"name": "max |Δlogit|, padded batch", "value": float(f"{max(padded_result['drift']):.3g}"), "unit": ""},
-            {"name": "greedy output changed in the padded batch", "value": "no" if padded_result["identical"] else "yes", "unit": ""},
-        ],
-        "table": {
-            "columns": ["run", "max |Δlogit| vs alone", "first divergent token", "same greedy text", "text"],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": "Row 0's logit difference from the alone run, per step (until divergence)",
-            "x_label": "generated token", "y_label": "max |Δlogit|", "log_x": False, "log_y": False,
-            "series": series[1:],
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult(f"Greedy decoding alone vs inside a batch of {batch} on SmolLM2-135M")
+    result.metric("max |Δlogit|, copies", float(f"{max(copies['drift']):.3g}"))
+    result.metric("max |Δlogit|, padded batch", float(f"{max(padded_result['drift']):.3g}"))
+    result.metric("greedy output changed in the padded batch", "no" if padded_result["identical"] else "yes")
+    result.table(["run", "max |Δlogit| vs alone", "first divergent token", "same greedy text", "text"], rows)
+    result.chart("Row 0's logit difference from the alone run, per step (until divergence)", "generated token",
+                 "max |Δlogit|", lines[1:])
+    return result.note(*notes)

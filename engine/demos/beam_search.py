@@ -3,7 +3,7 @@
 Every strategy answers the same chat prompt. Each output is scored by one forward pass of the
 model (sum of the log-probabilities of its tokens, total and per token), and by the same
 distinct-2 / repetition measures as the sampling_strategies demo. Beam search is the engine's
-(``engine.beam_search``, checked against HF ``generate(num_beams=...)``).
+(``engine.core.beam_search``, checked against HF ``generate(num_beams=...)``).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from engine.demos._prompts import chat_ids, clean_prompt
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 from engine.demos.sampling_strategies import distinct_n, repetition_rate
 
 
@@ -29,12 +29,12 @@ from engine.demos.sampling_strategies import distinct_n, repetition_rate
     ),
     uses_model=True,
 )
-def beam_search_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.beam_search import beam_search, sequence_logprob
-    from engine.bench_serving import one_thread
-    from engine.generate import generate
-    from engine.loader import shared_model
-    from engine.sampling import SamplingParams
+def beam_search_demo(params: dict[str, Any], progress: ProgressFn) -> DemoResult:
+    from engine.core.beam_search import beam_search, sequence_logprob
+    from engine.experiments.measure import one_thread
+    from engine.core.generate import generate
+    from engine.io.loader import shared_model
+    from engine.core.sampling import SamplingParams
 
     text = clean_prompt(params["prompt"])
     model, tokenizer = shared_model()
@@ -79,26 +79,16 @@ def beam_search_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
         (f"Cost: {beam[6]} ms per output token for beam search against {greedy[6]} ms for greedy "
          f"({beam[6] / greedy[6]:.1f}x): every step runs {beams} rows through the model and reorders their KV cache."),
     ]
-    return {
-        "title": f"Greedy vs beam search ({beams} beams) vs sampling on SmolLM2-135M",
-        "metrics": [
-            {"name": "beam log-likelihood", "value": beam[2], "unit": "nats"},
-            {"name": "greedy log-likelihood", "value": greedy[2], "unit": "nats"},
-            {"name": "beam / greedy time per token", "value": round(beam[6] / greedy[6], 2), "unit": "x"},
-        ],
-        "table": {
-            "columns": ["strategy", "tokens", "log-likelihood (nats)", "per token (nats)", "distinct-2", "repetition rate",
-                        "ms per token", "text"],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": "Likelihood per token vs cost per token", "x_label": "ms per output token",
-            "y_label": "log-likelihood per token (nats)", "log_x": False, "log_y": False,
-            "series": [{"name": row[0], "x": [row[6]], "y": [row[3]]} for row in rows],
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult(f"Greedy vs beam search ({beams} beams) vs sampling on SmolLM2-135M")
+    result.metric("beam log-likelihood", beam[2], "nats")
+    result.metric("greedy log-likelihood", greedy[2], "nats")
+    result.metric("beam / greedy time per token", round(beam[6] / greedy[6], 2), "x")
+    result.table(["strategy", "tokens", "log-likelihood (nats)", "per token (nats)", "distinct-2", "repetition rate",
+                  "ms per token", "text"], rows)
+    result.chart("Likelihood per token vs cost per token", "ms per output token", "log-likelihood per token (nats)",
+                 [series(row[0], [row[6]], [row[3]]) for row in rows])
+    result.note(*notes)
+    return result.measured_with(torch_threads=1)
 
 
 def _ranking_note(greedy: list, beam: list, length_penalty: float) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 def settings_for(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -56,13 +56,13 @@ def entropy_and_support(logits) -> tuple[list[float], list[int]]:
     ),
     uses_model=True,
 )
-def sampling_distribution(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
+def sampling_distribution(params: dict[str, Any], progress: ProgressFn) -> DemoResult:
     import torch
 
     from engine.demos._prompts import chat_ids, clean_prompt
-    from engine.generate import generate
-    from engine.loader import shared_model
-    from engine.sampling import SamplingParams, process_logits
+    from engine.core.generate import generate
+    from engine.io.loader import shared_model
+    from engine.core.sampling import SamplingParams, process_logits
 
     text = clean_prompt(params["prompt"])
     model, tokenizer = shared_model()
@@ -114,32 +114,16 @@ def sampling_distribution(params: dict[str, Any], progress: ProgressFn) -> dict[
             "min-p's threshold is relative to the top token's probability, which temperature lowers along with the "
             "tail, so it let fewer extra tokens in than top-p's fixed mass target did."
         )
-    return {
-        "title": "Sampling settings on SmolLM2-135M's next-token distributions",
-        "metrics": [
-            {"name": f"{labels[3]}: median candidates", "value": rows[3][2], "unit": "tokens"},
-            {"name": f"{labels[5]}: median candidates", "value": rows[5][2], "unit": "tokens"},
-            {"name": "unfiltered mean entropy", "value": rows[0][1], "unit": "nats"},
-        ],
-        "table": {
-            "columns": ["setting", "mean entropy (nats)", "median candidates", "fewest candidates", "most candidates"],
-            "rows": rows,
-        },
-        "charts": [
-            {
-                "title": "Candidate-set size per step", "x_label": "answer step", "y_label": "tokens with p > 0",
-                "log_x": False, "log_y": True,
-                "series": [{"name": label, "x": steps, "y": per_setting[label][1]} for label in labels[2:]],
-            },
-            {
-                "title": "Entropy of the distribution sampled from, per step", "x_label": "answer step",
-                "y_label": "entropy (nats)", "log_x": False, "log_y": False,
-                "series": [{"name": label, "x": steps, "y": per_setting[label][0]} for label in labels],
-            },
-        ],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult("Sampling settings on SmolLM2-135M's next-token distributions")
+    result.metric(f"{labels[3]}: median candidates", rows[3][2], "tokens")
+    result.metric(f"{labels[5]}: median candidates", rows[5][2], "tokens")
+    result.metric("unfiltered mean entropy", rows[0][1], "nats")
+    result.table(["setting", "mean entropy (nats)", "median candidates", "fewest candidates", "most candidates"], rows)
+    result.chart("Candidate-set size per step", "answer step", "tokens with p > 0",
+                 [series(label, steps, per_setting[label][1]) for label in labels[2:]], log_y=True)
+    result.chart("Entropy of the distribution sampled from, per step", "answer step", "entropy (nats)",
+                 [series(label, steps, per_setting[label][0]) for label in labels])
+    return result.note(*notes)
 
 
 def _span(values: list[int]) -> str:

@@ -1,7 +1,7 @@
 """Structured decoding on the real SmolLM2-135M: how often is the output valid, with and without a constraint?
 
 The same prompts are decoded greedily twice, as one batch each: freely, and with every token masked
-by an automaton (``engine.constrained``: JSON schema -> regex -> byte DFA -> allowed tokens per
+by an automaton (``engine.serving.constrained``: JSON schema -> regex -> byte DFA -> allowed tokens per
 state). Validity is judged by an independent checker: ``json.loads`` plus a schema check for the
 JSON target, Python's ``re.fullmatch`` for the regex target. The cost of the constraint is timed
 separately: first visits of automaton states (a walk of the whole vocabulary) and the per-token
@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 PERSON_SCHEMA = {
     "type": "object",
@@ -39,7 +39,7 @@ EVENTS = [
 
 
 def targets() -> dict[str, dict[str, Any]]:
-    from engine.constrained import schema_to_regex
+    from engine.serving.constrained import schema_to_regex
 
     return {
         "json_schema": {
@@ -61,7 +61,7 @@ def targets() -> dict[str, dict[str, Any]]:
 
 
 def _json_valid(text: str) -> bool:
-    from engine.constrained import validate
+    from engine.serving.constrained import validate
 
     try:
         value = json.loads(text)
@@ -78,7 +78,7 @@ _masks_lock = threading.Lock()
 
 def token_masks(target: str, pattern: str, tokenizer) -> tuple[Any, float]:
     """The target's TokenMasks and the seconds spent compiling it now (0.0 when reused)."""
-    from engine.constrained import TokenMasks, compile_regex, token_bytes
+    from engine.serving.constrained import TokenMasks, compile_regex, token_bytes
 
     with _masks_lock:
         if target in _masks:
@@ -100,11 +100,11 @@ def token_masks(target: str, pattern: str, tokenizer) -> tuple[Any, float]:
     ),
     uses_model=True,
 )
-def structured_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import one_thread
-    from engine.constrained import generate_constrained
+def structured_decoding(params: dict[str, Any], progress: ProgressFn) -> DemoResult:
+    from engine.experiments.measure import one_thread
+    from engine.serving.constrained import generate_constrained
     from engine.demos._prompts import chat_ids
-    from engine.loader import shared_model
+    from engine.io.loader import shared_model
 
     model, tokenizer = shared_model()
     target = targets()[params["target"]]
@@ -156,27 +156,15 @@ def structured_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[st
     if unfinished:
         notes.append(f"{unfinished} constrained answer(s) ran out of the {n}-token budget before the automaton could "
                      "accept: a constraint guarantees the form of what is generated, not that it finishes in time.")
-    return {
-        "title": f"Structured decoding on SmolLM2-135M ({params['target']})",
-        "metrics": [
-            {"name": "valid without constraint", "value": round(100 * sum(free_strict) / count, 1), "unit": "%"},
-            {"name": "valid with constraint", "value": round(100 * sum(con_strict) / count, 1), "unit": "%"},
-            {"name": "constraint overhead per token", "value": round(overhead_ms, 3), "unit": "ms"},
-            {"name": "first visit of a state", "value": round(per_state_ms, 1), "unit": "ms"},
-        ],
-        "table": {
-            "columns": ["prompt", "free: valid", "free: valid somewhere inside", "constrained: valid", "free answer",
-                        "constrained answer"],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": "Batched decode step time", "x_label": "step", "y_label": "ms", "log_x": False, "log_y": False,
-            "series": [
-                {"name": "free", "x": list(range(1, len(free.step_seconds) + 1)), "y": [round(1e3 * t, 2) for t in free.step_seconds]},
-                {"name": "constrained", "x": list(range(1, len(constrained.step_seconds) + 1)),
-                 "y": [round(1e3 * t, 2) for t in constrained.step_seconds]},
-            ],
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult(f"Structured decoding on SmolLM2-135M ({params['target']})")
+    result.metric("valid without constraint", round(100 * sum(free_strict) / count, 1), "%")
+    result.metric("valid with constraint", round(100 * sum(con_strict) / count, 1), "%")
+    result.metric("constraint overhead per token", round(overhead_ms, 3), "ms")
+    result.metric("first visit of a state", round(per_state_ms, 1), "ms")
+    result.table(["prompt", "free: valid", "free: valid somewhere inside", "constrained: valid", "free answer",
+                  "constrained answer"], rows)
+    result.chart("Batched decode step time", "step", "ms", [
+        series("free", range(1, len(free.step_seconds) + 1), [round(1e3 * t, 2) for t in free.step_seconds]),
+        series("constrained", range(1, len(constrained.step_seconds) + 1), [round(1e3 * t, 2) for t in constrained.step_seconds]),
+    ])
+    return result.note(*notes).measured_with(torch_threads=1)

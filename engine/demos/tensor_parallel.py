@@ -1,29 +1,15 @@
 """Tensor parallelism for real: SmolLM2-135M split across CPU processes that all-reduce over gloo.
 
-A thin wrapper around ``engine.tensor_parallel``: it runs the ranks as separate processes, then
+A thin wrapper around ``engine.experiments.tensor_parallel``: it runs the ranks as separate processes, then
 replays the same tokens through the ordinary single-process model, and compares logits, traffic
 and time per decode step.
 """
 from __future__ import annotations
 
-import contextlib
 import statistics
-from collections.abc import Iterator
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
-
-
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 def single_process_replay(model, prompt: list[int], fed: list[int]) -> tuple[Any, list[float]]:
@@ -32,8 +18,8 @@ def single_process_replay(model, prompt: list[int], fed: list[int]) -> tuple[Any
 
     import torch
 
-    from engine.generate import decode_one_token, prefill
-    from engine.kv_cache import make_cache
+    from engine.core.generate import decode_one_token, prefill
+    from engine.core.kv_cache import make_cache
 
     cache = make_cache("static", model.config, 1, len(prompt) + len(fed) + 1, dtype=model.dtype, device=model.device)
     times = []
@@ -58,11 +44,12 @@ def single_process_replay(model, prompt: list[int], fed: list[int]) -> tuple[Any
     ),
     uses_model=True,
 )
-def tensor_parallel_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
+def tensor_parallel_demo(params: dict[str, Any], progress: ProgressFn) -> DemoResult:
     from engine.demos._prompts import chat_ids, clean_prompt
-    from engine.gguf_loader import smollm2_gguf_path
-    from engine.loader import shared_model
-    from engine.tensor_parallel import run_tensor_parallel, shard_plan
+    from engine.experiments.measure import torch_threads
+    from engine.io.gguf import smollm2_gguf_path
+    from engine.io.loader import shared_model
+    from engine.experiments.tensor_parallel import run_tensor_parallel, shard_plan
 
     text = clean_prompt(params["prompt"])
     model, tokenizer = shared_model()
@@ -127,26 +114,16 @@ def tensor_parallel_demo(params: dict[str, Any], progress: ProgressFn) -> dict[s
             f"of a split, so more than one rank holds a copy: {config.n_heads} query heads in {config.n_kv_heads} groups "
             f"do not divide into {world} equal whole groups." if shared_kv else " Every KV head lives on exactly one rank."),
     ]
-    return {
-        "title": f"Tensor parallelism across {world} processes (gloo) vs one process, SmolLM2-135M",
-        "metrics": [
-            {"name": "max |Δlogit| vs one process", "value": float(f"{delta:.3g}"), "unit": ""},
-            {"name": "all-reduce bytes per layer per token", "value": int(per_layer_bytes), "unit": "bytes"},
-            {"name": "TP step / single-process step (1 thread)", "value": round(ms[tp_label] / ms["one process, 1 thread"], 2), "unit": "x"},
-        ],
-        "table": {
-            "columns": ["configuration", "processes", "threads each", "median ms per decode step", "all-reduces per step",
-                        "bytes all-reduced per step"],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": "Time per decode step", "x_label": "decode step", "y_label": "ms", "log_x": False, "log_y": False,
-            "series": [
-                {"name": "one process, 1 thread", "x": list(range(1, steps + 1)), "y": [round(1e3 * t, 2) for t in single_1]},
-                {"name": f"one process, {world} threads", "x": list(range(1, steps + 1)), "y": [round(1e3 * t, 2) for t in single_w]},
-                {"name": tp_label, "x": list(range(1, steps + 1)), "y": [round(1e3 * t, 2) for t in tp["step_s"]]},
-            ],
-        }],
-        "notes": notes,
-        "environment": {"tensor_parallel_backend": "gloo", "world_size": world},
-    }
+    result = DemoResult(f"Tensor parallelism across {world} processes (gloo) vs one process, SmolLM2-135M")
+    result.metric("max |Δlogit| vs one process", float(f"{delta:.3g}"))
+    result.metric("all-reduce bytes per layer per token", int(per_layer_bytes), "bytes")
+    result.metric("TP step / single-process step (1 thread)", round(ms[tp_label] / ms["one process, 1 thread"], 2), "x")
+    result.table(["configuration", "processes", "threads each", "median ms per decode step", "all-reduces per step",
+                  "bytes all-reduced per step"], rows)
+    x = range(1, steps + 1)
+    result.chart("Time per decode step", "decode step", "ms", [
+        series("one process, 1 thread", x, [round(1e3 * t, 2) for t in single_1]),
+        series(f"one process, {world} threads", x, [round(1e3 * t, 2) for t in single_w]),
+        series(tp_label, x, [round(1e3 * t, 2) for t in tp["step_s"]]),
+    ])
+    return result.note(*notes).measured_with(tensor_parallel_backend="gloo", world_size=world)
