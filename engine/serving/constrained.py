@@ -511,6 +511,8 @@ def generate_constrained(
         for row in range(rows):
             if run.finished[row]:
                 continue
+            if masks is not None:
+                visited.add(states[row])
             token = int(chosen[row])
             if token == eos_token_id:
                 run.finished[row] = True
@@ -519,7 +521,6 @@ def generate_constrained(
             run.tokens_generated += 1
             if masks is not None:
                 begin = time.perf_counter()
-                visited.add(states[row])
                 run.multi_char_tokens += masks.token_lengths[token] > 1
                 states[row] = int(masks.for_state(states[row])[1][token])
                 run.constraint_seconds += time.perf_counter() - begin
