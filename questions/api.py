@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from prep_site.web.errors import FieldError, json_field_errors
 from questions import queries
 from questions.markdown import render_markdown
 from questions.models import Question, QuizItem, Topic
@@ -22,17 +23,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class ApiInputError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _error(exc: ApiInputError) -> JsonResponse:
-    return JsonResponse({"error": {"field": exc.field, "message": exc.message}}, status=400)
-
-
 def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
     raw = request.GET.get(name, "")
     if raw == "":
@@ -40,9 +30,9 @@ def _int_param(request: HttpRequest, name: str, default: int, low: int, high: in
     try:
         value = int(raw)
     except ValueError:
-        raise ApiInputError(name, f"must be a whole number between {low} and {high}, got {raw!r}") from None
+        raise FieldError(name, f"must be a whole number between {low} and {high}, got {raw!r}") from None
     if not low <= value <= high:
-        raise ApiInputError(name, f"must be between {low} and {high}, got {value}")
+        raise FieldError(name, f"must be between {low} and {high}, got {value}")
     return value
 
 
@@ -98,15 +88,13 @@ def topic(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @require_GET
+@json_field_errors
 def questions(request: HttpRequest) -> JsonResponse:
-    try:
-        difficulty = request.GET.get("difficulty", "")
-        if difficulty and difficulty not in queries.DIFFICULTY_VALUES:
-            raise ApiInputError("difficulty", f"must be one of {', '.join(queries.DIFFICULTY_VALUES)}, got {difficulty!r}")
-        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _int_param(request, "offset", 0, 0, 1_000_000)
-    except ApiInputError as exc:
-        return _error(exc)
+    difficulty = request.GET.get("difficulty", "")
+    if difficulty and difficulty not in queries.DIFFICULTY_VALUES:
+        raise FieldError("difficulty", f"must be one of {', '.join(queries.DIFFICULTY_VALUES)}, got {difficulty!r}")
+    limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_param(request, "offset", 0, 0, 1_000_000)
     filtered = queries.filter_questions(
         queries.active_questions(),
         topic=request.GET.get("topic", ""),

@@ -10,5 +10,6 @@ class SandboxConfig(AppConfig):
         # so the first request does not pay for the imports.
         from engine.demos import load_all
         from sandbox import checks  # noqa: F401  (registers the settings checks)
+        from sandbox import identity  # noqa: F401  (connects the receiver that moves anonymous runs on sign-in)
 
         load_all()

@@ -30,6 +30,8 @@
     try { localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
   }
   function setStatus(text) { statusEl.textContent = text; }
+  // The site's JSON error: {"error": {"field": ..., "message": ...}}.
+  function errorMessage(data) { return data && data.error ? data.error.message : ""; }
   function allSaved() {
     return Object.keys(pending).length === 0 && inFlight.size === 0 && Object.keys(typingTimers).length === 0;
   }
@@ -114,10 +116,10 @@
         syncRemaining(r.data.remaining_seconds);
         setStatus(allSaved() ? "All answers saved" : "Saving…");
       } else if (r.response.status === 409 || r.response.status === 404) {
-        setStatus(r.data.error || "This attempt is closed.");
+        setStatus(errorMessage(r.data) || "This attempt is closed.");
         location.href = form.dataset.resultsUrl;
       } else {
-        showError(slot, r.data.error || "This answer could not be saved.");
+        showError(slot, errorMessage(r.data) || "This answer could not be saved.");
         setStatus("Question " + slot + " needs a fix");
       }
       if (slot in pending) return send(slot);  // changed again while this save was in flight

@@ -9,7 +9,8 @@ from django.test import Client, RequestFactory
 
 from questions.quizzes import services
 from questions.quizzes.models import Attempt, ReviewCard
-from questions.quizzes.ownership import ANON_KEY, Owner
+from prep_site.web.visitor import VISITOR_KEY
+from questions.quizzes.ownership import Owner
 
 
 def start(client: Client, key: str) -> Attempt:
@@ -143,7 +144,7 @@ def test_template_tags(client: Client, quiz_bank: Any, frozen_clock: Any) -> Non
     client.post(f"/quiz/rate/{question.pk}/", {"rating": "again"})
     request = RequestFactory().get("/q/kv-single/")
     request.user = type("Anon", (), {"is_authenticated": False})()
-    request.session = {ANON_KEY: ReviewCard.objects.get().anon_key}
+    request.session = {VISITOR_KEY: ReviewCard.objects.get().anon_key}
     frozen_clock.advance(days=1)
     html = Template("{% load quiz_tags %}{% self_rating question %}|{% review_due_count %}").render(
         Context({"request": request, "question": question, "csrf_token": "tok"})
