@@ -3,6 +3,8 @@
 Quiz items are published without their answers: choices carry no
 ``is_correct``/explanation and numeric items no ``answer``, so the API can
 never be used to read the grading key (the quiz app grades server-side).
+Options are listed in their stored order, which is shuffled when written
+(``QuizItem.replace_choices``), under ids unrelated to that order.
 """
 from __future__ import annotations
 
@@ -60,12 +62,8 @@ def question_summary(request: HttpRequest, question: Question) -> dict[str, Any]
 
 
 def quiz_item_public(item: QuizItem) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": item.key, "kind": item.kind, "prompt_html": render_markdown(item.prompt)}
-    if item.kind == QuizItem.Kind.NUMERIC:
-        data["unit"] = item.unit
-    else:
-        data["choices"] = [{"id": c.pk, "text_html": render_markdown(c.text)} for c in item.choices.all()]
-    return data
+    """An item without its answer: what its kind publishes (options under opaque ids, in storage order)."""
+    return {"id": item.key, "kind": item.kind, "prompt_html": render_markdown(item.prompt), **item.spec.public(item)}
 
 
 @require_GET

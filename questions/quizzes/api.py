@@ -53,7 +53,10 @@ def attempt(request: HttpRequest, attempt_id: str) -> JsonResponse:
 @require_POST
 @json_field_errors
 def save(request: HttpRequest, attempt_id: str) -> JsonResponse:
-    """Body: ``{"slot": <number>, "value": <option id(s) | number | text | null>, "seconds_spent": <int>}``."""
+    """Body: ``{"slot": <number>, "value": <option id(s) | number | text | null>, "seconds_spent": <int>}``.
+
+    Option ids are the ones this attempt's payload lists (opaque tokens, different in every attempt).
+    """
     data = read_json_object(request)
     if "slot" not in data:
         raise InvalidInput("slot", "is required: the number of the question being answered")
@@ -63,7 +66,8 @@ def save(request: HttpRequest, attempt_id: str) -> JsonResponse:
     answer = services.save_answer(owner, attempt_id, data["slot"], data["value"], data.get("seconds_spent"))
     found = services.get_attempt(owner, attempt_id)
     return JsonResponse({
-        "saved": True, "slot": answer.slot.position, "value": answer.value, "saves": answer.saves,
+        "saved": True, "slot": answer.slot.position, "value": presenters.answer_value(answer.slot, answer.value),
+        "saves": answer.saves,
         "remaining_seconds": services.remaining_seconds(found), "status": found.status,
     })
 

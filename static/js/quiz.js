@@ -60,13 +60,15 @@
   function slotOf(el) { const li = el.closest(".quiz-slot"); return li ? li.dataset.slot : null; }
   function valueOf(slot) {
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
-    const kind = li.dataset.kind, name = "slot-" + slot;
-    if (kind === "single") {
+    // data-input comes from the slot's kind: one option, many options, or typed text. Option values
+    // are opaque per-attempt tokens, sent back as they are.
+    const input = li.dataset.input, name = "slot-" + slot;
+    if (input === "one") {
       const checked = li.querySelector('input[name="' + name + '"]:checked');
-      return checked ? Number(checked.value) : null;
+      return checked ? checked.value : null;
     }
-    if (kind === "multiple") {
-      return Array.from(li.querySelectorAll('input[name="' + name + '"]:checked')).map(function (i) { return Number(i.value); });
+    if (input === "many") {
+      return Array.from(li.querySelectorAll('input[name="' + name + '"]:checked')).map(function (i) { return i.value; });
     }
     return li.querySelector('[name="' + name + '"]').value;
   }
@@ -162,7 +164,7 @@
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
     if (!li) { delete pending[slot]; return; }
     const value = pending[slot], name = "slot-" + slot;
-    if (li.dataset.kind === "single" || li.dataset.kind === "multiple") {
+    if (li.dataset.input === "one" || li.dataset.input === "many") {
       const chosen = [].concat(value === null ? [] : value).map(String);
       li.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
     } else {

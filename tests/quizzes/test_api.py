@@ -65,7 +65,7 @@ def test_save_fetch_finish_results(alice_client: Client, started: dict, quiz_ban
     save_url = started["urls"]["save"]
     saved = post(alice_client, save_url, {"slot": numeric["position"], "value": "1020", "seconds_spent": 14})
     assert saved.status_code == 200 and saved.json()["remaining_seconds"] <= 600
-    post(alice_client, save_url, {"slot": single["position"], "value": quiz_bank.correct_ids(quiz_bank.single)[0]})
+    post(alice_client, save_url, {"slot": single["position"], "value": quiz_bank.token(started["id"], quiz_bank.correct_ids(quiz_bank.single)[0])})
     state = alice_client.get(f"{API}{started['id']}/").json()
     assert slot_of(state, "numeric")["answer"] == 1020.0
     assert alice_client.get(started["urls"]["results"]).status_code == 409
@@ -101,9 +101,10 @@ def test_malformed_numbers_and_out_of_range_choices(alice_client: Client, starte
     cases = [
         (numeric, "twelve", "in bytes"),
         (numeric, "NaN", "finite"),
-        (single, 999999, "not one of this question's options"),
+        (single, "999999", "not one of this question's options"),
+        (single, 999999, "id of an option"),
         (single, [c["id"] for c in single["choices"]], "exactly one option"),
-        (multiple, ["x"], "id of an option"),
+        (multiple, ["x"], "not one of this question's options"),
         (multiple, [True], "id of an option"),
     ]
     for slot, value, fragment in cases:

@@ -64,9 +64,9 @@ def test_take_submit_results_without_javascript(client: Client, quiz_bank: Any) 
     form = {}
     for slot in attempt.slots.all():
         if slot.kind == "single":
-            form[f"slot-{slot.position}"] = str(quiz_bank.correct_ids(quiz_bank.single)[0])
+            form[f"slot-{slot.position}"] = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0])
         elif slot.kind == "multiple":
-            form[f"slot-{slot.position}"] = [str(pk) for pk in quiz_bank.correct_ids(quiz_bank.multiple)]
+            form[f"slot-{slot.position}"] = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.multiple))
         elif slot.kind == "numeric":
             form[f"slot-{slot.position}"] = "banana"
         else:
@@ -107,7 +107,7 @@ def test_someone_elses_pages_are_404(client: Client, quiz_bank: Any, alice: Any)
 def test_history_shows_attempts_and_a_mastery_chart(client: Client, quiz_bank: Any) -> None:
     attempt = start(client, "topic-kv-cache")
     single = attempt.slots.get(kind="single")
-    right = quiz_bank.correct_ids(quiz_bank.single)[0]
+    right = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0])
     client.post(f"/quiz/a/{attempt.pk}/submit/", {f"slot-{single.position}": right})
     page = client.get("/quiz/history/").content.decode()
     assert "KV caching" in page
