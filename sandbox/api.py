@@ -17,11 +17,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from prep_site.web.errors import FieldError, error_response
 from prep_site.web.json_body import read_json_object
-from sandbox import dispatch, ratelimit
+from sandbox import ratelimit
+from sandbox.display.rendering import render_result
 from sandbox.identity import owner_of, rate_identity
+from sandbox.jobs import dispatch, fairness
 from sandbox.models import Run
-from sandbox.rendering import render_result
 from sandbox.validation import DemoRequest, RunRequestError, validate_run_request
+
+
+def _too_many(field: str, message: str, retry_after: int) -> JsonResponse:
+    response = error_response(field, message, 429, retry_after=retry_after)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _limit_for(request_kind: str) -> ratelimit.Limit:
@@ -40,15 +47,15 @@ def submit_run(request: HttpRequest) -> JsonResponse:
     limit = _limit_for(kind)
     retry_after = ratelimit.hit(limit, rate_identity(owner))
     if retry_after is not None:
-        response = error_response(
+        return _too_many(
             kind,
             f"Too many {kind} runs: at most {limit.count} every {limit.window} s. Try again in {retry_after} s.",
-            429,
-            retry_after=retry_after,
+            retry_after,
         )
-        response["Retry-After"] = str(retry_after)
-        return response
-    submission = dispatch.submit(run_request, owner)
+    try:
+        submission = dispatch.submit(run_request, owner)
+    except fairness.TooManyActiveRuns as exc:
+        return _too_many(kind, exc.message, exc.retry_after)
     payload = status_payload(submission.run, include_html=False)
     payload.update(joined=submission.joined, broker_available=submission.enqueued)
     if not submission.enqueued:
@@ -75,6 +82,10 @@ def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
         "status_url": run.get_status_url(),
         "url": run.get_absolute_url(),
     }
+    wait = fairness.wait_in_line(run)
+    payload["queue"] = wait
+    if wait is not None and not run.cancel_requested and run.enqueued_at:  # a broker-down note stays as it is
+        payload["message"] = wait["message"]
     if include_html:
         payload["result"] = run.result
         payload["result_html"] = render_result(run)

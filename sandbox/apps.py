@@ -8,8 +8,12 @@ class SandboxConfig(AppConfig):
     def ready(self) -> None:
         # Fill the demo registry once at start-up (demo modules import no torch, so this is cheap),
         # so the first request does not pay for the imports.
+        from django.db.backends.signals import connection_created
+
         from engine.demos import load_all
         from sandbox import checks  # noqa: F401  (registers the settings checks)
         from sandbox import identity  # noqa: F401  (connects the receiver that moves anonymous runs on sign-in)
+        from sandbox.private_files import make_sqlite_private
 
         load_all()
+        connection_created.connect(make_sqlite_private, dispatch_uid="sandbox-private-sqlite")

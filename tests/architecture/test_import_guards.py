@@ -112,7 +112,6 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 # Loops known when this guard was written, each owned by another branch; remove a mark when its fix lands.
 _KNOWN_LOOPS = {
-    "sandbox": "sandbox's dispatch -> tasks -> sweep -> dispatch loop is removed by the sandbox redesign (issue 11 item 4)",
     "engine": "engine.demos.registry imports load_all from its own package engine.demos, which imports the registry",
 }
 

@@ -38,6 +38,8 @@ KNOWN_DEMOS = {
     "prefill_vs_decode", "sliding_window_cache", "causal_mask", "attention_scaling",
     "attention_backends", "paged_vs_contiguous", "prefix_sharing", "continuous_batching",
     "batch_size_tradeoff", "speculative_decoding", "quantization_int8", "moe_load_balance",
+    "beam_search", "sampling_distribution", "batch_invariance", "structured_decoding",
+    "tensor_parallel",
 }
 
 # Items per seed document (file prefix -> number of numbered items, 1-based, in file order).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from run_factories import make_run, succeeded
 
-from sandbox.execution import execute
+from sandbox.jobs.execution import execute
 from sandbox.models import Run
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from sandbox.models import Run
-from sandbox.sweep import sweep
+from sandbox.jobs.sweep import sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,11 @@ def test_it_queues_a_demo_run_with_validated_params(post_run, no_broker):
     assert run.task_id == "task-1" and run.enqueued_at is not None
 
 
-def test_code_runs_go_to_the_cpu_queue(post_run, no_broker):
+def test_code_runs_go_to_their_own_queue(post_run, no_broker):
     response = post_run({"code": "print(1)"})
     assert response.status_code == 202
     assert no_broker[0]["task"] == "sandbox.run_code"
-    assert no_broker[0]["queue"] == "cpu"
+    assert no_broker[0]["queue"] == "code"
     run = Run.objects.get(pk=response.json()["id"])
     assert run.session_key  # the anonymous visitor owns it through a session made on demand
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runner import MB, NOBODY, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
+from sandbox.jail.runner import DEFAULT_UID_BASE, DEFAULT_UID_COUNT, MB, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
 
 
 def processes_of(uid: int) -> list[int]:
@@ -141,9 +141,9 @@ def test_a_fork_bomb_is_contained(any_backend):
     assert "contained after" in outcome.output, outcome.output
     assert int(outcome.output.split()[2]) < LIMITS.processes
     assert time.monotonic() - started < LIMITS.wall_seconds
-    # Every sleeping child died with the run: nothing of uid nobody is left holding a process slot.
+    # Every sleeping child died with the run: nothing of the runs' uids is left holding a process slot.
     time.sleep(0.5)
-    assert processes_of(NOBODY) == []
+    assert [pid for uid in range(DEFAULT_UID_BASE, DEFAULT_UID_BASE + DEFAULT_UID_COUNT) for pid in processes_of(uid)] == []
 
 
 def test_a_memory_bomb_is_contained(any_backend):

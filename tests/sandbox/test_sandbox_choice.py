@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from run_factories import make_run
 
-from sandbox.execution import execute
+from sandbox.jobs.execution import execute
 from sandbox.models import Run
-from sandbox.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox
+from sandbox.jail.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox
 
 
 def _force(monkeypatch, bubblewrap: bool, rlimit: bool) -> None:
@@ -71,7 +71,7 @@ def test_cancelling_a_code_run_stops_its_process_within_seconds(monkeypatch):
         pytest.skip("no sandbox backend can start here")
     import time
 
-    from sandbox import lease
+    from sandbox.jobs import lease
 
     original = lease.Lease.__enter__
 
