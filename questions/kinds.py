@@ -7,8 +7,8 @@ graded (``grade``, ``max_points``), shown while taking and after finishing
 (``public``). The models take their choices from ``REGISTRY``; services,
 presenters, admin, API, templates and the bank test ask the spec instead of
 comparing kind names. Adding a kind means one spec here, one template under
-``templates/quizzes/kinds/`` (or reusing one) and its tests — plus the
-migration Django writes for the new choice.
+``templates/quizzes/kinds/`` (or reusing one) and its tests; the models' choices
+are callables into this registry, so no migration either.
 
 *Authored* kinds are written in the bank, the admin and imported files
 (``QuizItem.kind``); the others exist only as slots (open questions, generated
