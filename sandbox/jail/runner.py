@@ -184,6 +184,14 @@ class _Confinement:
         return {"memory": memory, "processes": processes, "uid": who, "seccomp": "on"}
 
 
+@dataclass(frozen=True)
+class Probe:
+    """Whether a backend can start here, and if not what the attempt said (for the page and the logs)."""
+
+    ok: bool
+    detail: str = ""
+
+
 class Sandbox:
     """Base class: subclasses say how to start the child; this class enforces the limits."""
 
@@ -194,6 +202,10 @@ class Sandbox:
 
     @classmethod
     def available(cls) -> bool:
+        return cls.probe().ok
+
+    @classmethod
+    def probe(cls) -> Probe:
         raise NotImplementedError
 
     def _argv(self, workdir: str, limits: Limits, uid: int | None, seccomp_fd: int) -> list[str]:
@@ -336,22 +348,10 @@ def _reason(
     return ""
 
 
-@dataclass(frozen=True)
-class Probe:
-    """Whether a backend can start here, and if not what the attempt said (for the page and the logs)."""
-
-    ok: bool
-    detail: str = ""
-
-
 class BubblewrapSandbox(Sandbox):
     """bubblewrap: a new root with only the interpreter, the venv and ``engine/``; no network."""
 
     mode = "bubblewrap"
-
-    @classmethod
-    def available(cls) -> bool:
-        return cls.probe().ok
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -454,10 +454,6 @@ class RlimitSandbox(Sandbox):
     """Fallback: same limits and filter, an unprivileged uid, a private working directory; no filesystem or network isolation."""
 
     mode = "rlimit-only"
-
-    @classmethod
-    def available(cls) -> bool:
-        return cls.probe().ok
 
     @classmethod
     @lru_cache(maxsize=1)

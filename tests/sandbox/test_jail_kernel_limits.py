@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sandbox_backends import require
 
 from sandbox.jail import cgroup
 from sandbox.jail.runner import MB, REPO_ROOT, BubblewrapSandbox, Jail, Limits
@@ -49,12 +50,7 @@ SYSCALL_PROBE = textwrap.dedent("""
 
 @pytest.fixture
 def bwrap():
-    if not BubblewrapSandbox.available():
-        reason = f"bubblewrap cannot start here: {BubblewrapSandbox.probe().detail}"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    return BubblewrapSandbox()
+    return require(BubblewrapSandbox)
 
 
 @x86_64_only
