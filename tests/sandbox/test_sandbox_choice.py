@@ -82,3 +82,17 @@ def test_cancelling_a_code_run_stops_its_process_within_seconds(monkeypatch):
     started = time.monotonic()
     assert execute(str(run.pk)) == Run.State.CANCELLED
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.django_db
+def test_a_run_the_sandbox_refuses_at_start_fails_with_the_reason_instead_of_hanging(monkeypatch):
+    _force(monkeypatch, True, False)
+
+    def busy(self, code, limits, should_stop=None):
+        raise SandboxUnavailable("Every one of this worker's 1 sandbox slots is busy; try again in a moment.")
+
+    monkeypatch.setattr(BubblewrapSandbox, "run", busy)
+    run = make_run("", kind=Run.Kind.CODE, code="print(1)")
+    assert execute(str(run.pk)) == Run.State.FAILED
+    run.refresh_from_db()
+    assert run.error.startswith("Every one of this worker's 1 sandbox slots is busy") and run.lease_expires_at is None
