@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sandbox_backends import require
 
 from sandbox.jail.runner import DEFAULT_UID_BASE, DEFAULT_UID_COUNT, MB, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
 
@@ -37,25 +38,16 @@ def processes_of(uid: int) -> list[int]:
 LIMITS = Limits(wall_seconds=15, cpu_seconds=5, memory_bytes=1024 * MB, output_bytes=64 * 1024, processes=32)
 
 
-def _backend(cls):
-    if not cls.available():
-        reason = f"{cls.mode} sandbox cannot start here (bwrap missing, or namespaces/privilege drop not allowed)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    return cls()
-
-
 @pytest.fixture
 def bwrap():
-    return _backend(BubblewrapSandbox)
+    return require(BubblewrapSandbox)
 
 
 @pytest.fixture(params=[BubblewrapSandbox, RlimitSandbox], ids=["bubblewrap", "rlimit-only"])
 def any_backend(request):
     if request.param is RlimitSandbox and not RlimitSandbox.available():
         pytest.skip("rlimit-only needs an interpreter that the unprivileged uid can start")
-    return _backend(request.param)
+    return require(request.param)
 
 
 def test_a_well_behaved_snippet_runs_and_can_import_the_engine(any_backend):
