@@ -86,10 +86,32 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     raise ValueError("the YAML front matter is never closed by a second '---' line")
 
 
+# C0 control characters other than tab and newline (and DEL, and a bare CR). None belongs in a bank
+# file; one usually means a Python string escape ate a backslash ("\approx" written as "\a" + "pprox"
+# became BEL + "pprox"), which renders as nothing and silently breaks a formula.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def control_character_problems(text: str) -> list[Problem]:
+    """One problem per line that holds a control character, naming it by code point."""
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")  # CRLF files are fine; a CR anywhere else is not
+        found = _CONTROL_CHARACTER.search(line)
+        if found:
+            problems.append(Problem(
+                number, f"control character U+{ord(found.group()):04X} at column {found.start() + 1}; "
+                "remove it (a '\\a' or '\\b' in a formula is often an escaped backslash gone wrong)"))
+    return problems
+
+
 def parse_bank_file(path: Path | str, topics: set[str] | None = None) -> ParsedQuestion:
     """Parse one ``<topic>/<slug>.md``; ``topics`` (slugs from topics.yaml), when given, is checked too."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
+    control = control_character_problems(text)
+    if control:
+        raise BankFileError(path, control)
     try:
         front, body, _ = split_front_matter(text)
     except ValueError as exc:
