@@ -199,6 +199,7 @@ class Sandbox:
     """Base class: subclasses say how to start the child; this class enforces the limits."""
 
     mode = "base"
+    pid_namespace = False  # True: every process of a run dies with it, nothing to sweep up afterwards
 
     def __init__(self, jail: Jail | None = None):
         self.jail = jail or Jail()
@@ -225,7 +226,8 @@ class Sandbox:
             uid = None
             if os.geteuid() == 0:
                 try:
-                    uid = stack.enter_context(UidSlot(self.jail.uid_base, self.jail.uid_count, self.jail.uid_wait_seconds))
+                    slot = UidSlot(self.jail.uid_base, self.jail.uid_count, self.jail.uid_wait_seconds, sweep=not self.pid_namespace)
+                    uid = stack.enter_context(slot)
                 except NoFreeUid:
                     raise SandboxUnavailable(
                         f"Every one of this worker's {self.jail.uid_count} sandbox slots is busy; "
@@ -374,6 +376,7 @@ class BubblewrapSandbox(Sandbox):
     """bubblewrap: a new root with only the interpreter, the venv and ``engine/``; no network."""
 
     mode = "bubblewrap"
+    pid_namespace = True
 
     @classmethod
     @lru_cache(maxsize=1)
