@@ -3,6 +3,9 @@
     python -m engine generate "Why is the sky blue?" --max-new-tokens 64 --temperature 0.7
     python -m engine demo kv_cache_memory --seq_len 8192 --dtype int8
     python -m engine bench --json engine/BENCHMARKS.json [--quick]
+
+Choices (cache kinds, attention backends, demo names) come from the registries that define them,
+so a new cache or demo shows up here without editing this file.
 """
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ from collections.abc import Sequence
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from engine.generate import stream_generate
-    from engine.loader import load_model
-    from engine.sampling import SamplingParams
+    from engine.core.generate import stream_generate
+    from engine.core.sampling import SamplingParams
+    from engine.io.loader import load_model
 
     sampling = SamplingParams(
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
@@ -23,6 +26,7 @@ def _generate(args: argparse.Namespace) -> int:
         presence_penalty=args.presence_penalty, seed=args.seed,
     )
     model, tokenizer = load_model(args.model, device=args.device)
+    model.set_attention_backend(args.attention)
     if args.raw:
         prompt = tokenizer.encode(args.prompt)
     else:
@@ -76,7 +80,7 @@ def _demo(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from engine.bench import run_bench, write_outputs
+    from engine.bench.decode import run_bench, write_outputs
 
     result = run_bench(quick=args.quick, progress=lambda msg: print(msg, file=sys.stderr))
     paths = write_outputs(result, args.json)
@@ -86,6 +90,9 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from engine.core.attention import BACKENDS
+    from engine.core.kv_cache import CACHE_TYPES
+
     parser = argparse.ArgumentParser(prog="python -m engine", description="The interview-prep inference engine.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -102,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--frequency-penalty", type=float, default=0.0)
     gen.add_argument("--presence-penalty", type=float, default=0.0)
     gen.add_argument("--seed", type=int, default=None)
-    gen.add_argument("--cache", default="static", choices=("static", "dynamic", "none", "sliding", "int8"))
+    gen.add_argument("--cache", default="static", choices=tuple(CACHE_TYPES))
+    gen.add_argument("--attention", default="sdpa", choices=tuple(BACKENDS), help="attention backend of every layer")
     gen.add_argument("--window", type=int, default=None, help="tokens kept by --cache sliding")
     gen.add_argument("--raw", action="store_true", help="send the prompt as is, without the chat template")
 
