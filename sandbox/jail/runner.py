@@ -162,6 +162,12 @@ def _child_env(home: str) -> dict[str, str]:
     }
 
 
+def _weights_dir() -> str:
+    """The engine's weight cache if there is one ("" otherwise): bound read-only and announced to the run."""
+    weights = Path(os.environ.get("ENGINE_DATA_DIR") or REPO_ROOT / "var" / "engine")
+    return str(weights) if weights.is_dir() else ""
+
+
 @dataclass
 class _Confinement:
     """What one run is held by, decided before it starts."""
@@ -410,9 +416,9 @@ class BubblewrapSandbox(Sandbox):
                 args += ["--ro-bind", str(path), str(path)]
         # The interpreter, the venv (torch, triton, the bundled model) and the engine's source.
         binds = [sys.base_prefix, sys.prefix, str(REPO_ROOT / "engine")]
-        weights = Path(os.environ.get("ENGINE_DATA_DIR") or REPO_ROOT / "var" / "engine")
-        if weights.is_dir():  # the dequantised weight cache, read-only, so snippets can load the model fast
-            binds.append(str(weights))
+        weights = _weights_dir()
+        if weights:  # the dequantised weight cache, read-only, so snippets can load the model fast
+            binds.append(weights)
         made: set[str] = set()
         for path in dict.fromkeys(binds):
             if path.startswith("/usr/"):
@@ -423,8 +429,6 @@ class BubblewrapSandbox(Sandbox):
                     made.add(str(parent))
                     args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", path, path]
-        if weights.is_dir():
-            args += ["--setenv", "ENGINE_DATA_DIR", str(weights)]
         return args
 
     def _argv(
@@ -447,8 +451,11 @@ class BubblewrapSandbox(Sandbox):
             isolation, drop = ["--unshare-all"], []
         # Set inside the new namespaces: a user namespace counts only its own tasks against it (see the docstring).
         nproc = ["/usr/bin/prlimit", f"--nproc={limits.processes}:{limits.processes}", "--"]
-        env: list[str] = ["--clearenv"]
-        for key, value in _child_env("/tmp").items():
+        env: list[str] = ["--clearenv"]  # bwrap applies these in order: every --setenv must come after it
+        child_env = _child_env("/tmp")
+        if _weights_dir():
+            child_env["ENGINE_DATA_DIR"] = _weights_dir()
+        for key, value in child_env.items():
             env += ["--setenv", key, value]
         return [
             "bwrap", *isolation, "--die-with-parent", "--new-session", "--hostname", "sandbox",
