@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -71,6 +72,7 @@ class UidSlot:
         if self.uid is not None and self.sweep:
             kill_every_process_of(self.uid)
             _reap_orphans_of(self.uid)
+            remove_files_of(self.uid)
         if self._fd is not None:
             os.close(self._fd)  # releases the flock
 
@@ -92,6 +94,29 @@ def kill_every_process_of(uid: int) -> None:
         subprocess.run(["/bin/true"], preexec_fn=become, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         pass
+
+
+# World-writable places a run without its own filesystem view could leave files for the next run of its uid.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> None:
+    """Delete what ``uid`` left at the top of the shared writable folders (the sticky bit keeps it theirs)."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
 
 
 PR_SET_CHILD_SUBREAPER = 36
