@@ -162,6 +162,12 @@ def _child_env(home: str) -> dict[str, str]:
     }
 
 
+def _weights_dir() -> str:
+    """The engine's weight cache if there is one ("" otherwise): bound read-only and announced to the run."""
+    weights = Path(os.environ.get("ENGINE_DATA_DIR") or REPO_ROOT / "var" / "engine")
+    return str(weights) if weights.is_dir() else ""
+
+
 @dataclass
 class _Confinement:
     """What one run is held by, decided before it starts."""
@@ -199,6 +205,7 @@ class Sandbox:
     """Base class: subclasses say how to start the child; this class enforces the limits."""
 
     mode = "base"
+    pid_namespace = False  # True: every process of a run dies with it, nothing to sweep up afterwards
 
     def __init__(self, jail: Jail | None = None):
         self.jail = jail or Jail()
@@ -225,7 +232,8 @@ class Sandbox:
             uid = None
             if os.geteuid() == 0:
                 try:
-                    uid = stack.enter_context(UidSlot(self.jail.uid_base, self.jail.uid_count, self.jail.uid_wait_seconds))
+                    slot = UidSlot(self.jail.uid_base, self.jail.uid_count, self.jail.uid_wait_seconds, sweep=not self.pid_namespace)
+                    uid = stack.enter_context(slot)
                 except NoFreeUid:
                     raise SandboxUnavailable(
                         f"Every one of this worker's {self.jail.uid_count} sandbox slots is busy; "
@@ -374,6 +382,7 @@ class BubblewrapSandbox(Sandbox):
     """bubblewrap: a new root with only the interpreter, the venv and ``engine/``; no network."""
 
     mode = "bubblewrap"
+    pid_namespace = True
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -407,9 +416,9 @@ class BubblewrapSandbox(Sandbox):
                 args += ["--ro-bind", str(path), str(path)]
         # The interpreter, the venv (torch, triton, the bundled model) and the engine's source.
         binds = [sys.base_prefix, sys.prefix, str(REPO_ROOT / "engine")]
-        weights = Path(os.environ.get("ENGINE_DATA_DIR") or REPO_ROOT / "var" / "engine")
-        if weights.is_dir():  # the dequantised weight cache, read-only, so snippets can load the model fast
-            binds.append(str(weights))
+        weights = _weights_dir()
+        if weights:  # the dequantised weight cache, read-only, so snippets can load the model fast
+            binds.append(weights)
         made: set[str] = set()
         for path in dict.fromkeys(binds):
             if path.startswith("/usr/"):
@@ -420,8 +429,6 @@ class BubblewrapSandbox(Sandbox):
                     made.add(str(parent))
                     args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", path, path]
-        if weights.is_dir():
-            args += ["--setenv", "ENGINE_DATA_DIR", str(weights)]
         return args
 
     def _argv(
@@ -444,8 +451,11 @@ class BubblewrapSandbox(Sandbox):
             isolation, drop = ["--unshare-all"], []
         # Set inside the new namespaces: a user namespace counts only its own tasks against it (see the docstring).
         nproc = ["/usr/bin/prlimit", f"--nproc={limits.processes}:{limits.processes}", "--"]
-        env: list[str] = ["--clearenv"]
-        for key, value in _child_env("/tmp").items():
+        env: list[str] = ["--clearenv"]  # bwrap applies these in order: every --setenv must come after it
+        child_env = _child_env("/tmp")
+        if _weights_dir():
+            child_env["ENGINE_DATA_DIR"] = _weights_dir()
+        for key, value in child_env.items():
             env += ["--setenv", key, value]
         return [
             "bwrap", *isolation, "--die-with-parent", "--new-session", "--hostname", "sandbox",

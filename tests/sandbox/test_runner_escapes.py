@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -168,3 +169,23 @@ def test_a_cancelled_run_is_stopped_promptly(any_backend):
         "import time\ntime.sleep(30)\n", LIMITS, should_stop=lambda: time.monotonic() - started > 0.5
     )
     assert outcome.cancelled and time.monotonic() - started < 5
+
+
+def test_the_weight_cache_is_mounted_read_only_and_announced(bwrap, monkeypatch):
+    with tempfile.TemporaryDirectory(dir="/tmp") as weights:
+        os.chmod(weights, 0o755)
+        Path(weights, "model.bin").write_bytes(b"w")
+        os.chmod(Path(weights, "model.bin"), 0o644)
+        monkeypatch.setenv("ENGINE_DATA_DIR", weights)
+        code = (
+            "import os\n"
+            "folder = os.environ['ENGINE_DATA_DIR']\n"
+            "print(sorted(os.listdir(folder)))\n"
+            "try:\n"
+            "    open(os.path.join(folder, 'x'), 'w'); print('WROTE')\n"
+            "except OSError as exc:\n"
+            "    print('read-only', type(exc).__name__)\n"
+        )
+        outcome = bwrap.run(code, LIMITS)
+    assert outcome.output.splitlines()[0] == "['model.bin']", outcome.output
+    assert "WROTE" not in outcome.output
