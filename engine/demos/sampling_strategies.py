@@ -75,18 +75,14 @@ def drawn_entropy(model, prompt: list[int], tokens: list[int], params) -> float:
     uses_model=True,
 )
 def sampling_strategies(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.demos.registry import DemoParamError
     from engine.core.generate import generate
-    from engine.io.loader import shared_model
     from engine.core.sampling import SamplingParams
+    from engine.demos._prompts import chat_ids, clean_prompt
+    from engine.io.loader import shared_model
 
-    text = params["prompt"].strip()
-    if not text:
-        raise DemoParamError("prompt", "must not be empty")
-    if len(text) > 2000:
-        raise DemoParamError("prompt", f"must be at most 2000 characters, got {len(text)}")
+    text = clean_prompt(params["prompt"])
     model, tokenizer = shared_model()
-    prompt = tokenizer.encode_chat([{"role": "user", "content": text}])
+    prompt = chat_ids(tokenizer, text)
     progress(5, "model loaded")
     rows, outputs = [], {}
     for i, (label, settings) in enumerate(STRATEGIES):

@@ -18,19 +18,24 @@ from engine.core.model import Transformer
 
 
 @contextlib.contextmanager
-def one_thread() -> Iterator[None]:
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` intra-op threads, then restore the setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def one_thread() -> contextlib.AbstractContextManager[None]:
     """Time with one intra-op thread, then restore the setting.
 
     On a shared 2-core machine a second thread mostly adds contention: small forward passes
     measured 10-40x slower and far noisier with two. Used around timed runs only (benchmarks and
     the demos that time things; a Celery prefork worker runs one task per process).
     """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return torch_threads(1)
 
 
 def time_once(fn: Callable[[], object], device: torch.device | str = "cpu") -> float:

@@ -159,39 +159,67 @@ def static_batch_generate(
     return [live.output() for live in lives]
 
 
+class PaddedBatch:
+    """Prompts of different lengths decoded as one batch: left padding, per-row positions, a growing mask.
+
+    Row b's prompt is right-aligned in a ``[B, W]`` block (W = the longest prompt): its first real
+    token sits at column ``W - len_b`` but gets RoPE position 0, and the padded columns are masked
+    out of every attention. Each ``step`` appends one column to every row. The contiguous cache
+    reserves W + ``max_new_tokens`` positions for every row up front.
+    """
+
+    def __init__(self, model: Transformer, prompts: Sequence[Sequence[int]], max_new_tokens: int):
+        self.model = model
+        self.lengths = [len(p) for p in prompts]
+        self.width = max(self.lengths)
+        batch, device = len(prompts), model.device
+        self.ids = torch.zeros((batch, self.width), dtype=torch.long)
+        self.mask = torch.zeros((batch, self.width + max_new_tokens), dtype=torch.bool)  # True = a real token
+        for row, prompt in enumerate(prompts):
+            self.ids[row, self.width - self.lengths[row] :] = torch.tensor(list(prompt))
+            self.mask[row, self.width - self.lengths[row] : self.width] = True
+        self.mask = self.mask.to(device)
+        self.cache = make_cache("static", model.config, batch, self.width + max_new_tokens, dtype=model.dtype, device=device)
+        self.steps = 0
+
+    def prefill(self) -> torch.Tensor:
+        """Run every prompt; returns each row's last-position logits ``[B, V]``."""
+        pad = torch.tensor([self.width - n for n in self.lengths])[:, None]
+        positions = (torch.arange(self.width)[None, :] - pad).clamp(min=0)
+        device = self.model.device
+        return self.model(
+            self.ids.to(device), positions=positions.to(device), cache=self.cache,
+            key_padding_mask=self.mask[:, : self.width], last_token_only=True,
+        )[:, -1]
+
+    def step(self, next_ids: torch.Tensor) -> torch.Tensor:
+        """Feed one new token per row (``[B]``); returns the next logits ``[B, V]``."""
+        column = self.width + self.steps
+        self.mask[:, column] = True
+        positions = torch.tensor([[n + self.steps] for n in self.lengths], device=self.model.device)
+        self.steps += 1
+        return self.model(
+            next_ids.reshape(-1, 1).to(self.model.device), positions=positions, cache=self.cache,
+            key_padding_mask=self.mask[:, : column + 1],
+        )[:, -1]
+
+
 def _run_static_group(model: Transformer, group: list[_Live], clock: Callable[[], float]) -> None:
-    device = model.device
-    lengths = [len(live.request.prompt) for live in group]
-    width = max(lengths)
     steps = max(live.request.max_new_tokens for live in group)
-    batch = len(group)
-    ids = torch.zeros((batch, width), dtype=torch.long)
-    mask = torch.zeros((batch, width + steps), dtype=torch.bool)  # True = a real token (left padding)
-    for row, live in enumerate(group):
-        ids[row, width - lengths[row] :] = torch.tensor(live.request.prompt)
-        mask[row, width - lengths[row] : width] = True
-    pad = torch.tensor([width - n for n in lengths])[:, None]
-    positions = (torch.arange(width)[None, :] - pad).clamp(min=0)
-    # The contiguous cache reserves the longest prompt + the longest answer for every row.
-    cache = make_cache("static", model.config, batch, width + steps, dtype=model.dtype, device=device)
-    mask = mask.to(device)
-    logits = model(ids.to(device), positions=positions.to(device), cache=cache, key_padding_mask=mask[:, :width], last_token_only=True)[:, -1]
-    done = [False] * batch
-    for step in range(steps):
-        next_ids = torch.zeros((batch, 1), dtype=torch.long)
+    batch = PaddedBatch(model, [live.request.prompt for live in group], steps)
+    logits = batch.prefill()
+    done = [False] * len(group)
+    for _ in range(steps):
+        next_ids = torch.zeros(len(group), dtype=torch.long)
         for row, live in enumerate(group):
             if done[row]:
                 continue  # a finished row still occupies its slot and is computed: the cost of static batching
             token = choose_token(logits[row : row + 1], live)
-            next_ids[row, 0] = token
+            next_ids[row] = token
             done[row] = live.accept(token, clock())
         if all(done):
             return
-        mask[:, width + step] = True
-        step_positions = torch.tensor([[n + step] for n in lengths])
-        logits = model(
-            next_ids.to(device), positions=step_positions.to(device), cache=cache, key_padding_mask=mask[:, : width + step + 1]
-        )[:, -1]
+        logits = batch.step(next_ids)
 
 
 # ------------------------------------------------------------------------------ continuous batching
