@@ -3,6 +3,8 @@
     python -m engine generate "Why is the sky blue?" --max-new-tokens 64 --temperature 0.7
     python -m engine demo kv_cache_memory --seq_len 8192 --dtype int8
     python -m engine bench --json engine/BENCHMARKS.json [--quick]
+    python -m engine bench-demos [NAME ...] [--write]
+    python -m engine gpu-check [--stages ...] [--budget-s 480]
 
 Choices (cache kinds, attention backends, demo names) come from the registries that define them,
 so a new cache or demo shows up here without editing this file.
@@ -89,6 +91,16 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_demos(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    # A fresh process, so OpenMP reads the wait policy before torch loads it (see engine/bench/demos.py).
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    command = [sys.executable, "-m", "engine.bench.demos", *args.names, *(["--write"] if args.write else [])]
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     from engine.core.attention import BACKENDS
     from engine.core.kv_cache import CACHE_TYPES
@@ -120,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="engine vs HF transformers, bandwidth floor, KV cache; writes BENCHMARKS.*")
     bench.add_argument("--json", default=None, help="where to write the JSON (the .md goes next to it)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and lengths")
+
+    sub.add_parser(
+        "gpu-check", help="on a CUDA machine: kernel tests, Triton vs SDPA, SmolLM2 decode; writes BENCHMARKS_GPU.*",
+        add_help=False,  # its options (--stages, --budget-s, --out) belong to engine.bench.gpu_check
+    )
+
+    demos = sub.add_parser("bench-demos", help="time every demo's default run on a warm worker")
+    demos.add_argument("names", nargs="*", help="demos to time (default: all)")
+    demos.add_argument("--write", action="store_true", help="write the table into engine/BENCHMARKS.md")
     return parser
 
 
@@ -128,10 +149,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "demo":
         return _demo(args, extra)
+    if args.command == "gpu-check":
+        from engine.bench.gpu_check import main as gpu_check
+
+        return gpu_check(extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    commands = {"generate": _generate, "bench": _bench, "bench-demos": _bench_demos}
     try:
-        return _generate(args) if args.command == "generate" else _bench(args)
+        return commands[args.command](args)
     except ValueError as exc:  # bad sampling values, prompt too long, unknown model...
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -39,8 +40,10 @@ class NoFreeUid(RuntimeError):
 class UidSlot:
     """Context manager: ``with UidSlot(base, count) as uid: ...`` holds ``uid`` for one run."""
 
-    def __init__(self, base: int, count: int, wait_seconds: float = 5.0):
-        self.base, self.count, self.wait_seconds = base, count, wait_seconds
+    def __init__(self, base: int, count: int, wait_seconds: float = 5.0, sweep: bool = True):
+        # sweep: kill and reap whatever still runs as the uid afterwards. Not needed under bubblewrap,
+        # whose PID namespace takes every process of the run with it.
+        self.base, self.count, self.wait_seconds, self.sweep = base, count, wait_seconds, sweep
         self.uid: int | None = None
         self._fd: int | None = None
 
@@ -66,9 +69,10 @@ class UidSlot:
             time.sleep(0.05)
 
     def __exit__(self, *exc: object) -> None:
-        if self.uid is not None:
+        if self.uid is not None and self.sweep:
             kill_every_process_of(self.uid)
             _reap_orphans_of(self.uid)
+            remove_files_of(self.uid)
         if self._fd is not None:
             os.close(self._fd)  # releases the flock
 
@@ -92,6 +96,29 @@ def kill_every_process_of(uid: int) -> None:
         pass
 
 
+# World-writable places a run without its own filesystem view could leave files for the next run of its uid.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> None:
+    """Delete what ``uid`` left at the top of the shared writable folders (the sticky bit keeps it theirs)."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+
+
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -101,22 +128,27 @@ def _become_subreaper() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def _status(pid: str) -> dict[str, str]:
-    try:
-        text = Path("/proc", pid, "status").read_text()
-    except OSError:
-        return {}
-    return {key: value.strip() for key, _, value in (line.partition(":") for line in text.splitlines())}
-
-
-def _processes_of(uid: int) -> list[tuple[int, dict[str, str]]]:
+def _processes_of(uid: int) -> list[int]:
+    """Pids running as ``uid``. A /proc/<pid> directory belongs to the process's uid: one stat each, no parsing."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            status = _status(entry.name)
-            if status.get("Uid", "").split()[:1] == [str(uid)]:
-                found.append((int(entry.name), status))
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    found.append(int(name))
+            except OSError:
+                continue
     return found
+
+
+def _parent_of(pid: int) -> str:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return line.split()[1]
+    except OSError:
+        pass
+    return ""
 
 
 def _reap_orphans_of(uid: int, wait_seconds: float = 2.0) -> None:
@@ -124,7 +156,7 @@ def _reap_orphans_of(uid: int, wait_seconds: float = 2.0) -> None:
     deadline = time.monotonic() + wait_seconds
     me = str(os.getpid())
     while True:
-        ours = [pid for pid, status in _processes_of(uid) if status.get("PPid") == me]
+        ours = [pid for pid in _processes_of(uid) if _parent_of(pid) == me]
         for pid in ours:
             try:
                 os.waitpid(pid, os.WNOHANG)

@@ -40,6 +40,10 @@
           return { error: "The server answered with status " + response.status + "." };
         })
         .then(function (data) {
+          // The site's JSON error is {"error": {"field", "message"}}; the callers below read it flat.
+          if (data && data.error && typeof data.error === "object") {
+            data = Object.assign({}, data, { error: data.error.message, field: data.error.field });
+          }
           return { status: response.status, data: data };
         });
     });

@@ -104,6 +104,7 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("varlen-packed-attention", "useful-attention-fraction"): sum(n * n for n in (100, 400, 1000, 3000)) / (4 * 3000**2),
         ("flexattention-block-masks", "window-tiles"): window_tiles(8192, 128, 1024),
         # attention-and-masking
+        ("causal-mask-in-training", "causal-skip-fraction"): (4096 * 4097 / 2) / 4096**2,
         ("causal-mask-alignment-with-cache", "allowed-pairs"): sum(96 + i + 1 for i in range(4)),
         ("logit-softcapping-and-qk-norm", "softcap-value"): 50 * math.tanh(80 / 50),
         # positions-and-long-context
@@ -133,6 +134,12 @@ def test_numeric_answer_is_recomputed(key: tuple[str, str]) -> None:
     item = items[key]
     assert item["kind"] == "numeric", f"{key[0]}:{key[1]} is not a numeric item"
     assert within_tolerance(item, EXPECTED[key]), f"{key[0]}:{key[1]} answers {item['answer']}, recomputed {EXPECTED[key]}"
+
+
+def test_causal_skip_fraction_rejects_exactly_half() -> None:
+    """The item tests that a causal mask allows just over half the pairs; an answer of 0.5 must be marked wrong."""
+    item = items_by_key()[("causal-mask-in-training", "causal-skip-fraction")]
+    assert not within_tolerance(item, 0.5), "the tolerance accepts 0.5, losing the 'just over half' point"
 
 
 def test_helpers_compute_known_values() -> None:

@@ -116,6 +116,12 @@ def expected_values() -> dict[tuple[str, str], float]:
     kv_7b = kv_bytes_per_token(32, 32, 128)
     values[("kv-reads-vs-weight-reads", "crossover-7b")] = llama2_7b_weights / kv_7b
     values[("kv-reads-vs-weight-reads", "step-time")] = (llama2_7b_weights + 16 * 4096 * kv_7b) / H100_HBM * 1e3
+    per_million = 4 * 2.50 / (3200 * 3600) * 1e6
+    values[("cost-per-million-tokens", "cost-per-million")] = per_million
+    values[("cost-per-million-tokens", "utilisation-effect")] = per_million / 0.6
+    values[("profiling-inference", "expected-ms")] = 13.48e9 / H100_HBM * 1e3
+    # two halves: compute back to back, the first half's communication hidden, the last one's exposed
+    values[("communication-overlap", "exposed-time")] = 1.2 + 0.5 / 2
     return values
 
 

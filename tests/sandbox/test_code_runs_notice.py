@@ -117,3 +117,15 @@ def test_a_changed_verdict_is_announced_so_cached_pages_can_be_dropped(monkeypat
     finally:
         code_runs.verdict_changed.disconnect(receiver)
     assert heard == [False, True]
+
+
+def test_a_changed_verdict_orphans_the_cached_pages(monkeypatch):
+    from prep_site import page_cache
+
+    cache.delete(code_runs.WORKER_KEY)
+    _machine(monkeypatch, Probe(False, "bwrap is not installed"), rlimit=False)
+    code_runs.report_from_worker()
+    before = page_cache.generation()
+    _machine(monkeypatch, Probe(True), rlimit=False)
+    code_runs.report_from_worker()
+    assert page_cache.generation() != before

@@ -44,12 +44,15 @@ ESCAPE_THE_GROUP = textwrap.dedent("""
 
 WHO_AM_I = "import os\nprint(os.getuid())\n"
 
+LEAVE_FILES = "for path in ('/tmp/left-by-a', '/dev/shm/left-by-a'):\n    open(path, 'w').write('secret of a')\nprint('left')\n"
+FIND_FILES = "import os\nprint([p for p in ('/tmp/left-by-a', '/dev/shm/left-by-a') if os.path.exists(p)])\n"
+
 
 @pytest.fixture(scope="module")
 def outcomes():
     if os.geteuid() != 0 or not SYSTEM_PYTHON.exists():
         pytest.skip("needs root and /usr/bin/python3")
-    programs = [SYSCALL_PROBE, FORK_BOMB, ESCAPE_THE_GROUP, WHO_AM_I]
+    programs = [SYSCALL_PROBE, FORK_BOMB, ESCAPE_THE_GROUP, WHO_AM_I, LEAVE_FILES, FIND_FILES]
     done = subprocess.run(
         [str(SYSTEM_PYTHON), "-c", DRIVER, str(REPO_ROOT)], input=json.dumps(programs),
         capture_output=True, text=True, timeout=120, cwd="/", env={"PATH": "/usr/bin:/bin"},
@@ -82,3 +85,8 @@ def test_it_runs_as_a_uid_of_its_own_and_records_the_fallback(outcomes):
     assert 1_950_000 <= int(outcomes[3]["output"]) < 1_950_004
     assert outcomes[3]["confinement"]["uid"].startswith("uid 195000")
     assert outcomes[3]["confinement"]["memory"].startswith("rlimit only")
+
+
+def test_files_a_run_left_in_shared_folders_are_gone_before_the_next_run_of_its_uid(outcomes):
+    assert outcomes[4]["output"] == "left\n"
+    assert outcomes[5]["output"] == "[]\n"

@@ -63,6 +63,11 @@ def test_rows_without_keys_are_zero_and_blocks_need_not_divide_the_lengths(inter
     assert interpreted["uneven_blocks_error"] < TOLERANCE["float32"]
 
 
+def test_masked_edges_and_unmasked_middle_blocks_agree_with_the_reference(interpreted):
+    for label, error in interpreted["three_stage_errors"].items():
+        assert error < TOLERANCE["float32"], f"{label}: max error {error:.2e}"
+
+
 def test_unsupported_dtype_is_named(interpreted):
     assert "supports float16, bfloat16 and float32, got torch.float64" in interpreted["float64_error"]
 
@@ -125,6 +130,20 @@ def _child(mode: str) -> dict:
     report["empty_rows_are_zero"] = bool(
         not out.isnan().any() and (out[1] == 0).all() and (out[0, :, :2] == 0).all() and (out[0, :, 2:] != 0).any()
     )
+    # Long enough that 16 x 16 blocks fall in all three stages of the key loop: the window's far
+    # edge (masked), whole blocks (no mask built) and the diagonal (masked).
+    q, k, v = random_inputs(2, 4, 2, 70, 100, d=16)
+    padding = torch.ones(2, 100, dtype=torch.bool)
+    padding[1, :23] = False  # left padding reaching into the unmasked middle blocks
+    stage_errors = {}
+    for label, options in {
+        "causal": {}, "window": {"window": 70}, "padding": {"key_padding_mask": padding},
+        "window-padding": {"window": 70, "key_padding_mask": padding},
+    }.items():
+        reference = attention_reference_fp64(q, k, v, **options)
+        out = attention(q, k, v, backend="triton", **options)
+        stage_errors[label] = (out.double() - reference).abs().max().item()
+    report["three_stage_errors"] = stage_errors
     q, k, v = random_inputs(1, 3, 3, 37, 53, d=40)
     reference = attention_reference_fp64(q, k, v, window=11)
     out = attention(q, k, v, backend="triton", window=11)

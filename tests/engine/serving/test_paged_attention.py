@@ -129,7 +129,14 @@ def test_triton_kernel_rejects_block_sizes_that_are_not_powers_of_two():
         paged_decode_attention_triton(q, torch.zeros(6, HKV, D), torch.zeros(6, HKV, D), torch.zeros(1, 2), torch.ones(1), 3)
 
 
-def _triton_errors() -> dict:
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_compiled_paged_decode_kernel_matches_dense_attention_on_cuda():
+    for case, error in _triton_errors("cuda").items():
+        tolerance = 2e-2 if case.endswith("float16") else 4e-4  # compiled fp32 dots may reassociate sums
+        assert error < tolerance, f"{case}: max error {error:.2e}"
+
+
+def _triton_errors(device: str = "cpu") -> dict:
     from engine.kernels.paged_decode import paged_decode_attention_triton
 
     errors = {}
@@ -154,7 +161,10 @@ def _triton_errors() -> dict:
         width = max(len(t) for t in tables)
         table_tensor = torch.tensor([t + [0] * (width - len(t)) for t in tables], dtype=torch.int32)
         q = torch.randn(len(lengths), heads, d, generator=gen)
-        out = paged_decode_attention_triton(q.to(dtype), keys.to(dtype), values.to(dtype), table_tensor, torch.tensor(lengths), block_size)
+        out = paged_decode_attention_triton(
+            q.to(device, dtype), keys.to(device, dtype), values.to(device, dtype), table_tensor.to(device),
+            torch.tensor(lengths, device=device), block_size,
+        ).cpu()
         assert out.dtype == dtype
         expected = paged_attention(q[:, :, None].double(), keys.double(), values.double(), tables, lengths, block_size)[:, :, 0]
         errors[name] = float((out.double() - expected).abs().max())
