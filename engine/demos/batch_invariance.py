@@ -68,7 +68,7 @@ def compare(reference: tuple[list[int], list], other: tuple[list[int], list]) ->
     params=(
         Param("prompt", str, "Name three uses of copper.", "the user message decoded in every setting"),
         Param("batch_size", int, 8, "rows in the batched runs (the prompt is row 0)", min=2, max=16),
-        Param("max_new_tokens", int, 20, "greedy tokens per run", min=2, max=64),
+        Param("max_new_tokens", int, 12, "greedy tokens per run", min=2, max=64),
     ),
     uses_model=True,
 )

@@ -22,9 +22,9 @@ from engine.demos.sampling_strategies import distinct_n, repetition_rate
     "repetition and time per token are measured.",
     params=(
         Param("prompt", str, "Translate to French: The cat sleeps on the warm windowsill.", "the user message (the chat template is applied)"),
-        Param("num_beams", int, 4, "beams kept by beam search", min=1, max=8),
+        Param("num_beams", int, 3, "beams kept by beam search", min=1, max=8),
         Param("length_penalty", float, 1.0, "beam score = log-likelihood / length ** length_penalty (0 = raw sum)", min=0.0, max=2.0),
-        Param("max_new_tokens", int, 24, "tokens per strategy at most", min=4, max=64),
+        Param("max_new_tokens", int, 16, "tokens per strategy at most", min=4, max=64),
         Param("seed", int, 0, "random seed of the sampled answer", min=0, max=2**31 - 1),
     ),
     uses_model=True,

@@ -95,7 +95,7 @@ def token_masks(target: str, pattern: str, tokenizer) -> tuple[Any, float]:
     "that masks the vocabulary; validity rate and overhead per token are measured.",
     params=(
         Param("target", str, "json_schema", "what the output must be", choices=("json_schema", "regex_date")),
-        Param("n_prompts", int, 8, "prompts decoded (as one batch)", min=1, max=8),
+        Param("n_prompts", int, 4, "prompts decoded (as one batch)", min=1, max=8),
         Param("max_new_tokens", int, 32, "token budget per answer", min=8, max=96),
     ),
     uses_model=True,

@@ -39,7 +39,7 @@ def single_process_replay(model, prompt: list[int], fed: list[int]) -> tuple[Any
     "processes talking over torch.distributed gloo; compared with one process.",
     params=(
         Param("prompt", str, "Explain tensor parallelism in one sentence.", "the user message (the chat template is applied)"),
-        Param("steps", int, 8, "greedy decode steps timed", min=1, max=32),
+        Param("steps", int, 4, "greedy decode steps timed", min=1, max=32),
         Param("world_size", int, 2, "processes (ranks) the model is split across", min=2, max=3),
     ),
     uses_model=True,
