@@ -239,6 +239,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE["quizzes-finalize-expired"] = {"task": "quizzes.finalize_expired_attempts", "schedule": 60}
 # Seconds after a quiz deadline during which an answer already in flight is still accepted.
 QUIZ_DEADLINE_GRACE_SECONDS = env_int("QUIZ_DEADLINE_GRACE_SECONDS", 5)
+# Largest quiz (questions plus drills), longest time limit, longest free-text answer, and the time per
+# question "retry my mistakes" allows.
+QUIZ_MAX_QUESTIONS = env_int("QUIZ_MAX_QUESTIONS", 50)
+QUIZ_MAX_TIME_LIMIT_MINUTES = env_int("QUIZ_MAX_TIME_LIMIT_MINUTES", 180)
+QUIZ_MAX_FREE_TEXT_CHARS = env_int("QUIZ_MAX_FREE_TEXT_CHARS", 5000)
+QUIZ_RETRY_SECONDS_PER_QUESTION = env_int("QUIZ_RETRY_SECONDS_PER_QUESTION", 90)
+# JSON request bodies (every API): larger or more deeply nested bodies are a 400 naming the body.
+WEB_JSON_MAX_BYTES = env_int("WEB_JSON_MAX_BYTES", 256 * 1024)
+WEB_JSON_MAX_DEPTH = env_int("WEB_JSON_MAX_DEPTH", 32)
+# Log-in: failures per (username, IP) before that pair is locked out, and for how long.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Sign-up: accounts one IP address may create per window (fresh accounts must not multiply per-account limits).
+SIGNUP_MAX_PER_IP = env_int("SIGNUP_MAX_PER_IP", 5)
+SIGNUP_WINDOW_SECONDS = env_int("SIGNUP_WINDOW_SECONDS", 60 * 60)
 
 LOGGING = {
     "version": 1,

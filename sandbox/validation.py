@@ -7,7 +7,6 @@ for a request that fails here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,6 @@ from sandbox.jobs import queues
 
 # The user-facing messages, keyed by what went wrong. Formatted with str.format.
 MESSAGES = {
-    "body_not_json": 'The request body must be a JSON object, e.g. {{"demo": "causal_mask", "params": {{}}}}.',
     "both": 'Send either "demo" or "code", not both.',
     "neither": 'Send "demo" (the name of a demo) or "code" (Python source to run).',
     "demo_not_string": "demo: must be the name of a demo as a string.",
@@ -55,16 +53,6 @@ class DemoRequest:
 class CodeRequest:
     code: str
     queue: str = field(default=queues.CODE)
-
-
-def parse_body(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise RunRequestError("body", "body_not_json") from None
-    if not isinstance(data, dict):
-        raise RunRequestError("body", "body_not_json")
-    return data
 
 
 def validate_run_request(data: dict[str, Any], signed_in: bool) -> DemoRequest | CodeRequest:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register
 
 KINDS = ("attn.qkv", "attn.o_proj", "mlp.gate_up", "mlp.down_proj")
 
@@ -24,9 +24,9 @@ KINDS = ("attn.qkv", "attn.o_proj", "mlp.gate_up", "mlp.down_proj")
     uses_model=True,
 )
 def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import one_thread
-    from engine.loader import shared_model
-    from engine.quantize import EVAL_TEXT, perplexity, quantize_int8
+    from engine.experiments.measure import one_thread
+    from engine.io.loader import shared_model
+    from engine.core.quantize import EVAL_TEXT, perplexity, quantize_int8
 
     model, tokenizer = shared_model()
     progress(10, "model loaded")
@@ -62,19 +62,13 @@ def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str,
     ]
     if params["include_lm_head"]:
         notes.append("The LM head shares its matrix with the embedding table, so quantising it adds an int8 copy next to the float table.")
-    return {
-        "title": "SmolLM2-135M with int8 per-channel weights",
-        "metrics": [
-            {"name": "compression", "value": round(report.compression, 2), "unit": "x"},
-            {"name": "perplexity, float32", "value": round(before, 3), "unit": ""},
-            {"name": "perplexity, int8 weights", "value": round(after, 3), "unit": ""},
-            {"name": "perplexity change", "value": round(change, 2), "unit": "%"},
-        ],
-        "table": {"columns": ["", "float32", "int8 weights"], "rows": rows},
-        "charts": [{
-            "title": "Relative rounding error per layer", "x_label": "layer", "y_label": "||W - dequant(Q)|| / ||W|| (%)",
-            "log_x": False, "log_y": False, "series": series,
-        }],
-        "notes": notes,
-        "environment": {"timing_threads": 1},
-    }
+    result = DemoResult("SmolLM2-135M with int8 per-channel weights")
+    result.metric("compression", round(report.compression, 2), "x")
+    result.metric("perplexity, float32", round(before, 3))
+    result.metric("perplexity, int8 weights", round(after, 3))
+    result.metric("perplexity change", round(change, 2), "%")
+    result.table(["", "float32", "int8 weights"], rows)
+    result.chart("Relative rounding error per layer", "layer", "||W - dequant(Q)|| / ||W|| (%)", series)
+    result.note(*notes)
+    result.measured_with(timing_threads=1)
+    return result

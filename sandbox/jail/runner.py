@@ -30,6 +30,7 @@ starts; the fork-bomb test checks that this holds.
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import selectors
@@ -47,10 +48,11 @@ from pathlib import Path
 
 from sandbox.jail import seccomp
 from sandbox.jail.cgroup import RunCgroup, find_parent
-from sandbox.jail.uids import UidSlot
+from sandbox.jail.uids import NoFreeUid, UidSlot
+
+log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-NOBODY = 65534
 MB = 1024 * 1024
 # Root workers give each concurrent run a uid from here (no passwd entry needed); see uids.py.
 DEFAULT_UID_BASE = 1_900_000
@@ -94,6 +96,7 @@ class Jail:
     uid_base: int = DEFAULT_UID_BASE
     uid_count: int = DEFAULT_UID_COUNT
     cgroup_parent: str = ""  # a delegated cgroup v2 directory; "" tries the worker's own cgroup
+    uid_wait_seconds: float = 5.0  # how long a run waits for a free uid before it is refused
 
     @classmethod
     def from_settings(cls) -> Jail:
@@ -159,6 +162,12 @@ def _child_env(home: str) -> dict[str, str]:
     }
 
 
+def _weights_dir() -> str:
+    """The engine's weight cache if there is one ("" otherwise): bound read-only and announced to the run."""
+    weights = Path(os.environ.get("ENGINE_DATA_DIR") or REPO_ROOT / "var" / "engine")
+    return str(weights) if weights.is_dir() else ""
+
+
 @dataclass
 class _Confinement:
     """What one run is held by, decided before it starts."""
@@ -184,16 +193,29 @@ class _Confinement:
         return {"memory": memory, "processes": processes, "uid": who, "seccomp": "on"}
 
 
+@dataclass(frozen=True)
+class Probe:
+    """Whether a backend can start here, and if not what the attempt said (for the page and the logs)."""
+
+    ok: bool
+    detail: str = ""
+
+
 class Sandbox:
     """Base class: subclasses say how to start the child; this class enforces the limits."""
 
     mode = "base"
+    pid_namespace = False  # True: every process of a run dies with it, nothing to sweep up afterwards
 
     def __init__(self, jail: Jail | None = None):
         self.jail = jail or Jail()
 
     @classmethod
     def available(cls) -> bool:
+        return cls.probe().ok
+
+    @classmethod
+    def probe(cls) -> Probe:
         raise NotImplementedError
 
     def _argv(self, workdir: str, limits: Limits, uid: int | None, seccomp_fd: int) -> list[str]:
@@ -207,17 +229,37 @@ class Sandbox:
         with ExitStack() as stack:
             workdir = tempfile.mkdtemp(prefix="sandbox-")
             stack.callback(shutil.rmtree, workdir, ignore_errors=True)  # last: after the uid's processes are gone
-            uid = stack.enter_context(UidSlot(self.jail.uid_base, self.jail.uid_count)) if os.geteuid() == 0 else None
-            if uid is not None:
+            uid = None
+            if os.geteuid() == 0:
+                try:
+                    slot = UidSlot(self.jail.uid_base, self.jail.uid_count, self.jail.uid_wait_seconds, sweep=not self.pid_namespace)
+                    uid = stack.enter_context(slot)
+                except NoFreeUid:
+                    raise SandboxUnavailable(
+                        f"Every one of this worker's {self.jail.uid_count} sandbox slots is busy; "
+                        "try again in a moment (or raise SANDBOX_UID_COUNT)."
+                    ) from None
                 os.chown(workdir, uid, uid)
-            group = None
-            parent = find_parent(self.jail.cgroup_parent)
-            if parent is not None:
-                group = RunCgroup.create(parent, limits.memory_bytes, limits.processes)
+            group = self._cgroup(limits)
+            if group is not None:
                 stack.callback(group.destroy)
-            confinement = _Confinement(uid, group, seccomp.filter_bpf())
+            try:
+                confinement = _Confinement(uid, group, seccomp.filter_bpf())
+            except seccomp.SeccompUnavailable as exc:  # never run without the filter
+                raise SandboxUnavailable(f"Code runs are unavailable on this worker: {exc}") from None
             return self._run_in(workdir, code, limits, should_stop or (lambda: False), confinement)
         raise AssertionError("unreachable")  # pragma: no cover  (ExitStack does not swallow exceptions)
+
+    def _cgroup(self, limits: Limits) -> RunCgroup | None:
+        """This run's cgroup, or None (rlimits only, recorded) when none is delegated or creating it fails."""
+        parent = find_parent(self.jail.cgroup_parent)
+        if parent is None:
+            return None
+        try:
+            return RunCgroup.create(parent, limits.memory_bytes, limits.processes)
+        except OSError:
+            log.warning("could not create a cgroup under %s; this run has rlimits only", parent, exc_info=True)
+            return None
 
     def _run_in(
         self, workdir: str, code: str, limits: Limits, should_stop: Callable[[], bool], confinement: _Confinement
@@ -336,22 +378,11 @@ def _reason(
     return ""
 
 
-@dataclass(frozen=True)
-class Probe:
-    """Whether a backend can start here, and if not what the attempt said (for the page and the logs)."""
-
-    ok: bool
-    detail: str = ""
-
-
 class BubblewrapSandbox(Sandbox):
     """bubblewrap: a new root with only the interpreter, the venv and ``engine/``; no network."""
 
     mode = "bubblewrap"
-
-    @classmethod
-    def available(cls) -> bool:
-        return cls.probe().ok
+    pid_namespace = True
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -385,9 +416,9 @@ class BubblewrapSandbox(Sandbox):
                 args += ["--ro-bind", str(path), str(path)]
         # The interpreter, the venv (torch, triton, the bundled model) and the engine's source.
         binds = [sys.base_prefix, sys.prefix, str(REPO_ROOT / "engine")]
-        weights = Path(os.environ.get("ENGINE_DATA_DIR") or REPO_ROOT / "var" / "engine")
-        if weights.is_dir():  # the dequantised weight cache, read-only, so snippets can load the model fast
-            binds.append(str(weights))
+        weights = _weights_dir()
+        if weights:  # the dequantised weight cache, read-only, so snippets can load the model fast
+            binds.append(weights)
         made: set[str] = set()
         for path in dict.fromkeys(binds):
             if path.startswith("/usr/"):
@@ -398,8 +429,6 @@ class BubblewrapSandbox(Sandbox):
                     made.add(str(parent))
                     args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", path, path]
-        if weights.is_dir():
-            args += ["--setenv", "ENGINE_DATA_DIR", str(weights)]
         return args
 
     def _argv(
@@ -422,8 +451,11 @@ class BubblewrapSandbox(Sandbox):
             isolation, drop = ["--unshare-all"], []
         # Set inside the new namespaces: a user namespace counts only its own tasks against it (see the docstring).
         nproc = ["/usr/bin/prlimit", f"--nproc={limits.processes}:{limits.processes}", "--"]
-        env: list[str] = ["--clearenv"]
-        for key, value in _child_env("/tmp").items():
+        env: list[str] = ["--clearenv"]  # bwrap applies these in order: every --setenv must come after it
+        child_env = _child_env("/tmp")
+        if _weights_dir():
+            child_env["ENGINE_DATA_DIR"] = _weights_dir()
+        for key, value in child_env.items():
             env += ["--setenv", key, value]
         return [
             "bwrap", *isolation, "--die-with-parent", "--new-session", "--hostname", "sandbox",
@@ -454,10 +486,6 @@ class RlimitSandbox(Sandbox):
     """Fallback: same limits and filter, an unprivileged uid, a private working directory; no filesystem or network isolation."""
 
     mode = "rlimit-only"
-
-    @classmethod
-    def available(cls) -> bool:
-        return cls.probe().ok
 
     @classmethod
     @lru_cache(maxsize=1)

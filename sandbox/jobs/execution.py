@@ -106,6 +106,9 @@ def _execute_code(run: Run, lease: Lease) -> None:
     except SoftTimeLimitExceeded:
         run.finish(attempt, Run.State.TIMED_OUT, error="The run took too long and was stopped.")
         return
+    except SandboxUnavailable as exc:  # no free uid, or no seccomp filter: refused, never run half-contained
+        run.finish(attempt, Run.State.FAILED, error=str(exc))
+        return
     if lease.lost.is_set():
         return
     environment = _environment({"sandbox": outcome.mode, "confinement": outcome.confinement})

@@ -76,6 +76,7 @@ class Lease:
         try:
             while not self._stop.wait(self.lease_seconds / 3):
                 try:
+                    close_old_connections()  # this thread's own connection, which may have gone stale
                     self.renew()
                 except Exception:  # a locked or restarting database: keep trying, the lease has slack
                     log.warning("could not renew the lease of run %s", self.run_id, exc_info=True)
@@ -83,7 +84,6 @@ class Lease:
             connection.close()  # this thread's own connection
 
     def renew(self) -> None:
-        close_old_connections()
         renewed = self._mine().update(lease_expires_at=timezone.now() + timedelta(seconds=self.lease_seconds))
         if not renewed:
             self.lost.set()

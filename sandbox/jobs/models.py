@@ -194,6 +194,19 @@ class Run(models.Model):
         return self.state in self.FINAL_STATES
 
     @property
+    def ordered_params(self) -> list[tuple[str, Any]]:
+        """Parameters in the demo's declared order: PostgreSQL's jsonb keeps keys sorted by length instead."""
+        from engine.demos import UnknownDemoError, get_demo
+
+        params = self.params or {}
+        try:
+            declared = [p.name for p in get_demo(self.demo).params]
+        except UnknownDemoError:  # a retired demo: its stored order is all there is
+            declared = []
+        names = [name for name in declared if name in params] + [name for name in params if name not in declared]
+        return [(name, params[name]) for name in names]
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()

@@ -31,6 +31,7 @@ def fixture_demos(settings):
 @pytest.fixture
 def thread_worker(monkeypatch):
     """apply_async → a thread that executes the run a moment later, as a Celery worker would."""
+    from celery import Celery
     from celery.app.task import Task
 
     from sandbox.jobs.execution import execute
@@ -60,7 +61,13 @@ def thread_worker(monkeypatch):
         threading.Timer(0.3, work, args=args).start()
         return Sent()
 
+    def send_task(self, name, args=None, kwargs=None, **options):
+        return apply_async(None, args, kwargs, **options)
+
+    # Runs are published by task name; the web process has not imported the task module, so the
+    # signature falls back to send_task. Both paths lead to the thread.
     monkeypatch.setattr(Task, "apply_async", apply_async)
+    monkeypatch.setattr(Celery, "send_task", send_task)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sandbox_backends import require
 
 from sandbox.jail import cgroup
 from sandbox.jail.runner import MB, REPO_ROOT, BubblewrapSandbox, Jail, Limits
@@ -49,12 +50,7 @@ SYSCALL_PROBE = textwrap.dedent("""
 
 @pytest.fixture
 def bwrap():
-    if not BubblewrapSandbox.available():
-        reason = f"bubblewrap cannot start here: {BubblewrapSandbox.probe().detail}"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    return BubblewrapSandbox()
+    return require(BubblewrapSandbox)
 
 
 @x86_64_only
@@ -226,3 +222,30 @@ def test_the_filter_is_built_by_libseccomp_and_denies_every_listed_call():
 
     program = seccomp.filter_bpf()
     assert len(program) % 8 == 0 and len(program) // 8 > len(seccomp.DENIED_SYSCALLS)
+
+
+def test_when_every_uid_slot_is_busy_the_run_is_refused_with_a_reason(bwrap, tmp_path, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("uid slots are for root workers")
+    from sandbox.jail.runner import SandboxUnavailable
+
+    monkeypatch.setattr("sandbox.jail.uids.LOCK_DIR", tmp_path)
+    jail = Jail(uid_base=5_100_000, uid_count=1, uid_wait_seconds=0)
+    with UidSlot(jail.uid_base, 1):
+        with pytest.raises(SandboxUnavailable, match="Every one of this worker's 1 sandbox slots is busy"):
+            BubblewrapSandbox(jail).run("print(1)", LIMITS)
+
+
+def test_a_cgroup_that_cannot_be_created_leaves_the_run_on_rlimits(bwrap, tmp_path, monkeypatch):
+    parent = _fake_cgroup_parent(tmp_path / "delegated")
+
+    def refuse(cls, *args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cgroup.RunCgroup, "create", classmethod(refuse))
+    cgroup.find_parent.cache_clear()
+    try:
+        outcome = BubblewrapSandbox(Jail(cgroup_parent=str(parent))).run("print(2)", LIMITS)
+    finally:
+        cgroup.find_parent.cache_clear()
+    assert outcome.output == "2\n" and outcome.confinement["memory"].startswith("rlimit only")
