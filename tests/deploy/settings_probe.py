@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-# Variables settings read that must not leak in from the environment running the tests.
-_SCRUBBED_PREFIXES = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "ALLOW_LAN_HOSTS", "HTTPS", "SECURE_", "SESSION_",
-                      "CSRF_", "TRUST_", "DATABASE_URL", "REDIS_URL", "PREP_VAR_DIR", "STATIC_ROOT", "SANDBOX_",
-                      "DJANGO_SETTINGS_MODULE")
+# The only variables taken from the environment running the tests: anything else (a test elsewhere
+# that set DATABASE_URL, SANDBOX_*, CI...) could change what settings the subprocess sees.
+_KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
 
 
 def clean_env(var_dir: Path, **variables: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env = {name: os.environ[name] for name in _KEPT if name in os.environ}
     return {**env, "PREP_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "prep_site.settings", **variables}
 
 
