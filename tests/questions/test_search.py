@@ -48,7 +48,9 @@ def test_snippets_are_cut_from_prose_never_from_code_blocks_or_formulas(make_que
     [hit] = search_questions("cache")
     assert "<mark>cache</mark>" in hit.snippet_html
     assert "torch" not in hit.snippet_html and "head_dim" not in hit.snippet_html and "```" not in hit.snippet_html
-    assert "grows with every generated token" in hit.snippet_html
+    # The prose around the hits is what is shown (how much of it is the backend's choice: PostgreSQL's
+    # ts_headline ends its fragment at the last hit, SQLite's snippet() centres a window on one).
+    assert "keeps keys and values" in hit.snippet_html
     assert search_questions("zeros") == []  # words that only appear in code are not indexed as prose
 
 
