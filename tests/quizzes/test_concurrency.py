@@ -79,12 +79,15 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        # A cold worker's first request imports the whole site; on a loaded 2-core machine that can take
+        # longer than any fixed read timeout, so wait by the clock and retry slow answers too.
+        give_up = time.monotonic() + 120
+        while time.monotonic() < give_up:
             try:
-                if requests.get(f"{base}/quiz/api/presets/", timeout=2).status_code == 200:
+                if requests.get(f"{base}/quiz/api/presets/", timeout=30).status_code == 200:
                     break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except requests.RequestException:
+                time.sleep(0.2)
         else:
             raise AssertionError("gunicorn did not start:\n" + (tmp_path / "gunicorn.log").read_text())
         yield base
