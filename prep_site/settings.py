@@ -148,17 +148,23 @@ WHITENOISE_USE_FINDERS = DEBUG
 REDIS_URL = env_str("REDIS_URL", "")
 
 
-def _cache(table: str, key_prefix: str = "", max_entries: int = 300) -> dict[str, object]:
-    """Redis when REDIS_URL is set; otherwise a database table, shared by all gunicorn workers alike."""
+def _redis_or(fallback: dict[str, object], key_prefix: str = "") -> dict[str, object]:
     if REDIS_URL:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": key_prefix}
-    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table, "OPTIONS": {"MAX_ENTRIES": max_entries}}
+    return fallback
 
 
 CACHES = {
-    "default": _cache("prep_cache"),  # rate limits and rendered Markdown; shared, so limits hold across workers
-    # Rendered anonymous pages (prep_site/page_cache.py), apart so they never evict rate-limit counters.
-    "pages": _cache("prep_page_cache", key_prefix="pages", max_entries=5000),
+    # Rate limits, rendered Markdown, the page-cache generation: shared by all gunicorn workers (a
+    # database table without Redis), so limits hold across them and one bump reaches every worker.
+    "default": _redis_or({"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "prep_cache"}),
+    # Rendered anonymous pages (prep_site/page_cache.py), apart so they never evict the above. Without
+    # Redis each worker keeps its own: a memory hit beats a database round trip, and a page is only
+    # rendered once per worker per generation.
+    "pages": _redis_or(
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages", "OPTIONS": {"MAX_ENTRIES": 1000}},
+        key_prefix="pages",
+    ),
 }
 # How long an anonymous page may be served from the cache; 0 turns the page cache off. Changes to the
 # bank or to demo results drop cached pages at once, so this only bounds what a missed signal can cost.

@@ -17,6 +17,7 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
+from sandbox import code_runs
 from sandbox.jobs import queues
 from sandbox.jobs.execution import execute
 from sandbox.jobs.sweep import sweep
@@ -63,6 +64,7 @@ def warm_up(**_: object) -> None:
     from engine.demos import all_demos
     from engine.environment import describe_environment
 
+    code_runs.report_from_worker()  # the page says before Run when this worker cannot run code
     try:
         environment = describe_environment()
         all_demos()

@@ -24,6 +24,14 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.WHITENOISE_USE_FINDERS = True
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache() -> None:
+    """Each test starts with no cached pages: the generation lives in a table each test rolls back."""
+    from prep_site import page_cache
+
+    page_cache.forget()
+
+
 class BankBuilder:
     """A bank folder under tmp_path that tests fill with topics and question files."""
 

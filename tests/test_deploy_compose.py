@@ -15,9 +15,10 @@ from django.conf import settings
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DJANGO_SERVICES = ("web", "worker", "worker-cpu", "beat")
-# Services whose Celery queues include "cpu", where answer code runs under bubblewrap.
-CODE_RUNNERS = ("worker", "worker-cpu")
+DJANGO_SERVICES = ("web", "worker", "worker-code", "worker-cpu", "beat")
+WORKERS = ("worker", "worker-code", "worker-cpu")
+# Services whose queues carry visitors' code (sandbox/jobs/queues.py), which runs under bubblewrap.
+CODE_RUNNERS = ("worker-code",)
 # Variables a Django service may receive that settings.py does not read, each with its reader.
 NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE": "manage.py / celery app"}
 
@@ -40,7 +41,7 @@ def worker_queues(service: str) -> set[str]:
 
 
 def test_all_services_are_defined():
-    assert set(SERVICES) >= {"db", "redis", "web", "worker", "worker-cpu"}
+    assert set(SERVICES) >= {"db", "redis", "web", "worker", "worker-code", "worker-cpu"}
 
 
 def test_database_and_redis_are_persistent_and_health_checked():
@@ -87,24 +88,36 @@ def test_every_environment_variable_is_read_by_settings():
 
 def test_workers_consume_every_queue_settings_and_demos_route_to():
     from engine.demos.registry import all_demos
+    from sandbox.jobs import queues
 
-    gpu_worker, cpu_worker = worker_queues("worker"), worker_queues("worker-cpu")
-    assert gpu_worker == {"gpu", "cpu"} and cpu_worker == {"cpu"}
+    always_on = [name for name in WORKERS if "profiles" not in SERVICES[name]]
+    consumed = set().union(*(worker_queues(name) for name in always_on))
     routed = {settings.CELERY_TASK_DEFAULT_QUEUE} | {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()}
-    assert routed <= cpu_worker, "CPU-only deployments must still serve every routed task"
-    assert {demo.queue for demo in all_demos()} <= gpu_worker
+    assert set(queues.ALL) | routed <= consumed, "every queue needs a worker that is started by default"
+    assert {demo.queue for demo in all_demos()} <= worker_queues("worker")
+    # Without a GPU, the code worker and the CPU worker still serve everything but GPU demos.
+    assert set(queues.ALL) - {queues.GPU_DEMOS} <= worker_queues("worker-code") | worker_queues("worker-cpu")
+    # Code runs have workers of their own: a backlog of them never delays a demo.
+    assert worker_queues("worker-code") == {queues.CODE, queues.EXERCISES}
+    assert not worker_queues("worker") & worker_queues("worker-code")
     makefile = (REPO / "Makefile").read_text()
-    assert set(re.search(r"worker -Q (\S+)", makefile).group(1).split(",")) == gpu_worker
+    def make_queues(name: str) -> set[str]:
+        return set(re.search(rf"^{name} := (\S+)", makefile, re.M).group(1).split(","))
+
+    assert make_queues("QUEUES") == set(queues.ALL)
+    # `make run` splits them the way compose does: code runs have a worker of their own.
+    assert make_queues("DEMO_QUEUES") | make_queues("CODE_QUEUES") == set(queues.ALL)
+    assert make_queues("CODE_QUEUES") == worker_queues("worker-code")
 
 
 def test_the_gpu_worker_reserves_a_gpu_and_the_cpu_worker_does_not():
     devices = SERVICES["worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
-    assert "deploy" not in SERVICES["worker-cpu"]
+    assert "deploy" not in SERVICES["worker-cpu"] and "deploy" not in SERVICES["worker-code"]
     assert SERVICES["worker-cpu"]["profiles"] == ["cpu"]
 
 
-@pytest.mark.parametrize("name", ["worker", "worker-cpu"])
+@pytest.mark.parametrize("name", WORKERS)
 def test_workers_are_health_checked_with_celery_ping(name):
     assert "celery -A prep_site inspect ping" in " ".join(SERVICES[name]["healthcheck"]["test"])
     assert command_text(name).startswith("celery -A prep_site worker")
@@ -131,13 +144,18 @@ def test_redis_requires_the_password_every_service_connects_with():
 
 @pytest.mark.parametrize("name", CODE_RUNNERS)
 def test_every_service_that_runs_code_can_start_bubblewrap(name):
-    assert "cpu" in worker_queues(name)
+    from sandbox.jobs import queues
+
+    assert queues.CODE in worker_queues(name)
     assert SERVICES[name]["security_opt"] == ["seccomp=unconfined", "apparmor=unconfined"]
     assert SERVICES[name]["environment"]["SANDBOX_BACKEND"] == "${SANDBOX_BACKEND:-bubblewrap}"
 
 
 def test_services_that_run_no_code_keep_dockers_default_confinement():
+    from sandbox.jobs import queues
+
     for name in set(SERVICES) - set(CODE_RUNNERS):
+        assert name not in WORKERS or not worker_queues(name) & {queues.CODE, queues.EXERCISES}
         assert "security_opt" not in SERVICES[name], f"{name} runs no answer code and needs no unconfined profile"
 
 

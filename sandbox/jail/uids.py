@@ -9,16 +9,24 @@ run of the same uid. A small range of otherwise unused uids (``SANDBOX_UID_BASE`
 
 A slot is held with an exclusive ``flock`` on a lock file, so it is released when the
 worker process exits, however it dies. The uids need no passwd entry.
+
+Zombies count against RLIMIT_NPROC too, and a run's orphans are reparented to PID 1,
+which in a container is often not an init that reaps them (the worker itself, or a
+supervisor that never calls wait): the uid's budget would then shrink run after run.
+So the worker makes itself a child subreaper, and after a run it reaps the run uid's
+orphans itself.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import signal
 import subprocess
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 LOCK_DIR = Path(tempfile.gettempdir()) / "prep-sandbox-uids"
@@ -37,6 +45,7 @@ class UidSlot:
         self._fd: int | None = None
 
     def __enter__(self) -> int:
+        _become_subreaper()
         LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
         deadline = time.monotonic() + self.wait_seconds
         while True:
@@ -45,6 +54,9 @@ class UidSlot:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
+                    os.close(fd)
+                    continue
+                if _processes_of(self.base + offset):  # something still runs (or lingers) as this uid
                     os.close(fd)
                     continue
                 self._fd, self.uid = fd, self.base + offset
@@ -56,6 +68,7 @@ class UidSlot:
     def __exit__(self, *exc: object) -> None:
         if self.uid is not None:
             kill_every_process_of(self.uid)
+            _reap_orphans_of(self.uid)
         if self._fd is not None:
             os.close(self._fd)  # releases the flock
 
@@ -77,3 +90,46 @@ def kill_every_process_of(uid: int) -> None:
         subprocess.run(["/bin/true"], preexec_fn=become, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         pass
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@lru_cache(maxsize=1)
+def _become_subreaper() -> None:
+    """Orphans of a run come to this process instead of PID 1, so that we can reap them."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _status(pid: str) -> dict[str, str]:
+    try:
+        text = Path("/proc", pid, "status").read_text()
+    except OSError:
+        return {}
+    return {key: value.strip() for key, _, value in (line.partition(":") for line in text.splitlines())}
+
+
+def _processes_of(uid: int) -> list[tuple[int, dict[str, str]]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            status = _status(entry.name)
+            if status.get("Uid", "").split()[:1] == [str(uid)]:
+                found.append((int(entry.name), status))
+    return found
+
+
+def _reap_orphans_of(uid: int, wait_seconds: float = 2.0) -> None:
+    """Collect this uid's processes that were reparented to us, once the kill has landed."""
+    deadline = time.monotonic() + wait_seconds
+    me = str(os.getpid())
+    while True:
+        ours = [pid for pid, status in _processes_of(uid) if status.get("PPid") == me]
+        for pid in ours:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if not ours or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)

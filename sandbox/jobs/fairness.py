@@ -94,7 +94,10 @@ def check_active_runs(owner: dict[str, Any]) -> None:
 def typical_duration(kind: str) -> float:
     """Median running time of the last few successful runs of this kind (cached briefly), else a guess."""
     key = f"sandbox:typical-duration:{kind}"
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is Redis: during an outage the answer is computed, not lost
+        cached = None
     if cached is not None:
         return cached
     recent = (
@@ -104,7 +107,10 @@ def typical_duration(kind: str) -> float:
     )
     durations = [(finished - started).total_seconds() for started, finished in recent]
     value = statistics.median(durations) if durations else DEFAULT_DURATION.get(kind, 10.0)
-    cache.set(key, value, DURATION_CACHE_SECONDS)
+    try:
+        cache.set(key, value, DURATION_CACHE_SECONDS)
+    except Exception:
+        pass
     return value
 
 

@@ -26,6 +26,7 @@ NUMBER_CELL = re.compile(r"^(?:[-−+]?[\d,]*\.?\d+(?:e[-+]?\d+)?(?:\s?[A-Za-z%/
 
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
+from sandbox import code_runs
 from sandbox.models import Run
 from sandbox.display.rendering import render_result
 
@@ -78,6 +79,8 @@ def _assets(context: template.Context) -> dict[str, Any]:
         "emit_assets": first,
         "api_url": reverse("sandbox:api_submit"),
         "csrf_token": get_token(request) if request is not None else "",
+        # Cached verdict, no probe per request: the script shows it above every runnable block's Run button.
+        "code_runs_off": code_runs.off_notice() if first else None,
     }
 
 

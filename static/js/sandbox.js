@@ -232,6 +232,15 @@
     cancel.type = "button";
     cancel.hidden = true;
     actions.append(button, reset, cancel);
+    // The server's startup check found that code cannot run here: say so above Run, not after a click.
+    var off = document.getElementById("sandbox-code-runs-off");
+    if (off) {
+      var notice = off.cloneNode(true);
+      notice.removeAttribute("id");
+      notice.hidden = false;
+      block.append(notice);
+      button.disabled = true;
+    }
     var progress = element("div", "code-progress");
     progress.hidden = true;
     progress.append(element("progress"), element("span", "code-progress-text"));

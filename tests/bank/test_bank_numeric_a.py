@@ -47,6 +47,16 @@ def kv_bytes(layers: int, kv_heads: int, head_dim: int, tokens: int, bytes_per_e
     return 2 * layers * kv_heads * head_dim * tokens * bytes_per_elem
 
 
+def window_tiles(tokens: int, block: int, window: int) -> int:
+    """Tiles with at least one (query, key) pair where query - window < key <= query, by brute force."""
+    count = 0
+    for qb in range(tokens // block):
+        for kb in range(tokens // block):
+            count += any(max(kb * block, q - window + 1) <= min(kb * block + block - 1, q)
+                         for q in range(qb * block, qb * block + block))
+    return count
+
+
 SORTED_EXAMPLE = [0.40, 0.25, 0.15, 0.10, 0.05, 0.03, 0.02]
 
 
@@ -59,6 +69,8 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("reasoning-model-inference-costs", "traces-that-fit"): (60 * 2**30) // kv_bytes(32, 8, 128, 32_768),
         ("ssm-hybrid-inference", "state-vs-kv-tokens"): (2 * 4096 * 16 * 4) / kv_bytes(1, 8, 128, 1),
         ("encoder-decoder-serving", "whisper-cross-kv"): kv_bytes(32, 1, 1280, 1500),
+        ("multimodal-llm-inference", "llava-tokens"): (336 // 14) ** 2,
+        ("multimodal-llm-inference", "qwen2vl-kv"): kv_bytes(28, 4, 128, (1344 // 28) ** 2) / 1e6,
         # decoding-and-sampling
         ("temperature-scaling-math", "odds-ratio"): math.exp(1.5 / 0.7),
         ("temperature-scaling-math", "top-prob-t05"): softmax([3.0, 2.0, 1.0, 0.0], 0.5)[0],
@@ -78,6 +90,29 @@ def expected_answers() -> dict[tuple[str, str], float]:
         ("mla-latent-kv-cache", "vs-mha"): (2 * 128 * 128) / (512 + 64),
         ("mla-decoupled-rope", "per-head-rope-cost"): 512 + 128 * 64,
         ("mla-weight-absorption", "mla-decode-intensity"): 128 * 2 * ((512 + 64) + 512) / ((512 + 64) * 2),
+        ("mla-serving-parallelism", "dp-capacity"): 8 * 4e10 / (61 * (512 + 64) * 2),
+        ("gqa-tensor-parallelism", "per-gpu-cache-tp16"): kv_bytes(126, max(1, 8 // 16), 128, 1),
+        ("gqa-kernel-kv-reuse", "spec-intensity"): (8 * 5 * 4 * 128) / (2 * 128 * 2),
+        ("gqa-uptraining", "params-saved"): 2 * 4096 * (32 - 8) * 128 * 32,
+        ("choosing-kv-head-count", "sequences-fit"): 40e9 // kv_bytes(80, max(1, 8 // 8), 128, 8192),
+        ("kv-reduction-variants-compared", "local-global-fraction"): 1 / 6 + (5 / 6) * 1024 / 131_072,
+        # efficient-attention
+        ("flash-attention-2", "nonmatmul-cost"): 312 / 19.5,
+        ("flash-attention-3", "exp-vs-matmul"): (1 / 3.9e12) / ((2 * 128 + 2 * 128) / 989e12),
+        ("flash-decoding-split-k", "sm-occupancy"): 32 / 132,
+        ("paged-attention-kernels", "block-table-bytes"): 131_072 // 16 * 4,
+        ("varlen-packed-attention", "useful-attention-fraction"): sum(n * n for n in (100, 400, 1000, 3000)) / (4 * 3000**2),
+        ("flexattention-block-masks", "window-tiles"): window_tiles(8192, 128, 1024),
+        # attention-and-masking
+        ("causal-mask-alignment-with-cache", "allowed-pairs"): sum(96 + i + 1 for i in range(4)),
+        ("logit-softcapping-and-qk-norm", "softcap-value"): 50 * math.tanh(80 / 50),
+        # positions-and-long-context
+        ("rope-base-and-long-context-training", "slowest-wavelength"): 2 * math.pi * 500_000 ** (126 / 128),
+        ("long-context-effective-length", "attention-share"): (2 * 131_072**2 * 4096 * 32) / (2 * 131_072**2 * 4096 * 32 + 2 * 7e9 * 131_072),
+        # tokenization
+        ("incremental-detokenization-streaming", "emoji-bytes"): len("\U0001F642".encode("utf-8")),
+        ("multilingual-token-costs", "words-in-context"): 8192 // 2.6,
+        ("tokenization-in-the-serving-path", "cached-tokens"): (20 // 16) * 16,
     }
 
 

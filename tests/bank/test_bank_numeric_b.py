@@ -94,6 +94,28 @@ def expected_values() -> dict[tuple[str, str], float]:
     values[("moe-grouped-gemm", "padding-efficiency")] = sum(group_rows) / sum(-(-c // 16) * 16 for c in group_rows)
     values[("moe-capacity-and-dropping", "capacity")] = 1.25 * 4096 * 2 / 8
     values[("moe-expert-offloading", "bytes-per-token")] = 32 * 2 * (3 * 4096 * 14336) * 0.5
+    values[("mxfp4-nvfp4", "mxfp4-bits")] = 4 + 8 / 32
+    values[("mxfp4-nvfp4", "nvfp4-bits")] = 4 + 8 / 16
+    values[("smoothquant", "smoothing-factor")] = 40 ** 0.5 / 0.5 ** (1 - 0.5)
+    values[("weight-activation-formats", "w4a16-bound")] = H100_HBM / (68_976_648_192 * 0.5)
+    values[("quantization-scale-granularity", "group-bits")] = 4 + 16 / 128
+    values[("eagle-draft-trees", "tree-nodes")] = sum(2 ** level for level in range(1, 5))
+    values[("multi-token-prediction", "tokens-per-step")] = 1 + 0.85
+    values[("speculative-continuous-batching", "tokens-per-step")] = 64 * (4 + 1)
+    values[("speculative-kv-rollback", "discarded-entries")] = 5 - 2
+    reach, tokens = 1.0, 1.0
+    for p in (0.80, 0.75, 0.70, 0.60):
+        reach *= p
+        tokens += reach
+    values[("speculative-acceptance-factors", "mean-accepted")] = tokens
+    values[("request-scheduling-policies", "sjf-wait")] = sum(sum(sorted([100, 10, 10, 10])[:i]) for i in range(4)) / 4
+    budget = 0.90 * 80e9 - 16.06e9 - 4e9
+    values[("engine-memory-knobs", "kv-blocks")] = budget // (16 * kv_bytes_per_token(32, 8, 128))
+    llama2_7b_weights = 6_738_415_616 * BF16
+    values[("mbu-and-mfu", "mbu-7b")] = llama2_7b_weights * 200 / H100_HBM
+    kv_7b = kv_bytes_per_token(32, 32, 128)
+    values[("kv-reads-vs-weight-reads", "crossover-7b")] = llama2_7b_weights / kv_7b
+    values[("kv-reads-vs-weight-reads", "step-time")] = (llama2_7b_weights + 16 * 4096 * kv_7b) / H100_HBM * 1e3
     return values
 
 
@@ -104,6 +126,10 @@ EXPECTED = expected_values()
 OWN_TOPICS = {"parallelism", "serving-systems", "gpu-kernels"}
 OWN_SLUGS_ELSEWHERE = {
     "moe-decode-memory-traffic", "moe-grouped-gemm", "moe-capacity-and-dropping", "moe-expert-offloading",
+    "mxfp4-nvfp4", "smoothquant", "weight-activation-formats", "quantization-scale-granularity",
+    "eagle-draft-trees", "multi-token-prediction", "speculative-continuous-batching", "speculative-kv-rollback",
+    "speculative-acceptance-factors", "request-scheduling-policies", "engine-memory-knobs", "mbu-and-mfu",
+    "kv-reads-vs-weight-reads",
 }
 
 

@@ -107,3 +107,15 @@ def test_a_started_run_has_no_place_in_line(client, no_broker):
     from sandbox.api import status_payload
 
     assert status_payload(run, include_html=False)["queue"] is None
+
+
+def test_the_wait_is_still_answered_when_the_cache_is_down(client, no_broker, monkeypatch):
+    class DownCache:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+        set = get
+
+    monkeypatch.setattr("sandbox.jobs.fairness.cache", DownCache())
+    response = _post(client, {"code": "print(1)"})
+    assert response.status_code == 202 and response.json()["queue"]["position"] == 1
