@@ -1,7 +1,8 @@
 """MHA vs GQA vs MQA at equal model width: KV cache bytes and decode time.
 
 Builds three random-init models that differ only in n_kv_heads (n_heads, n_heads / groups, 1);
-weights do not matter for memory or speed, only shapes do.
+weights do not matter for memory or speed, only shapes do, and neither do the cached keys and values:
+the caches are filled with random ones instead of running a prefill.
 """
 from __future__ import annotations
 
@@ -50,8 +51,10 @@ def mha_gqa_mqa(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
             n_kv_heads=n_kv, d_ff=4 * d_model, max_seq_len=context + params["reps"] + 8,
         )
         model = build_model(configs[label], seed=i)
-        steppers[label] = DecodeStepper(model, context, "static", batch, filler_ids(context + 1, 4096), params["reps"] + 2)
-        progress(10 + 15 * (i + 1), f"{label}: {context} tokens prefilled")
+        steppers[label] = DecodeStepper(
+            model, context, "static", batch, filler_ids(context + 1, 4096), params["reps"] + 2, fill="random"
+        )
+        progress(10 + 15 * (i + 1), f"{label}: {context} tokens cached")
     seconds = interleaved_median_times({label: s.step for label, s in steppers.items()}, reps=params["reps"])
     progress(90, "decode timed")
     rows, results = [], []

@@ -18,8 +18,8 @@ PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a mes
     title="Sliding-window KV cache: constant memory over a long generation",
     summary="Cache bytes after every generated token on SmolLM2-135M: a growing (dynamic) cache vs a ring buffer of W tokens.",
     params=(
-        Param("window", int, 64, "tokens the sliding cache keeps", min=4, max=1024),
-        Param("new_tokens", int, 96, "tokens to generate", min=8, max=512),
+        Param("window", int, 48, "tokens the sliding cache keeps", min=4, max=1024),
+        Param("new_tokens", int, 40, "tokens to generate", min=8, max=512),
     ),
     uses_model=True,
 )

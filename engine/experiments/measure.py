@@ -112,6 +112,10 @@ class DecodeStepper:
     With ``cache="none"`` a step is what generation without a cache does instead: a forward
     pass over all ``context_len + 1`` tokens. Steps append to the cache, so after n steps the
     context is n tokens longer (room for ``max_steps`` is reserved).
+
+    ``fill="random"`` writes random keys and values into the cache instead of running the prefill:
+    a decode step reads the cache the same way whatever it holds, so timings are unchanged and the
+    prefill's cost (most of a short demo's) is skipped. ``fill="prefill"`` runs the model.
     """
 
     def __init__(
@@ -122,7 +126,10 @@ class DecodeStepper:
         batch: int = 1,
         ids: torch.Tensor | None = None,
         max_steps: int = 32,
+        fill: str = "prefill",
     ):
+        if fill not in ("prefill", "random"):
+            raise ValueError(f"fill must be 'prefill' or 'random', got {fill!r}")
         self.model, self.cache_kind = model, cache
         device = model.device
         if ids is None:
@@ -133,10 +140,26 @@ class DecodeStepper:
         if cache != "none":
             self.cache = make_cache(cache, model.config, batch, context_len + 1 + max_steps, dtype=model.dtype, device=device)
             with torch.inference_mode():
-                model(self.ids[:, :context_len], cache=self.cache)
+                if fill == "prefill":
+                    model(self.ids[:, :context_len], cache=self.cache)
+                else:
+                    _fill_with_noise(self.cache, model, batch, context_len)
 
     @torch.inference_mode()
     def step(self) -> torch.Tensor:
         if self.cache is None:
             return self.model(self.ids, last_token_only=True)
         return self.model(self.token, cache=self.cache)
+
+
+def _fill_with_noise(cache, model: Transformer, batch: int, tokens: int) -> None:
+    """Store ``tokens`` positions of random keys/values in every layer, as a prefill would have."""
+    config = model.config
+    generator = torch.Generator().manual_seed(0)
+    for layer in range(config.n_layers):
+        k, v = (
+            torch.randn(batch, config.n_kv_heads, tokens, config.head_dim, generator=generator).to(model.device, model.dtype)
+            for _ in range(2)
+        )
+        cache.update(layer, k, v)
+    cache.advance(tokens)

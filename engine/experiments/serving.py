@@ -182,11 +182,11 @@ def batching_throughput(
 # -------------------------------------------------------------------------------- speculative
 
 
-def quoting_prompt(tokenizer) -> list[int]:
-    """A chat prompt asking to repeat a passage verbatim: the output quotes the input."""
+def quoting_prompt(tokenizer, words: int = 90) -> list[int]:
+    """A chat prompt asking to repeat a passage of ``words`` words verbatim: the output quotes the input."""
     from engine.core.quantize import EVAL_TEXT
 
-    passage = " ".join(EVAL_TEXT.split()[:90])
+    passage = " ".join(EVAL_TEXT.split()[:words])
     return tokenizer.encode_chat([{"role": "user", "content": f"Repeat this text exactly, word for word:\n\n{passage}"}])
 
 
