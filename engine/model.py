@@ -185,13 +185,14 @@ class Transformer(nn.Module):
             block.attn.backend = backend
         return self
 
+    # The final norm's weight, not the embedding's: with weights="gguf" the table is int8 blocks.
     @property
     def device(self) -> torch.device:
-        return self.embed.weight.device
+        return self.norm.weight.device
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.embed.weight.dtype
+        return self.norm.weight.dtype
 
     def forward(
         self,
@@ -230,17 +231,16 @@ class Transformer(nn.Module):
         return model.eval().requires_grad_(False)
 
 
-def fuse_projections(state: dict[str, torch.Tensor], config: ModelConfig) -> dict[str, torch.Tensor]:
-    """Concatenate q/k/v into ``attn.qkv`` and gate/up into ``mlp.gate_up`` (rows stacked in that order)."""
+def fuse_projections(state: dict, config: ModelConfig, cat=lambda ts: torch.cat(ts, dim=0)) -> dict:
+    """Concatenate q/k/v into ``attn.qkv`` and gate/up into ``mlp.gate_up`` (rows stacked in that order).
+
+    ``cat`` stacks rows; engine.quant_linear passes one that also stacks GGUF block tensors.
+    """
     fused = dict(state)
     for i in range(config.n_layers):
         p = f"layers.{i}."
-        fused[p + "attn.qkv.weight"] = torch.cat(
-            [fused.pop(p + f"attn.{name}.weight") for name in ("q_proj", "k_proj", "v_proj")], dim=0
-        )
-        fused[p + "mlp.gate_up.weight"] = torch.cat(
-            [fused.pop(p + f"mlp.{name}.weight") for name in ("gate_proj", "up_proj")], dim=0
-        )
+        fused[p + "attn.qkv.weight"] = cat([fused.pop(p + f"attn.{name}.weight") for name in ("q_proj", "k_proj", "v_proj")])
+        fused[p + "mlp.gate_up.weight"] = cat([fused.pop(p + f"mlp.{name}.weight") for name in ("gate_proj", "up_proj")])
     if config.tie_embeddings:
         fused.pop("lm_head.weight", None)
         fused["lm_head.weight"] = fused["embed.weight"]

@@ -1,0 +1,135 @@
+"""The native-precision model: ``load_model(..., weights="gguf")`` multiplies with the file's own blocks.
+
+Every matrix stays as the GGUF stored it (Q4_1 for the projections, Q8_0 for the embedding table
+that doubles as the LM head, see engine.gguf_blocks) and every weight it stands for is exactly
+the float32 path's weight. What changes is how the products are summed, and so the rounding:
+
+* **CPU**: the C kernels of engine.quant_cpu, float32 activations, for up to ``GEMV_MAX_ROWS``
+  token rows (decode, small batches). Longer inputs (a prompt) dequantise the matrix once and
+  use the float32 matmul, which beats re-reading the blocks once per row.
+* **CUDA**: the Triton kernel of engine.triton_quant (dequantise a tile in registers, ``tl.dot``).
+* **Fallback** (no compiler, no AVX2): dequantise in torch on every call; correct and slow.
+
+Norms and RoPE tables are float32 as in the float32 path; the KV caches hold float32.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import ModelConfig
+from engine.gguf_blocks import FORMATS, BlockTensor
+from engine.model import RotaryEmbedding, Transformer, fuse_projections
+
+# Above this many token rows one dequantisation + a float32 matmul is cheaper than the kernel,
+# which re-reads the blocks per row (measured on SmolLM2's shapes, 2 threads: ~even at 8 rows).
+GEMV_MAX_ROWS = 8
+
+
+class QuantLinear(nn.Module):
+    """A bias-free linear layer whose weight is a GGUF block tensor (Q4_1 or Q8_0)."""
+
+    def __init__(self, weight: BlockTensor):
+        super().__init__()
+        self.qtype = weight.qtype
+        self.out_features, self.in_features = weight.shape
+        self.part_names = FORMATS[weight.qtype][1]
+        for name, part in zip(self.part_names, weight.parts):
+            self.register_buffer(name, part)
+
+    @property
+    def blocks(self) -> BlockTensor:
+        return BlockTensor(self.qtype, tuple(getattr(self, name) for name in self.part_names))
+
+    def dequantized(self) -> torch.Tensor:
+        """The float32 [out, in] matrix the blocks stand for (bit-identical to the float32 path's weight)."""
+        from engine import quant_cpu
+
+        blocks = self.blocks
+        if blocks.parts[0].device.type == "cpu" and quant_cpu.library() is not None:
+            return quant_cpu.dequantize(self.qtype, blocks.parts, self.out_features, self.in_features // 32)
+        return blocks.dequantize()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from engine import quant_cpu
+
+        rows = x.reshape(-1, self.in_features)
+        if x.device.type == "cuda":
+            from engine.triton_quant import quant_matmul
+
+            y = quant_matmul(rows, self.blocks)
+        elif rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None:
+            y = quant_cpu.matmul(rows.float().contiguous(), self.qtype, self.blocks.parts, self.out_features)
+        else:
+            y = F.linear(rows.float(), self.dequantized())
+        return y.to(x.dtype).view(*x.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, {self.qtype} blocks"
+
+
+class QuantEmbedding(nn.Module):
+    """A token-embedding table kept as GGUF blocks: a lookup dequantises only the rows it reads."""
+
+    def __init__(self, weight: BlockTensor):
+        super().__init__()
+        self.qtype = weight.qtype
+        self.num_embeddings, self.embedding_dim = weight.shape
+        self.part_names = FORMATS[weight.qtype][1]
+        for name, part in zip(self.part_names, weight.parts):
+            self.register_buffer(name, part)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # [B, T] -> [B, T, C]
+        parts = tuple(getattr(self, name).index_select(0, ids.flatten()) for name in self.part_names)
+        return BlockTensor(self.qtype, parts).dequantize().view(*ids.shape, self.embedding_dim)
+
+
+def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch.Tensor]) -> Transformer:
+    """A Transformer whose matrices are ``QuantLinear`` over the blocks in ``state`` (engine.gguf_blocks)."""
+    fused = fuse_projections(state, config, cat=_cat)
+    with torch.device("meta"):
+        model = Transformer(config)
+    for name, value in fused.items():
+        module_name, _, attr = name.rpartition(".")
+        parent_name, _, child = module_name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        if isinstance(value, BlockTensor):
+            module = QuantEmbedding(value) if child == "embed" else QuantLinear(value)
+            setattr(parent, child, module)
+        else:
+            getattr(parent, child).weight = nn.Parameter(value, requires_grad=False)
+    if config.tie_embeddings:
+        # One copy of the blocks serves the lookup and the LM head (the file stores it once too).
+        embed = model.embed
+        model.lm_head = QuantLinear(BlockTensor(embed.qtype, tuple(getattr(embed, n) for n in embed.part_names)))
+    _check_nothing_left_on_meta(model)
+    model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
+    return model.eval().requires_grad_(False)
+
+
+def _cat(values):
+    if all(isinstance(v, BlockTensor) for v in values):
+        return BlockTensor.cat(values)
+    if any(isinstance(v, BlockTensor) for v in values):
+        from engine.gguf_loader import GGUFError
+
+        raise GGUFError("weights='gguf' cannot fuse a quantised matrix with a float one (q/k/v or gate/up differ in type)")
+    return torch.cat(values, dim=0)
+
+
+def _check_nothing_left_on_meta(model: nn.Module) -> None:
+    missing = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta and "rope" not in name]
+    if missing:
+        from engine.gguf_loader import GGUFError
+
+        raise GGUFError(f"the GGUF file has no tensor for {', '.join(missing[:5])}")
+
+
+def load_native(path: Path, name: str) -> Transformer:
+    from engine.gguf_blocks import read_gguf_blocks
+
+    config, state = read_gguf_blocks(path, name=name)
+    return build_native_model(config, state)
