@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine import quant_cpu
 from engine.config import ModelConfig
 from engine.gguf_blocks import FORMATS, BlockTensor
 from engine.model import RotaryEmbedding, Transformer, fuse_projections
@@ -40,32 +41,40 @@ class QuantLinear(nn.Module):
         for name, part in zip(self.part_names, weight.parts):
             self.register_buffer(name, part)
 
+        self._kernel: quant_cpu.BoundMatmul | None = None  # built on the first CPU call
+
     @property
     def blocks(self) -> BlockTensor:
         return BlockTensor(self.qtype, tuple(getattr(self, name) for name in self.part_names))
 
+    def _apply(self, fn, recurse=True):
+        self._kernel = None  # .to() / .cuda() may move the blocks: resolve the pointers again
+        return super()._apply(fn, recurse)
+
     def dequantized(self) -> torch.Tensor:
         """The float32 [out, in] matrix the blocks stand for (bit-identical to the float32 path's weight)."""
-        from engine import quant_cpu
-
         blocks = self.blocks
         if blocks.parts[0].device.type == "cpu" and quant_cpu.library() is not None:
             return quant_cpu.dequantize(self.qtype, blocks.parts, self.out_features, self.in_features // 32)
         return blocks.dequantize()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from engine import quant_cpu
-
         rows = x.reshape(-1, self.in_features)
         if x.device.type == "cuda":
             from engine.triton_quant import quant_matmul
 
             y = quant_matmul(rows, self.blocks)
         elif rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None:
-            y = quant_cpu.matmul(rows.float().contiguous(), self.qtype, self.blocks.parts, self.out_features)
+            if self._kernel is None:
+                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features)
+            if rows.dtype != torch.float32 or not rows.is_contiguous():
+                rows = rows.float().contiguous()
+            y = self._kernel(rows)
         else:
             y = F.linear(rows.float(), self.dequantized())
-        return y.to(x.dtype).view(*x.shape[:-1], self.out_features)
+        if y.dtype != x.dtype:
+            y = y.to(x.dtype)
+        return y.view(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, {self.qtype} blocks"

@@ -168,27 +168,19 @@ def test_an_unknown_weights_option_is_named():
 # ---- the real SmolLM2 file -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def native_smollm2():
-    from engine import load_model
-
-    model, _ = load_model("smollm2-135m", weights="gguf")
-    return model
-
-
 @pytest.mark.slow
-def test_real_blocks_dequantize_to_the_float32_weights(smollm2, native_smollm2):
+def test_real_blocks_dequantize_to_the_float32_weights(smollm2, smollm2_native):
     from engine.quant_linear import QuantLinear
 
     reference, _ = smollm2
-    layers = [(n, m) for n, m in native_smollm2.named_modules() if isinstance(m, QuantLinear)]
+    layers = [(n, m) for n, m in smollm2_native.named_modules() if isinstance(m, QuantLinear)]
     assert {m.qtype for _, m in layers} == {"Q4_1", "Q8_0"}
     for name, layer in layers:
         assert torch.equal(layer.dequantized(), reference.get_submodule(name).weight), name
 
 
 @pytest.mark.slow
-def test_real_decode_logits_stay_close(smollm2, native_smollm2, chat_prompt):
+def test_real_decode_logits_stay_close(smollm2, smollm2_native, chat_prompt):
     from engine.generate import decode_one_token, prefill
     from engine.kv_cache import make_cache
 
@@ -196,7 +188,7 @@ def test_real_decode_logits_stay_close(smollm2, native_smollm2, chat_prompt):
     ids = torch.tensor([chat_prompt])
     steps = []
     with torch.inference_mode():
-        for model in (reference, native_smollm2):
+        for model in (reference, smollm2_native):
             cache = make_cache("static", model.config, 1, len(chat_prompt) + 2)
             prefill(model, ids, cache)
             steps.append(decode_one_token(model, ids[:, -1:], cache))
@@ -205,28 +197,28 @@ def test_real_decode_logits_stay_close(smollm2, native_smollm2, chat_prompt):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("cache", ["static", "dynamic", "none", "sliding", "int8"])
-def test_every_cache_type_generates_like_the_float32_path(smollm2, native_smollm2, chat_prompt, cache):
-    from engine import generate
+def test_every_cache_type_generates_like_the_float32_path(smollm2, smollm2_native, chat_prompt, cache):
+    from engine.generate import generate
     from engine.sampling import SamplingParams
 
     reference, _ = smollm2
     greedy = SamplingParams(temperature=0.0)
     window = 32 if cache == "sliding" else None
     expected = generate(reference, chat_prompt, 24, greedy, cache=cache, window=window).tokens
-    got = generate(native_smollm2, chat_prompt, 24, greedy, cache=cache, window=window).tokens
+    got = generate(smollm2_native, chat_prompt, 24, greedy, cache=cache, window=window).tokens
     assert len(got) == 24
     assert got[:12] == expected[:12]
 
 
 @pytest.mark.slow
-def test_greedy_agreement_is_reported(smollm2, native_smollm2, chat_prompt, capsys):
-    from engine import generate
+def test_greedy_agreement_is_reported(smollm2, smollm2_native, chat_prompt, capsys):
+    from engine.generate import generate
     from engine.sampling import SamplingParams
 
     reference, _ = smollm2
     greedy = SamplingParams(temperature=0.0)
     expected = generate(reference, chat_prompt, 64, greedy).tokens
-    got = generate(native_smollm2, chat_prompt, 64, greedy).tokens
+    got = generate(smollm2_native, chat_prompt, 64, greedy).tokens
     same = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), len(expected))
     with capsys.disabled():
         print(f"\nnative vs float32 greedy: the first {same} of {len(expected)} tokens are identical")
@@ -234,12 +226,12 @@ def test_greedy_agreement_is_reported(smollm2, native_smollm2, chat_prompt, caps
 
 
 @pytest.mark.slow
-def test_teacher_forced_agreement_and_perplexity_on_held_out_text(smollm2, native_smollm2):
+def test_teacher_forced_agreement_and_perplexity_on_held_out_text(smollm2, smollm2_native):
     from engine.native_eval import HELDOUT_TEXT, teacher_forced_agreement
 
     reference, tokenizer = smollm2
     ids = torch.tensor(tokenizer.encode(HELDOUT_TEXT))
     assert ids.numel() >= 500
-    result = teacher_forced_agreement(reference, native_smollm2, ids)
+    result = teacher_forced_agreement(reference, smollm2_native, ids)
     assert result.top1_agreement >= 0.97
     assert abs(result.perplexity_change) < 0.01
