@@ -66,29 +66,54 @@ def kv_cache_vs_none(model, lengths: tuple[int, ...], reps: int, progress: Calla
     return rows
 
 
-def run_bench(quick: bool = False, progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+SECTIONS = ("decode", "kv", "attention", "serving")
+
+
+def run_bench(
+    quick: bool = False,
+    progress: Callable[[str], None] = lambda msg: None,
+    sections: tuple[str, ...] = SECTIONS,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``sections``; the others are carried over from ``previous`` (an earlier BENCHMARKS.json), if given.
+
+    The attention and serving sections state their own measurement dates, so carrying them over
+    keeps the report honest when only the decode numbers are re-measured.
+    """
     import torch
 
     from engine.bench_decode import THREADS, run_decode_bench
     from engine.loader import load_model
 
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"sections: unknown {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     torch.set_num_threads(THREADS)
+    carried = {key: (previous or {}).get(key) for key in ("kv_cache_vs_none", "attention", "serving")}
     result: dict[str, Any] = {"machine": machine_description(), "quick": quick}
-    progress("decode: HF, engine float32, engine native, llama.cpp (128 tokens, greedy, interleaved rounds)")
-    result["decode"] = run_decode_bench(rounds=1 if quick else 5, progress=progress)
-    model, _ = load_model("smollm2-135m")
-    progress("KV cache vs recompute")
-    result["kv_cache_vs_none"] = kv_cache_vs_none(model, KV_LENGTHS[:2] if quick else KV_LENGTHS, 2 if quick else 3, progress)
-    if importlib.util.find_spec("engine.bench_attention") is not None:
+    result.update({key: value for key, value in carried.items() if value is not None})
+    if "decode" in sections:
+        progress("decode: HF, engine float32, engine native, llama.cpp (128 tokens, greedy, interleaved rounds)")
+        result["decode"] = run_decode_bench(rounds=1 if quick else 5, progress=progress)
+    elif previous and "decode" in previous:
+        result["decode"] = previous["decode"]
+    else:
+        raise ValueError("sections: the report needs the decode section; run it or pass a previous result that has it")
+    if "kv" in sections:
+        model, _ = load_model("smollm2-135m")
+        progress("KV cache vs recompute")
+        result["kv_cache_vs_none"] = kv_cache_vs_none(model, KV_LENGTHS[:2] if quick else KV_LENGTHS, 2 if quick else 3, progress)
+    if "attention" in sections and importlib.util.find_spec("engine.bench_attention") is not None:
         progress("attention (engine/bench_attention.py)")
         from engine.bench_attention import run_attention_bench
 
         result["attention"] = run_attention_bench(quick)
-    if importlib.util.find_spec("engine.bench_serving") is not None:
+    if "serving" in sections and importlib.util.find_spec("engine.bench_serving") is not None:
         progress("serving (engine/bench_serving.py)")
         from engine.bench_serving import run_serving_bench
 
         result["serving"] = run_serving_bench(quick)
+    result["sections_measured"] = list(sections)
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     decode = result["decode"]
     result["summary"] = {
@@ -115,6 +140,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "10th-percentile step; the KV-cache table shows medians of interleaved runs)."),
         "",
         *(["*Quick run: fewer rounds and lengths.*", ""] if result.get("quick") else []),
+        *([f"Sections measured in this run: {', '.join(result['sections_measured'])}; the others are carried over from an "
+           "earlier run and state their own dates.", ""] if set(result.get("sections_measured", SECTIONS)) != set(SECTIONS) else []),
         "Regenerate with `make bench` (`python -m engine bench --json engine/BENCHMARKS.json`).",
         "",
         decode_markdown(result["decode"]),

@@ -21,6 +21,7 @@ fuses them.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import torch
@@ -94,6 +95,7 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(config.d_model, self.q_size + 2 * self.kv_size, bias=False)
         self.o_proj = nn.Linear(self.q_size, config.d_model, bias=False)
         self.window = config.sliding_window
+        self.scale = 1.0 / math.sqrt(self.head_dim)  # what engine.attention uses by default
         self.backend = "sdpa"  # any engine.attention backend; Transformer.set_attention_backend switches all layers
 
     def forward(
@@ -120,6 +122,11 @@ class Attention(nn.Module):
             # A lone query at the newest position sees every key it is given: the mask would be all
             # True, so skip building it (30 layers x every decode step).
             causal, window = False, None
+            if self.backend == "sdpa" and key_padding_mask is None:
+                # The decode hot path: exactly the call engine.attention's sdpa backend makes for these
+                # inputs, minus re-validating shapes this module built itself (~20 Python checks a layer).
+                y = F.scaled_dot_product_attention(q, k, v, scale=self.scale, enable_gqa=self.n_heads != self.n_kv_heads)
+                return self.o_proj(y.transpose(1, 2).reshape(B, T, self.q_size))
         y = attention(
             q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, backend=self.backend
         )  # [B, H, T, D]

@@ -105,3 +105,17 @@ def test_markdown_has_the_machine_the_decode_section_and_the_kv_table():
     assert "| 64 | 30.0 | 90.0 | 3.0x |" in text
     assert "Test CPU" in text and "noisy" in text and "Load average [1.0]" in text
     assert "## Decode: every path side by side" in text
+
+
+def test_sections_not_measured_are_carried_over_and_said_so(monkeypatch):
+    from engine import bench
+
+    monkeypatch.setattr("engine.bench_decode.run_decode_bench", lambda rounds, progress: sample_decode_result())
+    previous = {"kv_cache_vs_none": [{"context_tokens": 64, "cached_ms": 30.0, "recompute_ms": 90.0, "speedup": 3.0}],
+                "serving": {"old": True}}
+    result = bench.run_bench(sections=("decode",), previous=previous)
+    assert result["decode"] == sample_decode_result()
+    assert result["kv_cache_vs_none"] == previous["kv_cache_vs_none"] and result["serving"] == {"old": True}
+    assert result["sections_measured"] == ["decode"]
+    with pytest.raises(ValueError, match="sections: unknown warp"):
+        bench.run_bench(sections=("warp",))
