@@ -6,8 +6,9 @@ have (no AVX-512, no AMX), measured on SmolLM2's 1536 x 576 gate matrix with one
 takes 0.2 ms), and bfloat16 activations make every dense matmul slower too. The C kernel reads
 the file's blocks as they are and converts to float32 in registers.
 
-The library is compiled once per source and CPU into ``<ENGINE_DATA_DIR>/kernels`` with the system
-C compiler (``CC``, default ``cc``), ``-O3 -march=native -fopenmp``. Without a compiler, AVX2 or
+The library is compiled once per source and CPU with the system C compiler (``CC``, default ``cc``),
+``-O3 -march=native -fopenmp``, into torch's cache for compiled extensions (``TORCH_EXTENSIONS_DIR``,
+default ``~/.cache/torch_extensions``, the variable ``torch.utils.cpp_extension`` honours too). Without a compiler, AVX2 or
 F16C, :func:`library` returns None and the caller falls back to dequantising in torch (correct,
 slower); :func:`unavailable_reason` says why.
 """
@@ -49,6 +50,11 @@ def _cpu_key() -> str:
     return "|".join(lines) or platform.processor() or platform.machine()
 
 
+def build_dir() -> Path:
+    root = os.environ.get("TORCH_EXTENSIONS_DIR") or Path.home() / ".cache" / "torch_extensions"
+    return Path(root) / "engine"
+
+
 def _build(target: Path) -> None:
     compiler = os.environ.get("CC", "cc")
     partial = target.with_suffix(f".{os.getpid()}.partial")
@@ -70,10 +76,8 @@ def library() -> ctypes.CDLL | None:
         if platform.machine() not in ("x86_64", "AMD64"):
             _reason = f"the CPU kernels need x86-64 with AVX2, this machine is {platform.machine()}"
             return None
-        from engine.gguf_loader import data_dir
-
         digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + _cpu_key().encode()).hexdigest()[:16]
-        target = data_dir() / "kernels" / f"quant_cpu-{digest}.so"
+        target = build_dir() / f"quant_cpu-{digest}.so"
         try:
             if not target.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ class QuantLinear(nn.Module):
         if x.device.type == "cuda":
             from engine.triton_quant import quant_matmul
 
-            y = quant_matmul(rows, self.blocks)
+            y = quant_matmul(rows, self.qtype, self.blocks.parts)
         elif rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None:
             if self._kernel is None:
                 self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features)

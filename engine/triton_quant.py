@@ -21,7 +21,6 @@ import torch
 import triton
 import triton.language as tl
 
-from engine.gguf_blocks import BLOCK, BlockTensor
 from engine.triton_attention import _let_the_interpreter_index_with_numpy_2_4
 
 # The loop over K's blocks has a runtime bound, which Triton 3.6's interpreter needs this fix for.
@@ -63,20 +62,27 @@ def _dequant_matmul(
     tl.store(Y + rows_m[:, None] * stride_ym + rows_n[None, :], acc, mask=mask_m[:, None] & mask_n[None, :])
 
 
-def quant_matmul(x: torch.Tensor, weight: BlockTensor, block_m: int = 16, block_n: int = 64) -> torch.Tensor:
-    """x [M, K] (float32 / float16 / bfloat16) times the block tensor's transpose; float32 [M, N]."""
-    N, K = weight.shape
-    if x.shape[-1] != K:
-        raise ValueError(f"x has {x.shape[-1]} features, the weight expects {K}")
+def quant_matmul(
+    x: torch.Tensor, qtype: str, parts: tuple[torch.Tensor, ...], block_m: int = 16, block_n: int = 64
+) -> torch.Tensor:
+    """x [M, K] (float32 / float16 / bfloat16) times W^T, W [N, K] given as GGUF block parts; float32 [M, N].
+
+    ``parts``: (qs, d, m) for Q4_1, (qs, d) for Q8_0, in the layout of engine.gguf_blocks.
+    """
+    if qtype not in ("Q4_1", "Q8_0"):
+        raise ValueError(f"qtype must be 'Q4_1' or 'Q8_0', got {qtype!r}")
+    qs, d = parts[0], parts[1]
+    N, NB = d.shape
+    if x.shape[-1] != NB * 32:
+        raise ValueError(f"x has {x.shape[-1]} features, the weight expects {NB * 32}")
     x = x.contiguous()
     M = x.shape[0]
     y = torch.empty((M, N), dtype=torch.float32, device=x.device)
-    is_q4_1 = weight.qtype == "Q4_1"
-    qs, d = weight.parts[0], weight.parts[1]
-    minimum = weight.parts[2] if is_q4_1 else d  # unused by the Q8_0 branch
+    is_q4_1 = qtype == "Q4_1"
+    minimum = parts[2] if is_q4_1 else d  # unused by the Q8_0 branch
     grid = (triton.cdiv(M, block_m), triton.cdiv(N, block_n))
     _dequant_matmul[grid](
-        x, qs, d, minimum, y, M, N, K // BLOCK, x.stride(0), y.stride(0),
+        x, qs, d, minimum, y, M, N, NB, x.stride(0), y.stride(0),
         IS_Q4_1=is_q4_1, FP32_DOT=x.dtype == torch.float32, BLOCK_M=block_m, BLOCK_N=block_n,
     )
     return y

@@ -235,3 +235,37 @@ def test_teacher_forced_agreement_and_perplexity_on_held_out_text(smollm2, smoll
     result = teacher_forced_agreement(reference, smollm2_native, ids)
     assert result.top1_agreement >= 0.97
     assert abs(result.perplexity_change) < 0.01
+
+
+TRITON_CHECK = """
+import json, torch
+from engine.gguf_blocks import split_blocks
+from engine.triton_quant import quant_matmul
+g = torch.Generator().manual_seed(3)
+errors = {}
+for qtype, nbytes in (("Q4_1", 20), ("Q8_0", 34)):
+    raw = torch.randint(0, 256, (40, 3, nbytes), dtype=torch.uint8, generator=g)  # N = 40: not a multiple of BLOCK_N
+    raw[..., 0:4] = torch.tensor([0x66, 0x1E, 0x66, 0xA6], dtype=torch.uint8)  # fp16 scale ~0.0062, minimum ~-0.025
+    blocks = split_blocks(raw.reshape(40, -1).numpy(), qtype)
+    x = torch.randn(3, 96, generator=torch.Generator().manual_seed(4))  # M = 3: padded to BLOCK_M
+    expected = x.double() @ blocks.dequantize().double().T
+    errors[qtype] = (quant_matmul(x, qtype, blocks.parts).double() - expected).abs().max().item()
+print(json.dumps(errors))
+"""
+
+
+def test_triton_dequant_matmul_matches_the_float64_product_under_the_interpreter():
+    """The CUDA kernel, run by Triton's interpreter on tiny shapes (it decides the mode at import: own process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("triton")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(repo)}
+    done = subprocess.run([sys.executable, "-c", TRITON_CHECK], env=env, cwd=repo, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    errors = json.loads(done.stdout.strip().splitlines()[-1])
+    assert errors["Q4_1"] < 1e-5 and errors["Q8_0"] < 1e-4, errors
