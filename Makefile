@@ -1,13 +1,26 @@
-# The two commands of the README:
+# The commands of the README:
 #   make run    set up a virtual environment, migrate, load the bank, serve on http://127.0.0.1:8000
-#   make test   run the whole test suite (installs redis-server, chromium, bubblewrap when missing)
+#               (DEBUG off; installs bubblewrap for code runs when missing and root)
+#   make dev    the same with DEBUG=true: Django's debug pages, static files served from static/
+#   make test   the whole suite on SQLite, then the database suites again on a throwaway PostgreSQL
+#               (installs redis-server, chromium, bubblewrap, docker-compose, postgresql when missing)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run setup test worker bench clean
+# Every Celery queue (sandbox/jobs/queues.py). `make run` starts two workers, as compose does, so a
+# visitor's code run never waits behind the demo warm-up: one for demos, one for code and exercises.
+QUEUES := cpu,gpu,code,exercises
+DEMO_QUEUES := cpu,gpu
+CODE_QUEUES := code,exercises
+
+# Suites whose behaviour depends on the database engine (search backend, locking, JSON and text
+# columns); the second run of `make test` repeats them on PostgreSQL.
+DB_SUITES := tests/questions tests/quizzes tests/accounts tests/sandbox
+
+.PHONY: run dev setup test worker bench bench-pages clean
 
 $(VENV)/.base: requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,23 +37,34 @@ $(VENV)/.test: $(VENV)/.base requirements/test.txt
 setup: $(VENV)/.base
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
+	# Hashed, compressed static files for WhiteNoise (DEBUG off serves only these).
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py load_bank
 	# Queue a measurement of every linked demo that has none yet; `make run`'s worker picks them up.
 	$(BIN)/python manage.py warm_demos
 
-# gunicorn serves the site; one Celery worker beside it (both queues) runs demos and code.
-# The worker stops when the server does.
+# gunicorn serves the site; beside it a demo worker (with the beat schedule) and a code worker.
+# The workers stop when the server does. Bound to every interface (HOST=0.0.0.0), the site also
+# answers to this machine's names and addresses (ALLOW_LAN_HOSTS); other Host headers get a 400.
+run: export ALLOW_LAN_HOSTS := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),false,true)
 run: setup
-	$(BIN)/celery -A prep_site worker -B -Q cpu,gpu --concurrency 1 --loglevel INFO & \
-	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	bash .ci/install-missing.sh bwrap=bubblewrap
+	$(BIN)/celery -A prep_site worker -B -Q $(DEMO_QUEUES) -n demos@%h --concurrency 1 --loglevel INFO & \
+	demos=$$!; \
+	$(BIN)/celery -A prep_site worker -Q $(CODE_QUEUES) -n code@%h --concurrency 1 --loglevel INFO & \
+	code=$$!; trap 'kill $$demos $$code 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn prep_site.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
+dev: export DEBUG := true
+dev: run
+
 worker: $(VENV)/.base
-	$(BIN)/celery -A prep_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO
+	$(BIN)/celery -A prep_site worker -Q $(QUEUES) --concurrency 1 --loglevel INFO
 
 test: $(VENV)/.test
 	bash .ci/test-deps.sh
 	$(BIN)/python -m pytest
+	bash .ci/with-postgres.sh $(BIN)/python -m pytest -q -m "not slow and not browser and not integration" $(DB_SUITES)
 
 # llama.cpp is a peer in the benchmark only. Building it may fail (no compiler, no cmake): the bench
 # then says so in its report and measures the other paths.
@@ -51,6 +75,11 @@ $(VENV)/.bench: $(VENV)/.test requirements/bench.txt
 
 bench: $(VENV)/.bench
 	$(BIN)/python -m engine bench --json engine/BENCHMARKS.json
+
+# Page throughput against /healthz under wrk (installed when missing and root); writes prep_site/BENCHMARKS.md.
+bench-pages: $(VENV)/.base
+	bash .ci/install-missing.sh wrk=wrk
+	$(BIN)/python -m prep_site.bench_pages
 
 clean:
 	rm -rf $(VENV) var

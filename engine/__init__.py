@@ -15,17 +15,17 @@ from typing import Any
 
 # public name -> module that defines it
 _EXPORTS = {
-    "load_model": "engine.loader",
-    "build_model": "engine.loader",
-    "shared_model": "engine.loader",
-    "generate": "engine.generate",
-    "stream_generate": "engine.generate",
-    "GenerationResult": "engine.generate",
-    "SamplingParams": "engine.sampling",
-    "SamplingError": "engine.sampling",
-    "ModelConfig": "engine.config",
-    "PRESETS": "engine.config",
-    "make_cache": "engine.kv_cache",
+    "load_model": "engine.io.loader",
+    "build_model": "engine.io.loader",
+    "shared_model": "engine.io.loader",
+    "generate": "engine.core.generate",
+    "stream_generate": "engine.core.generate",
+    "GenerationResult": "engine.core.generate",
+    "SamplingParams": "engine.core.sampling",
+    "SamplingError": "engine.core.sampling",
+    "ModelConfig": "engine.core.config",
+    "PRESETS": "engine.core.config",
+    "make_cache": "engine.core.kv_cache",
 }
 
 __all__ = [

@@ -3,6 +3,11 @@
     python -m engine generate "Why is the sky blue?" --max-new-tokens 64 --temperature 0.7
     python -m engine demo kv_cache_memory --seq_len 8192 --dtype int8
     python -m engine bench --json engine/BENCHMARKS.json [--quick]
+    python -m engine bench-demos [NAME ...] [--write]
+    python -m engine gpu-check [--stages ...] [--budget-s 480]
+
+Choices (cache kinds, attention backends, demo names) come from the registries that define them,
+so a new cache or demo shows up here without editing this file.
 """
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ from collections.abc import Sequence
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from engine.generate import stream_generate
-    from engine.loader import load_model
-    from engine.sampling import SamplingParams
+    from engine.core.generate import stream_generate
+    from engine.core.sampling import SamplingParams
+    from engine.io.loader import load_model
 
     sampling = SamplingParams(
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, min_p=args.min_p,
@@ -23,6 +28,7 @@ def _generate(args: argparse.Namespace) -> int:
         presence_penalty=args.presence_penalty, seed=args.seed,
     )
     model, tokenizer = load_model(args.model, device=args.device)
+    model.set_attention_backend(args.attention)
     if args.raw:
         prompt = tokenizer.encode(args.prompt)
     else:
@@ -76,7 +82,7 @@ def _demo(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from engine.bench import run_bench, write_outputs
+    from engine.bench.decode import run_bench, write_outputs
 
     from pathlib import Path
 
@@ -90,7 +96,20 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_demos(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    # A fresh process, so OpenMP reads the wait policy before torch loads it (see engine/bench/demos.py).
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    command = [sys.executable, "-m", "engine.bench.demos", *args.names, *(["--write"] if args.write else [])]
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from engine.core.attention import BACKENDS
+    from engine.core.kv_cache import CACHE_TYPES
+
     parser = argparse.ArgumentParser(prog="python -m engine", description="The interview-prep inference engine.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -107,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--frequency-penalty", type=float, default=0.0)
     gen.add_argument("--presence-penalty", type=float, default=0.0)
     gen.add_argument("--seed", type=int, default=None)
-    gen.add_argument("--cache", default="static", choices=("static", "dynamic", "none", "sliding", "int8"))
+    gen.add_argument("--cache", default="static", choices=tuple(CACHE_TYPES))
+    gen.add_argument("--attention", default="sdpa", choices=tuple(BACKENDS), help="attention backend of every layer")
     gen.add_argument("--window", type=int, default=None, help="tokens kept by --cache sliding")
     gen.add_argument("--raw", action="store_true", help="send the prompt as is, without the chat template")
 
@@ -121,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--sections", default="decode,kv,attention,serving",
         help="comma-separated sections to measure (decode, kv, attention, serving); the rest are kept from the existing JSON",
     )
+
+    sub.add_parser(
+        "gpu-check", help="on a CUDA machine: kernel tests, Triton vs SDPA, SmolLM2 decode; writes BENCHMARKS_GPU.*",
+        add_help=False,  # its options (--stages, --budget-s, --out) belong to engine.bench.gpu_check
+    )
+
+    demos = sub.add_parser("bench-demos", help="time every demo's default run on a warm worker")
+    demos.add_argument("names", nargs="*", help="demos to time (default: all)")
+    demos.add_argument("--write", action="store_true", help="write the table into engine/BENCHMARKS.md")
     return parser
 
 
@@ -129,10 +158,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "demo":
         return _demo(args, extra)
+    if args.command == "gpu-check":
+        from engine.bench.gpu_check import main as gpu_check
+
+        return gpu_check(extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    commands = {"generate": _generate, "bench": _bench, "bench-demos": _bench_demos}
     try:
-        return _generate(args) if args.command == "generate" else _bench(args)
+        return commands[args.command](args)
     except ValueError as exc:  # bad sampling values, prompt too long, unknown model...
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ weights, biases) unless stated.
 """
 from __future__ import annotations
 
-from engine.config import PRESETS, ModelConfig
+from engine.core.config import PRESETS, ModelConfig
 
 __all__ = [
     "DTYPE_BYTES",

@@ -9,9 +9,22 @@ admin.site.site_title = "Inference Prep admin"
 admin.site.index_title = "Question bank, quizzes and runs"
 # 404.html and 500.html in templates/ are picked up by Django's default handlers; 500.html needs no context.
 
+
+class FaviconRedirect(RedirectView):
+    """Pages without <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
+
+    The target is looked up per request: with the manifest storage, ``static()`` needs collectstatic's
+    manifest, which must not be required just to import the URLconf.
+    """
+
+    permanent = True
+
+    def get_redirect_url(self, *args: object, **kwargs: object) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
-    # Pages without <link rel="icon"> (the admin) make browsers ask for /favicon.ico.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", FaviconRedirect.as_view()),
     path("admin/", admin.site.urls),
     path("accounts/", include("prep_site.accounts.urls")),
     path("quiz/", include("questions.quizzes.urls")),

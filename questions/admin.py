@@ -12,8 +12,9 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from questions.admin_import import import_urls
+from questions import kinds
 from questions.models import Choice, Question, QuizItem, Tag, Topic
-from questions.quiz_rules import choice_item_problems, numeric_item_problems
+from questions.parsed import ParsedChoice, ParsedQuizItem
 
 PREVIEW_URL = reverse_lazy("questions:markdown_preview")
 
@@ -43,8 +44,15 @@ class TopicForm(forms.ModelForm):
         widgets = {"intro": MarkdownPreviewWidget({"rows": 4})}
 
 
+def _sentence(message: str) -> str:
+    return message[0].upper() + message[1:] + "."
+
+
 class QuizItemForm(forms.ModelForm):
-    """Numeric items need an answer and a positive tolerance (choice rules are checked with the choices)."""
+    """The item's own fields, checked by its kind's rules (the options are checked with the options, below).
+
+    Each problem names the schema field it is about, which is the model field and so the form field.
+    """
 
     class Meta:
         model = QuizItem
@@ -52,34 +60,34 @@ class QuizItemForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if cleaned.get("kind") == QuizItem.Kind.NUMERIC:
-            problems = numeric_item_problems(
-                cleaned.get("numeric_answer"), cleaned.get("tolerance"), cleaned.get("tolerance_mode") or ""
-            )
-            for problem in problems:
-                field = "numeric_answer" if "answer" in problem else "tolerance_mode" if "mode" in problem else "tolerance"
-                self.add_error(field, problem)
+        if not cleaned.get("kind"):
+            return cleaned
+        parsed = ParsedQuizItem(
+            kind=cleaned["kind"], prompt=cleaned.get("prompt") or "", numeric_answer=cleaned.get("numeric_answer"),
+            tolerance=cleaned.get("tolerance"), tolerance_mode=cleaned.get("tolerance_mode") or "",
+        )
+        for problem in kinds.item_problems(parsed):
+            if problem.field != "choices":
+                self.add_error(problem.field if problem.field in self.fields else None, problem.message)
         return cleaned
 
 
 class ChoiceFormSet(forms.BaseInlineFormSet):
-    """Checks the set of options as a whole: one correct answer for single, at least one for multiple."""
+    """Checks the set of options as a whole, by the item kind's rules (e.g. exactly one right for single)."""
 
     def clean(self) -> None:
         super().clean()
-        if any(self.errors):
+        if any(self.errors) or self.instance.kind not in kinds.REGISTRY:
             return
-        kind = self.instance.kind
-        if kind not in (QuizItem.Kind.SINGLE, QuizItem.Kind.MULTIPLE):
-            return
-        kept = [
-            form.cleaned_data
+        kept = tuple(
+            ParsedChoice(form.cleaned_data["text"], bool(form.cleaned_data.get("is_correct")))
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("text")
-        ]
-        problems = choice_item_problems(kind, [bool(data.get("is_correct")) for data in kept])
-        if problems:
-            raise forms.ValidationError([problem[0].upper() + problem[1:] + "." for problem in problems])
+        )
+        problems = self.instance.spec.problems(ParsedQuizItem(kind=self.instance.kind, prompt="", choices=kept))
+        messages = [_sentence(problem.message) for problem in problems if problem.field == "choices"]
+        if messages:
+            raise forms.ValidationError(messages)
 
 
 class ChoiceInline(admin.TabularInline):

@@ -3,6 +3,8 @@
 Quiz items are published without their answers: choices carry no
 ``is_correct``/explanation and numeric items no ``answer``, so the API can
 never be used to read the grading key (the quiz app grades server-side).
+Options are listed in their stored order, which is shuffled when written
+(``QuizItem.replace_choices``), under ids unrelated to that order.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from prep_site.web.errors import FieldError, json_field_errors
 from questions import queries
 from questions.markdown import render_markdown
 from questions.models import Question, QuizItem, Topic
@@ -22,17 +25,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class ApiInputError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _error(exc: ApiInputError) -> JsonResponse:
-    return JsonResponse({"error": {"field": exc.field, "message": exc.message}}, status=400)
-
-
 def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
     raw = request.GET.get(name, "")
     if raw == "":
@@ -40,9 +32,9 @@ def _int_param(request: HttpRequest, name: str, default: int, low: int, high: in
     try:
         value = int(raw)
     except ValueError:
-        raise ApiInputError(name, f"must be a whole number between {low} and {high}, got {raw!r}") from None
+        raise FieldError(name, f"must be a whole number between {low} and {high}, got {raw!r}") from None
     if not low <= value <= high:
-        raise ApiInputError(name, f"must be between {low} and {high}, got {value}")
+        raise FieldError(name, f"must be between {low} and {high}, got {value}")
     return value
 
 
@@ -70,12 +62,8 @@ def question_summary(request: HttpRequest, question: Question) -> dict[str, Any]
 
 
 def quiz_item_public(item: QuizItem) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": item.key, "kind": item.kind, "prompt_html": render_markdown(item.prompt)}
-    if item.kind == QuizItem.Kind.NUMERIC:
-        data["unit"] = item.unit
-    else:
-        data["choices"] = [{"id": c.pk, "text_html": render_markdown(c.text)} for c in item.choices.all()]
-    return data
+    """An item without its answer: what its kind publishes (options under opaque ids, in storage order)."""
+    return {"id": item.key, "kind": item.kind, "prompt_html": render_markdown(item.prompt), **item.spec.public(item)}
 
 
 @require_GET
@@ -98,15 +86,13 @@ def topic(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @require_GET
+@json_field_errors
 def questions(request: HttpRequest) -> JsonResponse:
-    try:
-        difficulty = request.GET.get("difficulty", "")
-        if difficulty and difficulty not in queries.DIFFICULTY_VALUES:
-            raise ApiInputError("difficulty", f"must be one of {', '.join(queries.DIFFICULTY_VALUES)}, got {difficulty!r}")
-        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _int_param(request, "offset", 0, 0, 1_000_000)
-    except ApiInputError as exc:
-        return _error(exc)
+    difficulty = request.GET.get("difficulty", "")
+    if difficulty and difficulty not in queries.DIFFICULTY_VALUES:
+        raise FieldError("difficulty", f"must be one of {', '.join(queries.DIFFICULTY_VALUES)}, got {difficulty!r}")
+    limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_param(request, "offset", 0, 0, 1_000_000)
     filtered = queries.filter_questions(
         queries.active_questions(),
         topic=request.GET.get("topic", ""),

@@ -21,7 +21,8 @@ from pathlib import Path
 from django.db import transaction
 
 from questions.bank_parser import BankFileError, ParsedQuestion, parse_bank_file, parse_topics_file
-from questions.models import Question, QuizItem, Tag, Topic
+from questions.models import Question, Tag, Topic
+from questions.quiz_writer import write_quiz_items
 
 DEFAULT_BANK_DIR = Path(__file__).resolve().parent / "bank"
 TOPICS_FILE = "topics.yaml"
@@ -147,26 +148,5 @@ def _save_question(parsed: ParsedQuestion, topic: Topic, source_path: str, order
         question.is_active = True
         question.save()
         question.tags.set([Tag.objects.get_or_create(slug=slug)[0] for slug in parsed.tags])
-        _sync_quiz_items(question, parsed)
+        write_quiz_items(question, parsed.quiz)
     (report.updated if existing else report.created).append(parsed.slug)
-
-
-def _sync_quiz_items(question: Question, parsed: ParsedQuestion) -> None:
-    current = {item.key: item for item in question.quiz_items.all()}
-    for position, spec in enumerate(parsed.quiz, start=1):
-        item = current.pop(spec.key, None) or QuizItem(question=question, key=spec.key)
-        item.kind = spec.kind
-        item.prompt = spec.prompt
-        item.explanation = spec.explanation
-        item.numeric_answer = spec.answer
-        item.tolerance = spec.tolerance
-        item.tolerance_mode = spec.tolerance_mode
-        item.unit = spec.unit
-        item.order = position
-        item.is_active = True
-        item.save()
-        item.replace_choices((c.text, c.correct, c.why) for c in spec.choices)
-    for gone in current.values():
-        if gone.is_active:
-            gone.is_active = False
-            gone.save(update_fields=["is_active"])

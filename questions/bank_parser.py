@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from django.utils.text import slugify
 
-from questions.quiz_rules import QUIZ_KINDS, TOLERANCE_MODES, choice_item_problems, numeric_item_problems
+from questions import kinds
+from questions.parsed import ParsedChoice, ParsedQuizItem
 
 DIFFICULTIES = ("easy", "medium", "hard")
 REQUIRED_KEYS = ("slug", "title", "topic", "difficulty")
@@ -26,6 +27,8 @@ KNOWN_KEYS = frozenset(REQUIRED_KEYS + LIST_KEYS + ("order", "quiz"))
 QUIZ_KEYS = frozenset(
     {"id", "kind", "prompt", "options", "explanation", "answer", "tolerance", "tolerance_mode", "unit"}
 )
+# Where a problem with a ParsedQuizItem field is in the YAML: the bank's own names for two of them.
+YAML_KEY_OF_FIELD = {"choices": "options", "numeric_answer": "answer"}
 OPTION_KEYS = frozenset({"text", "correct", "why"})
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COVERS_RE = re.compile(r"^\d{3}#\d+$")
@@ -48,26 +51,6 @@ class BankFileError(ValueError):
         self.path = path
         self.problems = problems
         super().__init__("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
-
-
-@dataclass(frozen=True)
-class ParsedChoice:
-    text: str
-    correct: bool
-    why: str
-
-
-@dataclass(frozen=True)
-class ParsedQuizItem:
-    key: str
-    kind: str
-    prompt: str
-    explanation: str = ""
-    choices: tuple[ParsedChoice, ...] = ()
-    answer: float | None = None
-    tolerance: float | None = None
-    tolerance_mode: str = "relative"
-    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,10 +86,32 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     raise ValueError("the YAML front matter is never closed by a second '---' line")
 
 
+# C0 control characters other than tab and newline (and DEL, and a bare CR). None belongs in a bank
+# file; one usually means a Python string escape ate a backslash ("\approx" written as "\a" + "pprox"
+# became BEL + "pprox"), which renders as nothing and silently breaks a formula.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def control_character_problems(text: str) -> list[Problem]:
+    """One problem per line that holds a control character, naming it by code point."""
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")  # CRLF files are fine; a CR anywhere else is not
+        found = _CONTROL_CHARACTER.search(line)
+        if found:
+            problems.append(Problem(
+                number, f"control character U+{ord(found.group()):04X} at column {found.start() + 1}; "
+                "remove it (a '\\a' or '\\b' in a formula is often an escaped backslash gone wrong)"))
+    return problems
+
+
 def parse_bank_file(path: Path | str, topics: set[str] | None = None) -> ParsedQuestion:
     """Parse one ``<topic>/<slug>.md``; ``topics`` (slugs from topics.yaml), when given, is checked too."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
+    control = control_character_problems(text)
+    if control:
+        raise BankFileError(path, control)
     try:
         front, body, _ = split_front_matter(text)
     except ValueError as exc:
@@ -276,25 +281,22 @@ class _Checker:
                 self.fail(where + ("id",), f"{key!r} is used by an earlier item; ids must be unique in the question")
             seen.add(key)
             kind = self.text(entry, "kind", where)
-            if kind and kind not in QUIZ_KINDS:
-                self.fail(where + ("kind",), f"must be one of {', '.join(QUIZ_KINDS)}, got {kind!r}")
-            prompt = self.text(entry, "prompt", where)
-            explanation = self.text(entry, "explanation", where, required=False)
-            if kind == "numeric":
-                item = self.numeric_item(entry, where, key, prompt, explanation)
-            elif kind in ("single", "multiple"):
-                item = self.choice_item(entry, where, key, kind, prompt, explanation)
-            else:
-                item = None
-            if item is not None:
+            item = self.quiz_item(entry, where, key, kind)
+            problems = kinds.item_problems(item) if kind else []
+            for problem in problems:
+                self.fail(where + (YAML_KEY_OF_FIELD.get(problem.field, problem.field),), problem.message)
+            if not problems and item.kind:
                 items.append(item)
         return tuple(items)
 
-    def choice_item(self, entry: dict, where: KeyPath, key: str, kind: str, prompt: str, explanation: str) -> ParsedQuizItem | None:
-        options = entry.get("options")
+    def quiz_item(self, entry: dict, where: KeyPath, key: str, kind: str) -> ParsedQuizItem:
+        """Every key of one quiz item, type-checked; the kind's rules run on the result."""
+        prompt = self.text(entry, "prompt", where)
+        explanation = self.text(entry, "explanation", where, required=False)
+        options = entry.get("options", [])
         if not isinstance(options, list):
-            self.fail(where + ("options",), "a choice item needs a list of options")
-            return None
+            self.fail(where + ("options",), "must be a list of options")
+            options = []
         choices = []
         for index, option in enumerate(options):
             at = where + ("options", index)
@@ -308,25 +310,12 @@ class _Checker:
                 self.fail(at + ("correct",), f"must be true or false, got {correct!r}")
                 correct = False
             choices.append(ParsedChoice(self.text(option, "text", at), correct, self.text(option, "why", at, required=False)))
-        for problem in choice_item_problems(kind, [c.correct for c in choices]):
-            self.fail(where + ("options",), problem)
-        return ParsedQuizItem(key=key, kind=kind, prompt=prompt, explanation=explanation, choices=tuple(choices))
-
-    def numeric_item(self, entry: dict, where: KeyPath, key: str, prompt: str, explanation: str) -> ParsedQuizItem | None:
-        answer, tolerance = _yaml_number(entry.get("answer")), _yaml_number(entry.get("tolerance"))
         mode = entry.get("tolerance_mode", "relative")
-        problems = numeric_item_problems(answer, tolerance, mode if isinstance(mode, str) else repr(mode))
-        for problem in problems:
-            field_name = "answer" if "answer" in problem else "tolerance_mode" if "mode" in problem else "tolerance"
-            self.fail(where + (field_name,), problem)
-        if "options" in entry:
-            self.fail(where + ("options",), "a numeric item has an answer and a tolerance, not options")
-        if problems:
-            return None
-        unit = self.text(entry, "unit", where, required=False)
         return ParsedQuizItem(
-            key=key, kind="numeric", prompt=prompt, explanation=explanation,
-            answer=float(answer), tolerance=float(tolerance), tolerance_mode=mode, unit=unit,
+            kind=kind, prompt=prompt, key=key, explanation=explanation, choices=tuple(choices),
+            numeric_answer=_yaml_number(entry.get("answer")), tolerance=_yaml_number(entry.get("tolerance")),
+            tolerance_mode=mode if isinstance(mode, str) else repr(mode),
+            unit=self.text(entry, "unit", where, required=False),
         )
 
 

@@ -8,10 +8,14 @@ history that points at it survives.
 """
 from __future__ import annotations
 
+import hashlib
+import random
 from collections.abc import Iterable
 
 from django.db import models
 from django.urls import reverse
+
+from questions import kinds
 
 
 class Difficulty(models.TextChoices):
@@ -103,12 +107,7 @@ class Question(models.Model):
 
 
 class QuizItem(models.Model):
-    """One auto-gradable variant of a question: choice or numeric."""
-
-    class Kind(models.TextChoices):
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
-        NUMERIC = "numeric", "Numeric"
+    """One auto-gradable variant of a question, of one of the authored kinds in ``questions.kinds``."""
 
     class ToleranceMode(models.TextChoices):
         RELATIVE = "relative", "Relative (fraction of the answer)"
@@ -116,7 +115,8 @@ class QuizItem(models.Model):
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="quiz_items")
     key = models.SlugField(max_length=60, help_text="Stable id within the question, so reloads update in place.")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # A callable, so the registry is the one list of kinds and a new kind needs no migration.
+    kind = models.CharField(max_length=10, choices=kinds.item_choices)
     prompt = models.TextField(help_text="Markdown.")
     explanation = models.TextField(blank=True, help_text="Shown after answering; for numeric items, the formula.")
     numeric_answer = models.FloatField(null=True, blank=True)
@@ -133,16 +133,26 @@ class QuizItem(models.Model):
     def __str__(self) -> str:
         return f"{self.question.slug}:{self.key}"
 
+    @property
+    def spec(self) -> kinds.Kind:
+        return kinds.get(self.kind)
+
     def replace_choices(self, choices: Iterable[tuple[str, bool, str]]) -> None:
-        """Swap in a new ordered option list of (text, is_correct, explanation).
+        """Swap in a new option list of (text, is_correct, explanation), stored in a shuffled order.
 
         The bank loader and the importers both rewrite an item's options wholesale on every change:
         options have no stable identity in a Markdown file, so matching old to new would be guesswork.
+
+        Authors tend to write the right option first; stored in that order, the first option (and
+        the smallest id) would be the answer. So options are stored in an order shuffled by a seed
+        derived from the question and item, which keeps a re-load stable.
         """
+        options = list(choices)
+        storage_order(self, options)
         self.choices.all().delete()
         Choice.objects.bulk_create(
             Choice(item=self, text=text, is_correct=correct, explanation=why, order=n)
-            for n, (text, correct, why) in enumerate(choices, start=1)
+            for n, (text, correct, why) in enumerate(options, start=1)
         )
 
 
@@ -158,3 +168,9 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+def storage_order(item: QuizItem, options: list) -> None:
+    """Shuffle ``options`` in place, deterministically for (question slug, item key): unrelated to correctness."""
+    seed = hashlib.sha256(f"{item.question.slug}#{item.key}".encode()).digest()
+    random.Random(seed).shuffle(options)

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from prep_site.web.errors import error_response
 from questions import queries
 from questions.markdown import render_markdown
 from questions.models import Difficulty, Question, Tag, Topic
@@ -91,5 +92,5 @@ def markdown_preview(request: HttpRequest) -> JsonResponse:
     """The admin's live preview: the same renderer as the site, so what staff see is what readers get."""
     text = request.POST.get("text", "")
     if len(text) > PREVIEW_MAX_CHARS:
-        return JsonResponse({"error": f"text: at most {PREVIEW_MAX_CHARS} characters, got {len(text)}"}, status=400)
+        return error_response("text", f"must be at most {PREVIEW_MAX_CHARS} characters, got {len(text)}")
     return JsonResponse({"html": render_markdown(text)})

@@ -15,19 +15,20 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from sandbox import dispatch, ratelimit
+from prep_site.web.errors import FieldError, error_response
+from prep_site.web.json_body import read_json_object
+from sandbox import ratelimit
+from sandbox.display.rendering import render_result
 from sandbox.identity import owner_of, rate_identity
+from sandbox.jobs import dispatch, fairness
 from sandbox.models import Run
-from sandbox.rendering import render_result
-from sandbox.validation import DemoRequest, RunRequestError, parse_body, validate_run_request
+from sandbox.validation import DemoRequest, RunRequestError, validate_run_request
 
 
-def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JsonResponse:
-    body: dict[str, Any] = {"error": message}
-    if field:
-        body["field"] = field
-    body.update(extra)
-    return JsonResponse(body, status=status)
+def _too_many(field: str, message: str, retry_after: int) -> JsonResponse:
+    response = error_response(field, message, 429, retry_after=retry_after)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _limit_for(request_kind: str) -> ratelimit.Limit:
@@ -38,22 +39,23 @@ def _limit_for(request_kind: str) -> ratelimit.Limit:
 @require_POST
 def submit_run(request: HttpRequest) -> JsonResponse:
     try:
-        run_request = validate_run_request(parse_body(request.body), signed_in=request.user.is_authenticated)
-    except RunRequestError as exc:
-        return _error(exc.status, exc.message, exc.field)
+        run_request = validate_run_request(read_json_object(request), signed_in=request.user.is_authenticated)
+    except (FieldError, RunRequestError) as exc:
+        return error_response(exc.field, exc.message, exc.status)
     kind = "demo" if isinstance(run_request, DemoRequest) else "code"
     owner = owner_of(request, create_session=True)
     limit = _limit_for(kind)
     retry_after = ratelimit.hit(limit, rate_identity(owner))
     if retry_after is not None:
-        response = _error(
-            429,
+        return _too_many(
+            kind,
             f"Too many {kind} runs: at most {limit.count} every {limit.window} s. Try again in {retry_after} s.",
-            retry_after=retry_after,
+            retry_after,
         )
-        response["Retry-After"] = str(retry_after)
-        return response
-    submission = dispatch.submit(run_request, owner)
+    try:
+        submission = dispatch.submit(run_request, owner)
+    except fairness.TooManyActiveRuns as exc:
+        return _too_many(kind, exc.message, exc.retry_after)
     payload = status_payload(submission.run, include_html=False)
     payload.update(joined=submission.joined, broker_available=submission.enqueued)
     if not submission.enqueued:
@@ -80,6 +82,10 @@ def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
         "status_url": run.get_status_url(),
         "url": run.get_absolute_url(),
     }
+    wait = fairness.wait_in_line(run)
+    payload["queue"] = wait
+    if wait is not None and not run.cancel_requested and run.enqueued_at:  # a broker-down note stays as it is
+        payload["message"] = wait["message"]
     if include_html:
         payload["result"] = run.result
         payload["result_html"] = render_result(run)
@@ -101,7 +107,7 @@ def run_status(request: HttpRequest, run_id: str) -> JsonResponse:
 def cancel_run(request: HttpRequest, run_id: str) -> JsonResponse:
     run = _visible_run(request, run_id)
     if not (request.user.is_staff or run.owned_by(owner_of(request))):
-        return _error(403, "run: only the person who started this run can cancel it.", "run")
+        return error_response("run", "run: only the person who started this run can cancel it.", 403)
     if not dispatch.cancel(run):
-        return _error(409, f"run: already {run.get_state_display().lower()}; there is nothing to cancel.", "run")
+        return error_response("run", f"run: already {run.get_state_display().lower()}; there is nothing to cancel.", 409)
     return JsonResponse(status_payload(run))

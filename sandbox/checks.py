@@ -32,4 +32,14 @@ def check_sandbox_settings(app_configs=None, **kwargs) -> list[Error]:
                 "SANDBOX_LEASE_SECONDS must be at least 3 (the lease is renewed every third of it).", id="sandbox.E004"
             )
         )
+    for name in ("SANDBOX_ACTIVE_RUNS_PER_VISITOR", "SANDBOX_ACTIVE_RUNS_PER_IP", "SANDBOX_UID_COUNT"):
+        if getattr(settings, name) < 1:
+            errors.append(Error(f"{name} must be at least 1, or no run could ever start.", id="sandbox.E005"))
+    # Below 65536 the range could hold real accounts (and nobody): a run would share their uid and files.
+    if settings.SANDBOX_UID_BASE < 65536 or settings.SANDBOX_UID_BASE + settings.SANDBOX_UID_COUNT > 2**31:
+        errors.append(Error(
+            "SANDBOX_UID_BASE must be at least 65536 and the range must end below 2^31, so that no run shares a real "
+            "account's uid.",
+            id="sandbox.E006",
+        ))  # fmt: skip
     return errors

@@ -1,4 +1,8 @@
-"""Celery tasks: thin wrappers that give each kind of run its time limits and queue.
+"""Celery tasks: thin wrappers that give each kind of run its time limits.
+
+This module sits on top of the job queue: it imports execution and the sweep, and
+nothing in ``sandbox`` imports it (runs are published by task name, see
+``sandbox/jobs/queues.py``), so there is no import loop to hide inside functions.
 
 Both run tasks are safe to deliver more than once (acks_late + reject_on_worker_lost
 mean a killed worker's message comes back): ``execute`` claims the run with a
@@ -13,14 +17,16 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
-from sandbox.execution import execute
-from sandbox.models import Run
+from sandbox import code_runs
+from sandbox.jobs import queues
+from sandbox.jobs.execution import execute
+from sandbox.jobs.sweep import sweep
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="sandbox.run_demo",
+    name=queues.RUN_DEMO_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.SANDBOX_DEMO_SOFT_TIME_LIMIT,
@@ -31,7 +37,7 @@ def run_demo_task(run_id: str) -> str:
 
 
 @shared_task(
-    name="sandbox.run_code",
+    name=queues.RUN_CODE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     # The sandbox enforces SANDBOX_CODE_TIMEOUT itself; these only catch a wedged worker.
@@ -42,15 +48,9 @@ def run_code_task(run_id: str) -> str:
     return execute(run_id)
 
 
-@shared_task(name="sandbox.sweep_runs", time_limit=120)
+@shared_task(name=queues.SWEEP_TASK, time_limit=120)
 def sweep_runs_task() -> dict[str, int]:
-    from sandbox.sweep import sweep
-
     return sweep().as_dict()
-
-
-def task_for(kind: str):
-    return run_demo_task if kind == Run.Kind.DEMO else run_code_task
 
 
 @worker_process_init.connect
@@ -64,6 +64,7 @@ def warm_up(**_: object) -> None:
     from engine.demos import all_demos
     from engine.environment import describe_environment
 
+    code_runs.report_from_worker()  # the page says before Run when this worker cannot run code
     try:
         environment = describe_environment()
         all_demos()

@@ -7,23 +7,24 @@ for a request that fails here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
 from engine.demos import DemoParamError, UnknownDemoError, all_demos, get_demo
+from sandbox.jobs import queues
 
 # The user-facing messages, keyed by what went wrong. Formatted with str.format.
 MESSAGES = {
-    "body_not_json": 'The request body must be a JSON object, e.g. {{"demo": "causal_mask", "params": {{}}}}.',
     "both": 'Send either "demo" or "code", not both.',
     "neither": 'Send "demo" (the name of a demo) or "code" (Python source to run).',
     "demo_not_string": "demo: must be the name of a demo as a string.",
     "demo_unknown": "demo: there is no demo called {name!r}; available demos: {known}.",
     "params_not_object": "params: must be an object mapping parameter names to values.",
     "param_invalid": "params.{param}: {detail}",
+    "param_too_long": "params.{param}: must be at most {limit} characters, got {length}.",
+    "nul": "{name}: must not contain NUL characters (\\0).",
     "code_not_string": "code: must be Python source as a string.",
     "code_empty": "code: is empty; write some Python to run.",
     "code_too_long": "code: must be at most {limit} characters, got {length}.",
@@ -51,17 +52,7 @@ class DemoRequest:
 @dataclass(frozen=True)
 class CodeRequest:
     code: str
-    queue: str = field(default="cpu")
-
-
-def parse_body(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise RunRequestError("body", "body_not_json") from None
-    if not isinstance(data, dict):
-        raise RunRequestError("body", "body_not_json")
-    return data
+    queue: str = field(default=queues.CODE)
 
 
 def validate_run_request(data: dict[str, Any], signed_in: bool) -> DemoRequest | CodeRequest:
@@ -88,12 +79,33 @@ def _validate_demo(name: Any, params: Any) -> DemoRequest:
         params = {}
     if not isinstance(params, dict):
         raise RunRequestError("params", "params_not_object")
+    _check_string_lengths(demo, params)
     try:
         clean = demo.validate(params)
     except DemoParamError as exc:
         detail = str(exc).split(": ", 1)[-1]
         raise RunRequestError(f"params.{exc.param}", "param_invalid", param=exc.param, detail=detail) from None
     return DemoRequest(demo=demo.name, params=clean, queue=demo.queue)
+
+
+def _check_string_lengths(demo: Any, params: dict[str, Any]) -> None:
+    """Every string parameter is capped (a demo's own rules only know choices): results are public pages."""
+    limit = settings.SANDBOX_PARAM_MAX_CHARS
+    for param in demo.params:
+        if param.kind is not str or param.name not in params:
+            continue
+        raw = params[param.name]
+        if isinstance(raw, (list, dict)):  # str() of a nested structure is no one's intended text
+            raise RunRequestError(
+                f"params.{param.name}", "param_invalid", param=param.name, detail=f"must be text, got a {type(raw).__name__}"
+            )
+        text = str(raw)
+        if len(text) > limit:
+            raise RunRequestError(
+                f"params.{param.name}", "param_too_long", param=param.name, limit=limit, length=len(text)
+            )
+        if "\x00" in text:
+            raise RunRequestError(f"params.{param.name}", "nul", name=f"params.{param.name}")
 
 
 def _validate_code(code: Any, signed_in: bool) -> CodeRequest:
@@ -107,4 +119,6 @@ def _validate_code(code: Any, signed_in: bool) -> CodeRequest:
     limit = settings.SANDBOX_CODE_MAX_CHARS
     if len(code) > limit:
         raise RunRequestError("code", "code_too_long", limit=limit, length=len(code))
+    if "\x00" in code:
+        raise RunRequestError("code", "nul", name="code")
     return CodeRequest(code=code)

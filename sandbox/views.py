@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from engine.demos import all_demos
 from sandbox.identity import owner_of
 from sandbox.models import Run
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 
 RECENT_LIMIT = 50
 

@@ -15,6 +15,23 @@ import pytest
 import yaml
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Serve static files from static/ as under DEBUG: production's manifest storage needs collectstatic
+    first (tests/test_static_files.py checks the production setup itself)."""
+    from django.conf import settings
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache() -> None:
+    """Each test starts with no cached pages: the generation lives in a table each test rolls back."""
+    from prep_site import page_cache
+
+    page_cache.forget()
+
+
 class BankBuilder:
     """A bank folder under tmp_path that tests fill with topics and question files."""
 

@@ -2,7 +2,10 @@
 environment variables that settings actually read, and Celery queue names that something consumes."""
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,10 @@ from django.conf import settings
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-DJANGO_SERVICES = ("web", "worker", "worker-cpu", "beat")
+DJANGO_SERVICES = ("web", "worker", "worker-code", "worker-cpu", "beat")
+WORKERS = ("worker", "worker-code", "worker-cpu")
+# Services whose queues carry visitors' code (sandbox/jobs/queues.py), which runs under bubblewrap.
+CODE_RUNNERS = ("worker-code",)
 # Variables a Django service may receive that settings.py does not read, each with its reader.
 NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE": "manage.py / celery app"}
 
@@ -35,7 +41,7 @@ def worker_queues(service: str) -> set[str]:
 
 
 def test_all_services_are_defined():
-    assert set(SERVICES) >= {"db", "redis", "web", "worker", "worker-cpu"}
+    assert set(SERVICES) >= {"db", "redis", "web", "worker", "worker-code", "worker-cpu"}
 
 
 def test_database_and_redis_are_persistent_and_health_checked():
@@ -43,8 +49,8 @@ def test_database_and_redis_are_persistent_and_health_checked():
     assert "pg_isready" in " ".join(SERVICES["db"]["healthcheck"]["test"])
     assert any(v.endswith(":/var/lib/postgresql/data") for v in SERVICES["db"]["volumes"])
     assert SERVICES["redis"]["image"] == "redis:7"
-    assert SERVICES["redis"]["command"] == ["redis-server", "--appendonly", "yes"]
-    assert SERVICES["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "redis-server --appendonly yes" in " ".join(SERVICES["redis"]["command"])
+    assert "redis-cli ping" in " ".join(SERVICES["redis"]["healthcheck"]["test"])
     assert any(v.endswith(":/data") for v in SERVICES["redis"]["volumes"])
     assert set(COMPOSE["volumes"]) >= {"postgres-data", "redis-data"}
 
@@ -67,7 +73,7 @@ def test_django_services_get_production_settings():
     for name in DJANGO_SERVICES:
         env = SERVICES[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and env["DATABASE_URL"].split("@")[1].startswith("db")
-        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD:?") and env["REDIS_URL"].endswith("@redis:6379/0")
         assert str(env["DEBUG"]).lower() == "false"
         assert "SECRET_KEY" in env and "ALLOWED_HOSTS" in env
 
@@ -82,24 +88,36 @@ def test_every_environment_variable_is_read_by_settings():
 
 def test_workers_consume_every_queue_settings_and_demos_route_to():
     from engine.demos.registry import all_demos
+    from sandbox.jobs import queues
 
-    gpu_worker, cpu_worker = worker_queues("worker"), worker_queues("worker-cpu")
-    assert gpu_worker == {"gpu", "cpu"} and cpu_worker == {"cpu"}
+    always_on = [name for name in WORKERS if "profiles" not in SERVICES[name]]
+    consumed = set().union(*(worker_queues(name) for name in always_on))
     routed = {settings.CELERY_TASK_DEFAULT_QUEUE} | {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()}
-    assert routed <= cpu_worker, "CPU-only deployments must still serve every routed task"
-    assert {demo.queue for demo in all_demos()} <= gpu_worker
+    assert set(queues.ALL) | routed <= consumed, "every queue needs a worker that is started by default"
+    assert {demo.queue for demo in all_demos()} <= worker_queues("worker")
+    # Without a GPU, the code worker and the CPU worker still serve everything but GPU demos.
+    assert set(queues.ALL) - {queues.GPU_DEMOS} <= worker_queues("worker-code") | worker_queues("worker-cpu")
+    # Code runs have workers of their own: a backlog of them never delays a demo.
+    assert worker_queues("worker-code") == {queues.CODE, queues.EXERCISES}
+    assert not worker_queues("worker") & worker_queues("worker-code")
     makefile = (REPO / "Makefile").read_text()
-    assert set(re.search(r"worker -Q (\S+)", makefile).group(1).split(",")) == gpu_worker
+    def make_queues(name: str) -> set[str]:
+        return set(re.search(rf"^{name} := (\S+)", makefile, re.M).group(1).split(","))
+
+    assert make_queues("QUEUES") == set(queues.ALL)
+    # `make run` splits them the way compose does: code runs have a worker of their own.
+    assert make_queues("DEMO_QUEUES") | make_queues("CODE_QUEUES") == set(queues.ALL)
+    assert make_queues("CODE_QUEUES") == worker_queues("worker-code")
 
 
 def test_the_gpu_worker_reserves_a_gpu_and_the_cpu_worker_does_not():
     devices = SERVICES["worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
-    assert "deploy" not in SERVICES["worker-cpu"]
+    assert "deploy" not in SERVICES["worker-cpu"] and "deploy" not in SERVICES["worker-code"]
     assert SERVICES["worker-cpu"]["profiles"] == ["cpu"]
 
 
-@pytest.mark.parametrize("name", ["worker", "worker-cpu"])
+@pytest.mark.parametrize("name", WORKERS)
 def test_workers_are_health_checked_with_celery_ping(name):
     assert "celery -A prep_site inspect ping" in " ".join(SERVICES[name]["healthcheck"]["test"])
     assert command_text(name).startswith("celery -A prep_site worker")
@@ -113,3 +131,75 @@ def test_the_dockerfile_builds_what_compose_runs():
     assert "bubblewrap" in dockerfile
     assert re.search(r"^torch==\d", (REPO / "requirements" / "base.txt").read_text(), re.M), "torch must stay pinned"
     assert all(SERVICES[name]["build"] == "." for name in DJANGO_SERVICES)
+
+
+def test_redis_requires_the_password_every_service_connects_with():
+    redis = SERVICES["redis"]
+    assert '--requirepass "$$REDIS_PASSWORD"' in " ".join(redis["command"])
+    assert redis["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")  # no default password
+    assert 'REDISCLI_AUTH="$$REDIS_PASSWORD"' in " ".join(redis["healthcheck"]["test"])
+    for name in DJANGO_SERVICES:
+        assert SERVICES[name]["environment"]["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD:?")
+
+
+@pytest.mark.parametrize("name", CODE_RUNNERS)
+def test_every_service_that_runs_code_can_start_bubblewrap(name):
+    from sandbox.jobs import queues
+
+    assert queues.CODE in worker_queues(name)
+    assert SERVICES[name]["security_opt"] == ["seccomp=unconfined", "apparmor=unconfined"]
+    assert SERVICES[name]["environment"]["SANDBOX_BACKEND"] == "${SANDBOX_BACKEND:-bubblewrap}"
+
+
+def test_services_that_run_no_code_keep_dockers_default_confinement():
+    from sandbox.jobs import queues
+
+    for name in set(SERVICES) - set(CODE_RUNNERS):
+        assert name not in WORKERS or not worker_queues(name) & {queues.CODE, queues.EXERCISES}
+        assert "security_opt" not in SERVICES[name], f"{name} runs no answer code and needs no unconfined profile"
+
+
+def readme_health_checks() -> dict[str, str]:
+    """The README's "| `service` | health check |" table, as {service: check}."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("| Service | Health check |"):]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (.+?) \|$", section.split("\n\n")[0], re.M)
+    return dict(rows)
+
+
+def test_the_readme_describes_the_health_checks_compose_runs():
+    described = readme_health_checks()
+    assert set(described) == set(SERVICES)
+    for name, service in SERVICES.items():
+        if "healthcheck" not in service:
+            assert described[name].startswith("none"), f"README claims a health check for {name}"
+            continue
+        test = " ".join(service["healthcheck"]["test"])
+        mentioned = re.findall(r"`([^`]+)`", described[name])
+        assert mentioned and all(text in test for text in mentioned), f"README's check for {name} is not {test!r}"
+
+
+def docker_compose(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which("docker-compose")
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("docker-compose is not installed (.ci/test-deps.sh installs it as root)")
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    scrubbed = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "REDIS_PASSWORD", "COMPOSE_FILE"}}
+    return subprocess.run([executable, "-f", str(REPO / "docker-compose.yml"), *args], cwd=REPO,
+                          env={**scrubbed, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_docker_compose_accepts_the_file_as_written():
+    result = docker_compose("--profile", "cpu", "config", "--quiet", SECRET_KEY="s" * 50, REDIS_PASSWORD="pw")
+    assert result.returncode == 0, result.stderr
+    services = docker_compose("--profile", "cpu", "config", "--services", SECRET_KEY="s" * 50, REDIS_PASSWORD="pw")
+    assert set(services.stdout.split()) == set(SERVICES)
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "REDIS_PASSWORD"])
+def test_docker_compose_refuses_to_start_without_a_secret(missing):
+    secrets = {"SECRET_KEY": "s" * 50, "REDIS_PASSWORD": "pw"}
+    del secrets[missing]
+    result = docker_compose("config", "--quiet", **secrets)
+    assert result.returncode != 0 and missing in result.stderr

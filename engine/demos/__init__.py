@@ -14,6 +14,7 @@ from engine.demos.registry import (  # noqa: F401  (the public face of the packa
     REGISTRY,
     Demo,
     DemoError,
+    DemoResult,
     DemoParamError,
     Param,
     UnknownDemoError,
@@ -21,6 +22,7 @@ from engine.demos.registry import (  # noqa: F401  (the public face of the packa
     get_demo,
     register,
     run_demo,
+    series,
 )
 
 _loaded = False

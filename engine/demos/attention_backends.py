@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 MIN_N = 128
 
@@ -39,8 +39,9 @@ MIN_N = 128
 def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.attention import attention, attention_reference_fp64
-    from engine.bench_attention import measure_peak_memory, score_block_bytes, score_matrix_bytes, time_call
+    from engine.core.attention import attention, attention_reference_fp64
+    from engine.experiments.attention_memory import measure_peak_memory, score_block_bytes, score_matrix_bytes
+    from engine.experiments.measure import median_time
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -80,7 +81,7 @@ def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dic
             out = run()
             peak = torch.cuda.max_memory_allocated() - base if cuda else None
             error = (out.double() - reference).abs().max().item()
-            seconds = time_call(run, repeats=repeats, warmup=warmup, cuda=cuda)
+            seconds = median_time(run, reps=repeats, warmup=warmup, device=device)
             times[backend].append(1000 * seconds)
             errors[backend].append(error)
             peaks[backend].append(peak)
@@ -92,27 +93,27 @@ def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dic
             ])
         del q, k, v, reference
 
-    charts = [
-        _chart("Time per call", "ms", ns, times, log_y=True),
-        _chart("Max |error| vs float64", "max abs error", ns, errors, log_y=True),
-    ]
+    result = DemoResult(f"Attention backends, N = {ns[0]}…{ns[-1]}, {params['dtype']}, {'causal' if causal else 'full'}")
+    _chart(result, "Time per call", "ms", ns, times, log_y=True)
+    _chart(result, "Max |error| vs float64", "max abs error", ns, errors, log_y=True)
     if cuda:
-        charts.append(_chart("Peak memory allocated by the call", "MiB", ns, {b: [p / 2**20 for p in peaks[b]] for b in backends}, log_y=True))
+        _chart(result, "Peak memory allocated by the call", "MiB", ns, {b: [p / 2**20 for p in peaks[b]] for b in backends}, log_y=True)
     else:
-        charts.append({
-            "title": "Analytic size of the scores held at once (fp32)", "x_label": "N", "y_label": "MiB",
-            "log_x": True, "log_y": True,
-            "series": [
-                {"name": "naive: whole N×N matrix", "x": ns, "y": [score_matrix_bytes(n, heads) / 2**20 for n in ns]},
-                {"name": "tiled: one block", "x": ns, "y": [score_block_bytes(n, heads) / 2**20 for n in ns]},
-            ],
-        })
+        result.chart("Analytic size of the scores held at once (fp32)", "N", "MiB", [
+            series("naive: whole N×N matrix", ns, [score_matrix_bytes(n, heads) / 2**20 for n in ns]),
+            series("tiled: one block", ns, [score_block_bytes(n, heads) / 2**20 for n in ns]),
+        ], log_x=True, log_y=True)
 
-    metrics = [{"name": f"{b} time at N={ns[-1]}", "value": round(times[b][-1], 3), "unit": "ms"} for b in backends]
-    metrics += [{"name": f"{b} max error at N={ns[-1]}", "value": float(f"{errors[b][-1]:.3g}"), "unit": ""} for b in backends]
+    for b in backends:
+        result.metric(f"{b} time at N={ns[-1]}", round(times[b][-1], 3), "ms")
+    for b in backends:
+        result.metric(f"{b} max error at N={ns[-1]}", float(f"{errors[b][-1]:.3g}"))
     if cuda:
-        metrics += [{"name": f"{b} peak memory at N={ns[-1]}", "value": round(peaks[b][-1] / 2**20, 2), "unit": "MiB"} for b in backends]
-    metrics += [{"name": f"{b} peak RSS growth at N={max_n}", "value": round(rss[b] / 2**20, 2), "unit": "MiB"} for b in rss]
+        for b in backends:
+            result.metric(f"{b} peak memory at N={ns[-1]}", round(peaks[b][-1] / 2**20, 2), "MiB")
+    for b in rss:
+        result.metric(f"{b} peak RSS growth at N={max_n}", round(rss[b] / 2**20, 2), "MiB")
+    result.table(["N", "backend", "ms", "max |error|", "peak memory (measured)", "scores held (analytic)"], rows)
 
     notes = [
         f"{heads} heads, head_dim {d}, {params['dtype']}, {'causal' if causal else 'no mask'}, batch 1, on {device}; "
@@ -136,21 +137,14 @@ def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dic
             )
         else:
             notes.append("Peak RSS was not measured (measure_rss is off).")
-    return {
-        "title": f"Attention backends, N = {ns[0]}…{ns[-1]}, {params['dtype']}, {'causal' if causal else 'full'}",
-        "metrics": metrics,
-        "table": {"columns": ["N", "backend", "ms", "max |error|", "peak memory (measured)", "scores held (analytic)"], "rows": rows},
-        "charts": charts,
-        "notes": notes,
-    }
+    result.note(*notes)
+    return result
 
 
-def _chart(title: str, y_label: str, ns: list[int], values: dict[str, list[float]], log_y: bool) -> dict[str, Any]:
-    return {
-        "title": title, "x_label": "N (tokens)", "y_label": y_label, "log_x": True, "log_y": log_y,
-        # Exact zeros (a float64 backend, or no error) cannot sit on a log axis: show them at a floor.
-        "series": [{"name": b, "x": ns, "y": [max(y, 1e-12) if log_y else y for y in ys]} for b, ys in values.items()],
-    }
+def _chart(result: DemoResult, title: str, y_label: str, ns: list[int], values: dict[str, list[float]], log_y: bool) -> None:
+    # Exact zeros (a float64 backend, or no error) cannot sit on a log axis: show them at a floor.
+    lines = [series(b, ns, [max(y, 1e-12) if log_y else y for y in ys]) for b, ys in values.items()]
+    result.chart(title, "N (tokens)", y_label, lines, log_x=True, log_y=log_y)
 
 
 def _mib(n: float | None) -> str:

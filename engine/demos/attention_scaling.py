@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 STATISTICS = ("std", "max", "entropy", "grad", "vanishing")
 VANISHING = 0.01  # a gradient norm below this, against ~0.13 for a scaled softmax over 128 keys, counts as vanished
@@ -39,7 +39,7 @@ def attention_scaling_demo(params: dict[str, Any], progress: ProgressFn) -> dict
     n_keys, n_queries, seed = params["keys"], params["queries"], params["seed"]
     head_dims = [d for d in (16, 64, 256, 1024, 4096) if d <= params["max_head_dim"]]
     generator = torch.Generator().manual_seed(seed)
-    rows, series = [], {name: {True: [], False: []} for name in STATISTICS}
+    rows, values = [], {name: {True: [], False: []} for name in STATISTICS}
     for step, d in enumerate(head_dims):
         progress(5 + 90 * step // len(head_dims), f"head_dim {d}")
         q = torch.randn(n_queries, d, generator=generator, dtype=torch.float64)
@@ -48,61 +48,47 @@ def attention_scaling_demo(params: dict[str, Any], progress: ProgressFn) -> dict
         for scaled in (True, False):
             stats = softmax_statistics(q @ k.T / (math.sqrt(d) if scaled else 1.0), upstream)
             for name, value in stats.items():
-                series[name][scaled].append(value)
+                values[name][scaled].append(value)
             rows.append([d, "q·k/√d" if scaled else "q·k", *(_sig(stats[name]) for name in STATISTICS)])
 
     uniform_entropy = math.log(n_keys)
     biggest = head_dims[-1]
-    last = {name: {s: values[s][-1] for s in (True, False)} for name, values in series.items()}
+    last = {name: {s: by_scale[s][-1] for s in (True, False)} for name, by_scale in values.items()}
 
-    def chart(name: str, title: str, y_label: str, log_y: bool) -> dict[str, Any]:
-        return {
-            "title": title, "x_label": "head_dim d", "y_label": y_label, "log_x": True, "log_y": log_y,
-            "series": [
-                {"name": "scaled by 1/√d", "x": head_dims, "y": series[name][True]},
-                {"name": "unscaled", "x": head_dims, "y": series[name][False]},
-            ],
-        }
+    def chart(name: str, title: str, y_label: str, log_y: bool) -> None:
+        lines = [series("scaled by 1/√d", head_dims, values[name][True]), series("unscaled", head_dims, values[name][False])]
+        result.chart(title, "head_dim d", y_label, lines, log_x=True, log_y=log_y)
 
-    return {
-        "title": f"Softmax over {n_keys} keys, {n_queries} random queries, head_dim {head_dims[0]}–{biggest}",
-        "metrics": [
-            {"name": f"logit std at d={biggest}, unscaled", "value": _sig(last["std"][False]), "unit": ""},
-            {"name": f"logit std at d={biggest}, scaled", "value": _sig(last["std"][True]), "unit": ""},
-            {"name": f"mean max weight at d={biggest}, unscaled", "value": _sig(last["max"][False]), "unit": ""},
-            {"name": f"mean max weight at d={biggest}, scaled", "value": _sig(last["max"][True]), "unit": ""},
-            {"name": f"median gradient norm at d={biggest}, unscaled", "value": _sig(last["grad"][False]), "unit": ""},
-            {"name": f"median gradient norm at d={biggest}, scaled", "value": _sig(last["grad"][True]), "unit": ""},
-            {"name": f"queries with a vanishing gradient (< {VANISHING}) at d={biggest}, unscaled",
-             "value": _sig(100 * last["vanishing"][False]), "unit": "%"},
-        ],
-        "table": {
-            "columns": ["head_dim", "logits", "logit std", "mean max weight", "mean entropy (nats)",
-                        "median |∂L/∂logits|", f"share of queries with |∂L/∂logits| < {VANISHING}"],
-            "rows": rows,
-        },
-        "charts": [
-            chart("std", "Spread of the logits", "std of q·k", True),
-            chart("max", "Largest attention weight (1 = one-hot)", "mean max weight", False),
-            chart("entropy", f"Entropy of the weights (uniform = ln {n_keys} = {uniform_entropy:.2f})", "nats", False),
-            chart("grad", "Gradient reaching the logits through softmax", "median gradient norm per query", True),
-        ],
-        "notes": [
-            f"Unscaled, the logits' std grows like √d (measured {_sig(last['std'][False])} at d={biggest}, √d = "
+    result = DemoResult(f"Softmax over {n_keys} keys, {n_queries} random queries, head_dim {head_dims[0]}–{biggest}")
+    result.metric(f"logit std at d={biggest}, unscaled", _sig(last["std"][False]))
+    result.metric(f"logit std at d={biggest}, scaled", _sig(last["std"][True]))
+    result.metric(f"mean max weight at d={biggest}, unscaled", _sig(last["max"][False]))
+    result.metric(f"mean max weight at d={biggest}, scaled", _sig(last["max"][True]))
+    result.metric(f"median gradient norm at d={biggest}, unscaled", _sig(last["grad"][False]))
+    result.metric(f"median gradient norm at d={biggest}, scaled", _sig(last["grad"][True]))
+    result.metric(f"queries with a vanishing gradient (< {VANISHING}) at d={biggest}, unscaled", _sig(100 * last["vanishing"][False]), "%")
+    result.table(["head_dim", "logits", "logit std", "mean max weight", "mean entropy (nats)",
+                        "median |∂L/∂logits|", f"share of queries with |∂L/∂logits| < {VANISHING}"], rows)
+    chart("std", "Spread of the logits", "std of q·k", True)
+    chart("max", "Largest attention weight (1 = one-hot)", "mean max weight", False)
+    chart("entropy", f"Entropy of the weights (uniform = ln {n_keys} = {uniform_entropy:.2f})", "nats", False)
+    chart("grad", "Gradient reaching the logits through softmax", "median gradient norm per query", True)
+    result.note(
+        f"Unscaled, the logits' std grows like √d (measured {_sig(last['std'][False])} at d={biggest}, √d = "
             f"{math.sqrt(biggest):.0f}); scaled, it stays near 1 at every size.",
-            f"Unscaled softmax saturates: at d={biggest} the top key takes {last['max'][False]:.0%} of the weight on "
+        f"Unscaled softmax saturates: at d={biggest} the top key takes {last['max'][False]:.0%} of the weight on "
             f"average and the entropy is {last['entropy'][False]:.2f} nats against {uniform_entropy:.2f} for uniform.",
-            "A saturated softmax has a Jacobian diag(p) − ppᵀ close to zero, so the gradient that reaches the logits "
+        "A saturated softmax has a Jacobian diag(p) − ppᵀ close to zero, so the gradient that reaches the logits "
             f"(and through them W_Q and W_K) vanishes: the median query gets {_sig(last['grad'][False])} unscaled vs "
             f"{_sig(last['grad'][True])} scaled at d={biggest}, for the same random upstream gradient, and "
             f"{last['vanishing'][False]:.0%} of queries get less than {VANISHING}.",
-            "At small d the unscaled softmax is not yet saturated and its gradient can even be larger than the scaled "
+        "At small d the unscaled softmax is not yet saturated and its gradient can even be larger than the scaled "
             "one; the collapse sets in once the logits spread over several units. Scaled, every statistic stays "
             "flat across head sizes — which is the point: the same learning rate works for any d.",
-            "Measured with float64 autograd on random unit-variance q and k; a trained model's q and k are not "
+        "Measured with float64 autograd on random unit-variance q and k; a trained model's q and k are not "
             "random, but the scale is what keeps their dot products in softmax's sensitive range at initialisation.",
-        ],
-    }
+    )
+    return result
 
 
 def softmax_statistics(logits, upstream) -> dict[str, float]:

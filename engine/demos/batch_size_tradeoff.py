@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 def batch_sizes_up_to(limit: int) -> list[int]:
@@ -35,10 +35,10 @@ def batch_sizes_up_to(limit: int) -> list[int]:
 def batch_size_tradeoff(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.bench_serving import one_thread
-    from engine.kv_cache import make_cache
-    from engine.loader import shared_model
-    from engine.measure import median_time
+    from engine.experiments.measure import one_thread
+    from engine.core.kv_cache import make_cache
+    from engine.io.loader import shared_model
+    from engine.experiments.measure import median_time
 
     model, _ = shared_model()
     progress(10, "model loaded")
@@ -61,28 +61,23 @@ def batch_size_tradeoff(params: dict[str, Any], progress: ProgressFn) -> dict[st
             progress(10 + int(85 * (i + 1) / len(sizes)), f"batch {batch}")
     best = max(range(len(sizes)), key=lambda i: throughput[i])
     last = len(sizes) - 1
-    return {
-        "title": f"SmolLM2-135M decode step, {context} cached tokens per sequence: batch size trade-off",
-        "metrics": [
-            {"name": "throughput at batch 1", "value": throughput[0], "unit": "tok/s"},
-            {"name": f"throughput at batch {sizes[best]} (best)", "value": throughput[best], "unit": "tok/s"},
-            {"name": f"latency growth from batch 1 to {sizes[last]}", "value": rows[last][3], "unit": "x"},
-        ],
-        "table": {"columns": ["batch", "ms per step (= per token per user)", "tokens / s (all users)", "latency vs batch 1"], "rows": rows},
-        "charts": [
-            {"title": "Throughput", "x_label": "batch size", "y_label": "tokens / s", "log_x": True, "log_y": False,
-             "series": [{"name": "decode throughput", "x": sizes, "y": throughput}]},
-            {"title": "Latency of one step", "x_label": "batch size", "y_label": "ms", "log_x": True, "log_y": False,
-             "series": [{"name": "time per decode step", "x": sizes, "y": latency_ms}]},
-        ],
-        "notes": [
-            (f"Going from batch 1 to {sizes[last]} multiplied throughput by {throughput[last] / throughput[0]:.1f}x while each "
-            f"user's time per token grew {rows[last][3]}x: the weights are read once per step and shared by every row."),
-            (f"The batch that maximised throughput here was {sizes[best]}. Past the point where a step stops being bound by "
+    result = DemoResult(f"SmolLM2-135M decode step, {context} cached tokens per sequence: batch size trade-off")
+    result.metric("throughput at batch 1", throughput[0], "tok/s")
+    result.metric(f"throughput at batch {sizes[best]} (best)", throughput[best], "tok/s")
+    result.metric(f"latency growth from batch 1 to {sizes[last]}", rows[last][3], "x")
+    result.table(["batch", "ms per step (= per token per user)", "tokens / s (all users)", "latency vs batch 1"], rows)
+    result.chart("Throughput", "batch size", "tokens / s", [series("decode throughput", sizes, throughput)], log_x=True)
+    result.chart("Latency of one step", "batch size", "ms", [
+        series("time per decode step", sizes, latency_ms),
+    ], log_x=True)
+    result.note(
+        f"Going from batch 1 to {sizes[last]} multiplied throughput by {throughput[last] / throughput[0]:.1f}x while each "
+            f"user's time per token grew {rows[last][3]}x: the weights are read once per step and shared by every row.",
+        f"The batch that maximised throughput here was {sizes[best]}. Past the point where a step stops being bound by "
             "reading weights, throughput flattens and latency grows in proportion to the batch: the knee is where a "
-            "latency target caps the batch size."),
-            ("Measured on this machine's CPU with one thread; a GPU has far more compute per byte of bandwidth, so its "
-            "knee sits at much larger batches."),
-        ],
-        "environment": {"timing_threads": 1},
-    }
+            "latency target caps the batch size.",
+        "Measured on this machine's CPU with one thread; a GPU has far more compute per byte of bandwidth, so its "
+            "knee sits at much larger batches.",
+    )
+    result.measured_with(timing_threads=1)
+    return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from engine.demos.registry import DemoParamError, Param, ProgressFn, register
+from engine.demos.registry import DemoParamError, DemoResult, Param, ProgressFn, register, series
 
 MAX_WORDS = 16
 BACKEND_CHOICES = ("naive", "sdpa", "tiled")
@@ -38,7 +38,7 @@ BACKEND_CHOICES = ("naive", "sdpa", "tiled")
 def causal_mask_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.attention import attention, attention_weights
+    from engine.core.attention import attention, attention_weights
 
     words = params["sentence"].split()
     if not 2 <= len(words) <= MAX_WORDS:
@@ -79,36 +79,28 @@ def causal_mask_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
     rows = [[f"{labels[i]} (masked)"] + _round(masked[i]) for i in range(len(words))]
     rows += [[f"{labels[i]} (no mask)"] + _round(unmasked[i]) for i in range(len(words))]
     progress(90, "writing up")
-    return {
-        "title": f"Causal mask over {len(words)} tokens: position {changed} '{words[changed]}' → '{replacement}'",
-        "metrics": [
-            {"name": f"max |Δ output| before position {changed}, with the mask", "value": leak_masked, "unit": ""},
-            {"name": f"max |Δ output| before position {changed}, without the mask", "value": leak_unmasked, "unit": ""},
-            {"name": "earlier positions whose output changed (no mask)",
-             "value": sum(1 for x in shifts[False][:changed] if x > 0), "unit": f"of {changed}"},
-            {"name": "mean weight on future tokens without the mask", "value": future_weight, "unit": ""},
-            {"name": "weight above the diagonal with the mask", "value": float(masked.triu(diagonal=1).sum()), "unit": ""},
-        ],
-        "table": {"columns": ["query \\ key"] + labels, "rows": rows},
-        "charts": [{
-            "title": f"How far each position's output moves when token {changed} changes",
-            "x_label": "position", "y_label": "max |Δ output|", "log_x": False, "log_y": False,
-            "series": [
-                {"name": "with causal mask", "x": list(range(len(words))), "y": shifts[True]},
-                {"name": "without mask", "x": list(range(len(words))), "y": shifts[False]},
-            ],
-        }],
-        "notes": [
-            "Rows are queries, columns keys; each row's weights sum to 1. With the mask every weight above the "
+    result = DemoResult(f"Causal mask over {len(words)} tokens: position {changed} '{words[changed]}' → '{replacement}'")
+    result.metric(f"max |Δ output| before position {changed}, with the mask", leak_masked)
+    result.metric(f"max |Δ output| before position {changed}, without the mask", leak_unmasked)
+    result.metric("earlier positions whose output changed (no mask)", sum(1 for x in shifts[False][:changed] if x > 0), f"of {changed}")
+    result.metric("mean weight on future tokens without the mask", future_weight)
+    result.metric("weight above the diagonal with the mask", float(masked.triu(diagonal=1).sum()))
+    result.table(["query \\ key"] + labels, rows)
+    result.chart(f"How far each position's output moves when token {changed} changes", "position", "max |Δ output|", [
+        series("with causal mask", list(range(len(words))), shifts[True]),
+        series("without mask", list(range(len(words))), shifts[False]),
+    ])
+    result.note(
+        "Rows are queries, columns keys; each row's weights sum to 1. With the mask every weight above the "
             "diagonal is exactly 0, so a token attends only to itself and what came before it.",
-            f"Changing token {changed} leaves positions 0..{changed - 1} bit-for-bit identical with the mask "
+        f"Changing token {changed} leaves positions 0..{changed - 1} bit-for-bit identical with the mask "
             f"(max change {leak_masked:g}); without it they move by up to {leak_unmasked:.3g}. In training that "
             "is a leak: the prediction for position i could read token i+1, the answer itself.",
-            "Positions from the changed token on move either way: they are allowed to see it.",
-            f"Outputs computed by the engine's '{backend}' backend; embeddings and projections are seeded random "
+        "Positions from the changed token on move either way: they are allowed to see it.",
+        f"Outputs computed by the engine's '{backend}' backend; embeddings and projections are seeded random "
             "vectors (no positional encoding), so the numbers illustrate the mechanism, not a trained model.",
-        ],
-    }
+    )
+    return result
 
 
 def _embedding(word: str, d: int, seed: int):

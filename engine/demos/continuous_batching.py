@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 @register(
@@ -25,13 +25,14 @@ from engine.demos.registry import Param, ProgressFn, register
     ),
 )
 def continuous_batching(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import SERVING_TOY, Workload, batching_throughput, one_thread, toy_model
+    from engine.experiments.serving import SERVING_TOY, Workload, batching_throughput, toy_model
+    from engine.experiments.measure import one_thread
 
     workload = Workload(params["n_requests"], (16, 64), (16, params["max_output"]), params["seed"])
     with one_thread():
-        result = batching_throughput(toy_model(), workload, static_batch=params["static_batch"], progress=progress)
-    static, continuous = result["static"], result["continuous"]
-    per = result["per_request"]
+        measured = batching_throughput(toy_model(), workload, static_batch=params["static_batch"], progress=progress)
+    static, continuous = measured["static"], measured["continuous"]
+    per = measured["per_request"]
     order = sorted(range(workload.n_requests), key=lambda i: per["output_tokens"][i])
     ms = lambda s: round(s * 1e3, 1)
     rows = [
@@ -42,38 +43,31 @@ def continuous_batching(params: dict[str, Any], progress: ProgressFn) -> dict[st
         ["median TPOT (ms)", ms(static["tpot_median_s"]), ms(continuous["tpot_median_s"])],
     ]
     notes = [
-        (f"Same requests, same {result['kv_budget_tokens']}-token KV budget: continuous batching served "
-        f"{continuous['tokens']} tokens {result['speedup']:.2f}x as fast as static batches of {params['static_batch']}."),
+        (f"Same requests, same {measured['kv_budget_tokens']}-token KV budget: continuous batching served "
+        f"{continuous['tokens']} tokens {measured['speedup']:.2f}x as fast as static batches of {params['static_batch']}."),
         ("Static batches decode until their longest answer ends, so rows whose answer is done keep occupying (and "
         "computing) a slot, and the next group waits for the whole batch: that wait is the static TTFT."),
         (f"The paged pool lets the scheduler run more requests at once in the same memory (it never reserves room an "
         f"answer may not need); when it over-commits it preempts the newest request and recomputes it later "
         f"({continuous['preemptions']} preemptions in {continuous['iterations']} iterations here)."),
-        f"Greedy outputs of the two schedulers are identical: {result['identical_outputs']}.",
+        f"Greedy outputs of the two schedulers are identical: {measured['identical_outputs']}.",
     ]
     if continuous["tpot_median_s"] > static["tpot_median_s"]:
         notes.append(
             "TPOT is higher with continuous batching: each iteration carries more rows (and prefill chunks of newly "
             "admitted requests), so individual tokens come a little slower while the whole workload finishes sooner."
         )
-    return {
-        "title": f"{workload.n_requests} requests, answers 16-{params['max_output']} tokens: continuous vs static batching",
-        "metrics": [
-            {"name": "throughput speed-up", "value": round(result["speedup"], 2), "unit": "x"},
-            {"name": "continuous tokens/s", "value": round(continuous["tokens_per_s"], 1), "unit": "tok/s"},
-            {"name": "static tokens/s", "value": round(static["tokens_per_s"], 1), "unit": "tok/s"},
-            {"name": "median TTFT, continuous", "value": ms(continuous["ttft_median_s"]), "unit": "ms"},
-            {"name": "median TTFT, static", "value": ms(static["ttft_median_s"]), "unit": "ms"},
-        ],
-        "table": {"columns": ["", "static", "continuous"], "rows": rows},
-        "charts": [{
-            "title": "Latency per request (sorted by answer length)", "x_label": "answer length (tokens)", "y_label": "seconds from arrival to last token",
-            "log_x": False, "log_y": False,
-            "series": [
-                {"name": "static", "x": [per["output_tokens"][i] for i in order], "y": [round(per["static_latency_s"][i], 3) for i in order]},
-                {"name": "continuous", "x": [per["output_tokens"][i] for i in order], "y": [round(per["continuous_latency_s"][i], 3) for i in order]},
-            ],
-        }],
-        "notes": notes,
-        "environment": {"model": SERVING_TOY.name, "timing_threads": 1},
-    }
+    result = DemoResult(f"{workload.n_requests} requests, answers 16-{params['max_output']} tokens: continuous vs static batching")
+    result.metric("throughput speed-up", round(measured["speedup"], 2), "x")
+    result.metric("continuous tokens/s", round(continuous["tokens_per_s"], 1), "tok/s")
+    result.metric("static tokens/s", round(static["tokens_per_s"], 1), "tok/s")
+    result.metric("median TTFT, continuous", ms(continuous["ttft_median_s"]), "ms")
+    result.metric("median TTFT, static", ms(static["ttft_median_s"]), "ms")
+    result.table(["", "static", "continuous"], rows)
+    result.chart("Latency per request (sorted by answer length)", "answer length (tokens)", "seconds from arrival to last token", [
+        series("static", [per["output_tokens"][i] for i in order], [round(per["static_latency_s"][i], 3) for i in order]),
+        series("continuous", [per["output_tokens"][i] for i in order], [round(per["continuous_latency_s"][i], 3) for i in order]),
+    ])
+    result.note(*notes)
+    result.measured_with(model=SERVING_TOY.name, timing_threads=1)
+    return result

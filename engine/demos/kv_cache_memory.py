@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register
 
 MODELS = ("gpt2", "smollm2-135m", "llama2-7b", "mistral-7b", "llama2-70b")
 DTYPES = ("float32", "float16", "bfloat16", "fp8", "int8")
@@ -84,25 +84,22 @@ def kv_cache_memory(params: dict[str, Any], progress: ProgressFn) -> dict[str, A
             f"{llama7 / mistral_capped:.1f}x smaller than LLaMA-2-7B's because it keeps {mistral.n_kv_heads} KV heads, "
             f"not {PRESETS['llama2-7b'].n_kv_heads}."
         )
-    return {
-        "title": f"KV cache at {seq_len:,} tokens, batch {batch}, {dtype}",
-        "metrics": [
-            {"name": "LLaMA-2-7B bytes per token", "value": int(per_token["llama2-7b"]), "unit": "bytes"},
-            {"name": "LLaMA-2-70B cache (GQA)", "value": _gib(gqa_bytes), "unit": "GiB"},
-            {"name": "LLaMA-2-70B cache if MHA", "value": _gib(mha_bytes), "unit": "GiB"},
-            {"name": "SmolLM2-135M cache", "value": _gib(kv_cache_bytes(PRESETS["smollm2-135m"], seq_len, batch, dtype)), "unit": "GiB"},
-        ],
-        "table": {
-            "columns": [
+    result = DemoResult(f"KV cache at {seq_len:,} tokens, batch {batch}, {dtype}")
+    result.metric("LLaMA-2-7B bytes per token", int(per_token["llama2-7b"]), "bytes")
+    result.metric("LLaMA-2-70B cache (GQA)", _gib(gqa_bytes), "GiB")
+    result.metric("LLaMA-2-70B cache if MHA", _gib(mha_bytes), "GiB")
+    result.metric("SmolLM2-135M cache", _gib(kv_cache_bytes(PRESETS["smollm2-135m"], seq_len, batch, dtype)), "GiB")
+    result.table([
                 "model", "layers", "query heads", "KV heads", "head dim", "bytes/token",
                 "tokens held", "cache bytes", "cache GiB", "weights GiB", "cache / weights",
-            ],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": f"KV cache vs sequence length (batch {batch}, {dtype})",
-            "x_label": "tokens", "y_label": "GiB", "log_x": True, "log_y": True, "series": series,
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+            ], rows)
+    result.chart(
+        f"KV cache vs sequence length (batch {batch}, {dtype})",
+        "tokens",
+        "GiB",
+        series,
+        log_x=True,
+        log_y=True,
+    )
+    result.note(*notes)
+    return result

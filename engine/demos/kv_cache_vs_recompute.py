@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 def lengths_up_to(max_len: int) -> list[int]:
@@ -31,8 +31,8 @@ def lengths_up_to(max_len: int) -> list[int]:
     uses_model=True,
 )
 def kv_cache_vs_recompute(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.loader import shared_model
-    from engine.measure import DecodeStepper, filler_ids, interleaved_median_times
+    from engine.io.loader import shared_model
+    from engine.experiments.measure import DecodeStepper, filler_ids, interleaved_median_times
 
     model, _ = shared_model()
     progress(10, "model loaded")
@@ -67,22 +67,14 @@ def kv_cache_vs_recompute(params: dict[str, Any], progress: ProgressFn) -> dict[
             "For short contexts recomputing costs little more than one step, because both are bound by reading "
             "the weights; the gap opens as the recomputed prefix becomes real compute."
         )
-    return {
-        "title": "Per-token latency on SmolLM2-135M: KV cache vs recompute",
-        "metrics": [
-            {"name": f"speed-up at {last[0]} tokens", "value": last[3], "unit": "x"},
-            {"name": f"cached step at {last[0]} tokens", "value": last[1], "unit": "ms"},
-            {"name": f"recompute step at {last[0]} tokens", "value": last[2], "unit": "ms"},
-        ],
-        "table": {"columns": ["context tokens", "cached ms/token", "recompute ms/token", "recompute / cached"], "rows": rows},
-        "charts": [{
-            "title": "Time for one new token", "x_label": "context length (tokens)", "y_label": "ms",
-            "log_x": True, "log_y": True,
-            "series": [
-                {"name": "KV cache (static)", "x": lengths, "y": cached_ms},
-                {"name": "no cache (recompute)", "x": lengths, "y": recompute_ms},
-            ],
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult("Per-token latency on SmolLM2-135M: KV cache vs recompute")
+    result.metric(f"speed-up at {last[0]} tokens", last[3], "x")
+    result.metric(f"cached step at {last[0]} tokens", last[1], "ms")
+    result.metric(f"recompute step at {last[0]} tokens", last[2], "ms")
+    result.table(["context tokens", "cached ms/token", "recompute ms/token", "recompute / cached"], rows)
+    result.chart("Time for one new token", "context length (tokens)", "ms", [
+        series("KV cache (static)", lengths, cached_ms),
+        series("no cache (recompute)", lengths, recompute_ms),
+    ], log_x=True, log_y=True)
+    result.note(*notes)
+    return result

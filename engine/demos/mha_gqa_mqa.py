@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoParamError, Param, ProgressFn, register
+from engine.demos.registry import DemoParamError, DemoResult, Param, ProgressFn, register, series
 
 
 def variants(n_heads: int, groups: int) -> list[tuple[str, int]]:
@@ -32,10 +32,10 @@ def variants(n_heads: int, groups: int) -> list[tuple[str, int]]:
     ),
 )
 def mha_gqa_mqa(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.config import ModelConfig
+    from engine.core.config import ModelConfig
     from engine.formulas import kv_cache_bytes, param_count
-    from engine.loader import build_model
-    from engine.measure import DecodeStepper, filler_ids, interleaved_median_times
+    from engine.io.loader import build_model
+    from engine.experiments.measure import DecodeStepper, filler_ids, interleaved_median_times
 
     n_heads, groups = params["n_heads"], params["groups"]
     if groups >= n_heads:
@@ -83,22 +83,13 @@ def mha_gqa_mqa(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     else:
         notes.append("MQA measured slower than MHA here, which points to noise from other work on this machine; run it again.")
 
-    return {
-        "title": f"MHA / GQA / MQA at d_model {d_model}: cache and decode time",
-        "metrics": [
-            {"name": "cache MHA / MQA", "value": round(mha[2] / mqa[2], 2), "unit": "x"},
-            {"name": "decode time MHA / MQA", "value": round(mha[3] / mqa[3], 2), "unit": "x"},
-        ],
-        "table": {
-            "columns": ["variant", "KV heads", "cache bytes (measured)", "cache bytes (formula)", "cache MiB",
-                        "decode ms/step", "parameters"],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": "KV cache and decode time by KV head count", "x_label": "KV heads", "y_label": "ms per decode step",
-            "log_x": False, "log_y": False,
-            "series": [{"name": "decode ms/step", "x": [r[1] for r in results], "y": [round(r[3] * 1e3, 3) for r in results]}],
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult(f"MHA / GQA / MQA at d_model {d_model}: cache and decode time")
+    result.metric("cache MHA / MQA", round(mha[2] / mqa[2], 2), "x")
+    result.metric("decode time MHA / MQA", round(mha[3] / mqa[3], 2), "x")
+    result.table(["variant", "KV heads", "cache bytes (measured)", "cache bytes (formula)", "cache MiB",
+                        "decode ms/step", "parameters"], rows)
+    result.chart("KV cache and decode time by KV head count", "KV heads", "ms per decode step", [
+        series("decode ms/step", [r[1] for r in results], [round(r[3] * 1e3, 3) for r in results]),
+    ])
+    result.note(*notes)
+    return result

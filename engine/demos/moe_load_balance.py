@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 @register(
@@ -28,8 +28,8 @@ from engine.demos.registry import Param, ProgressFn, register
 def moe_load_balance(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.bench_serving import one_thread
-    from engine.moe import MoELayer, train_moe
+    from engine.experiments.measure import one_thread
+    from engine.core.moe import MoELayer, train_moe
 
     traces = {}
     with one_thread():
@@ -50,33 +50,28 @@ def moe_load_balance(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
         ["task loss (MSE) at the end", round(off.task_loss[-1], 4), round(on.task_loss[-1], 4)],
         ["least-used expert's share (%)", min(share(off.final)), min(share(on.final))],
     ]
-    return {
-        "title": f"Top-2 MoE, {params['n_experts']} experts, capacity factor {params['capacity_factor']:g}: balancing loss off vs on",
-        "metrics": [
-            {"name": "max/mean load, no balancing loss", "value": rows[0][1], "unit": "x"},
-            {"name": f"max/mean load, balancing loss x {params['aux_coef']:g}", "value": rows[0][2], "unit": "x"},
-            {"name": "dropped, no balancing loss", "value": rows[1][1], "unit": "%"},
-            {"name": "dropped, with balancing loss", "value": rows[1][2], "unit": "%"},
-        ],
-        "table": {"columns": ["", "balancing loss off", f"balancing loss x {params['aux_coef']:g}"], "rows": rows},
-        "charts": [
-            {"title": "Share of token->expert assignments per expert (held-out batch)", "x_label": "expert", "y_label": "% of assignments",
-             "log_x": False, "log_y": False,
-             "series": [{"name": "loss off", "x": experts, "y": share(off.final)},
-                        {"name": "loss on", "x": experts, "y": share(on.final)}]},
-            {"title": "Load imbalance during training", "x_label": "step", "y_label": "max / mean expert load",
-             "log_x": False, "log_y": False,
-             "series": [{"name": "loss off", "x": off.steps, "y": [round(v, 3) for v in off.max_over_mean_load]},
-                        {"name": "loss on", "x": on.steps, "y": [round(v, 3) for v in on.max_over_mean_load]}]},
-        ],
-        "notes": [
-            (f"Without the balancing loss the busiest expert took {rows[0][1]}x its even share and {rows[1][1]}% of assignments "
-            f"overflowed its capacity; with it, {rows[0][2]}x and {rows[1][2]}%."),
-            ("Dropped assignments are real lost work: the token gets nothing from that expert, only the residual path. "
-            "Capacity exists because experts run as fixed-size batches (one per device under expert parallelism)."),
-            ("The loss is E x sum(f_e x P_e): the fraction of tokens whose first choice is expert e times its mean router "
-            "probability. Only P carries gradient, so it nudges probability away from overloaded experts."),
-            "Too large a coefficient trades task quality for evenness; compare the task-loss row.",
-        ],
-        "environment": {"timing_threads": 1},
-    }
+    result = DemoResult(f"Top-2 MoE, {params['n_experts']} experts, capacity factor {params['capacity_factor']:g}: balancing loss off vs on")
+    result.metric("max/mean load, no balancing loss", rows[0][1], "x")
+    result.metric(f"max/mean load, balancing loss x {params['aux_coef']:g}", rows[0][2], "x")
+    result.metric("dropped, no balancing loss", rows[1][1], "%")
+    result.metric("dropped, with balancing loss", rows[1][2], "%")
+    result.table(["", "balancing loss off", f"balancing loss x {params['aux_coef']:g}"], rows)
+    result.chart("Share of token->expert assignments per expert (held-out batch)", "expert", "% of assignments", [
+        series("loss off", experts, share(off.final)),
+        series("loss on", experts, share(on.final)),
+    ])
+    result.chart("Load imbalance during training", "step", "max / mean expert load", [
+        series("loss off", off.steps, [round(v, 3) for v in off.max_over_mean_load]),
+        series("loss on", on.steps, [round(v, 3) for v in on.max_over_mean_load]),
+    ])
+    result.note(
+        f"Without the balancing loss the busiest expert took {rows[0][1]}x its even share and {rows[1][1]}% of assignments "
+            f"overflowed its capacity; with it, {rows[0][2]}x and {rows[1][2]}%.",
+        "Dropped assignments are real lost work: the token gets nothing from that expert, only the residual path. "
+            "Capacity exists because experts run as fixed-size batches (one per device under expert parallelism).",
+        "The loss is E x sum(f_e x P_e): the fraction of tokens whose first choice is expert e times its mean router "
+            "probability. Only P carries gradient, so it nudges probability away from overloaded experts.",
+        "Too large a coefficient trades task quality for evenness; compare the task-loss row.",
+    )
+    result.measured_with(timing_threads=1)
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 BLOCK_SIZES = (1, 4, 8, 16, 32, 64, 128)
 
@@ -28,51 +28,45 @@ BLOCK_SIZES = (1, 4, 8, 16, 32, 64, 128)
     ),
 )
 def paged_vs_contiguous(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import ACCOUNTING_TOY, Workload, fragmentation_for, memory_waste, one_thread, toy_model
+    from engine.experiments.serving import ACCOUNTING_TOY, Workload, fragmentation_for, memory_waste, toy_model
+    from engine.experiments.measure import one_thread
     from engine.formulas import PRESETS, kv_cache_bytes_per_token
 
     workload = Workload(params["n_requests"], (16, params["max_prompt"]), (16, params["max_output"]), params["seed"])
     progress(5, "building the model")
     with one_thread():
-        result = memory_waste(toy_model(config=ACCOUNTING_TOY), workload, block_size=params["block_size"])
+        measured = memory_waste(toy_model(config=ACCOUNTING_TOY), workload, block_size=params["block_size"])
     progress(90, "workload served")
-    series = result["series"]
-    paged, contiguous = result["paged_waste"], result["contiguous_waste"]
-    trace = result["live_lengths"]
+    slots = measured["series"]
+    paged, contiguous = measured["paged_waste"], measured["contiguous_waste"]
+    trace = measured["live_lengths"]
     rows = [[b, round(100 * fragmentation_for(trace, b), 2)] for b in BLOCK_SIZES]
     per_token = kv_cache_bytes_per_token(PRESETS["smollm2-135m"], "float16")
-    peak_tokens = max(series["tokens"])
-    peak_paged = max(series["paged_slots"])
-    peak_contiguous = max(series["contiguous_slots"])
+    peak_tokens = max(slots["tokens"])
+    peak_paged = max(slots["paged_slots"])
+    peak_contiguous = max(slots["contiguous_slots"])
     mib = lambda slots: round(slots * per_token / 2**20, 1)
-    return {
-        "title": f"KV memory for {workload.n_requests} mixed-length requests: paged (block {params['block_size']}) vs contiguous",
-        "metrics": [
-            {"name": "paged: reserved slots holding no token", "value": round(100 * paged, 2), "unit": "%"},
-            {"name": "contiguous: reserved slots holding no token", "value": round(100 * contiguous, 2), "unit": "%"},
-            {"name": "peak KV at SmolLM2-135M fp16 size, paged", "value": mib(peak_paged), "unit": "MiB"},
-            {"name": "peak KV at SmolLM2-135M fp16 size, contiguous", "value": mib(peak_contiguous), "unit": "MiB"},
-        ],
-        "table": {"columns": ["block size (tokens)", "paged waste on this workload (%)"], "rows": rows},
-        "charts": [{
-            "title": "Token slots over the run", "x_label": "scheduler iteration", "y_label": "token slots",
-            "log_x": False, "log_y": False,
-            "series": [
-                {"name": "tokens stored", "x": series["iteration"], "y": series["tokens"]},
-                {"name": f"paged: allocated blocks x {params['block_size']}", "x": series["iteration"], "y": series["paged_slots"]},
-                {"name": f"contiguous: live requests x {result['max_len']}", "x": series["iteration"], "y": series["contiguous_slots"]},
-            ],
-        }],
-        "notes": [
-            (f"A contiguous cache reserves {result['max_len']} tokens per request (longest prompt + longest answer) up front; "
+    result = DemoResult(f"KV memory for {workload.n_requests} mixed-length requests: paged (block {params['block_size']}) vs contiguous")
+    result.metric("paged: reserved slots holding no token", round(100 * paged, 2), "%")
+    result.metric("contiguous: reserved slots holding no token", round(100 * contiguous, 2), "%")
+    result.metric("peak KV at SmolLM2-135M fp16 size, paged", mib(peak_paged), "MiB")
+    result.metric("peak KV at SmolLM2-135M fp16 size, contiguous", mib(peak_contiguous), "MiB")
+    result.table(["block size (tokens)", "paged waste on this workload (%)"], rows)
+    result.chart("Token slots over the run", "scheduler iteration", "token slots", [
+        series("tokens stored", slots["iteration"], slots["tokens"]),
+        series(f"paged: allocated blocks x {params['block_size']}", slots["iteration"], slots["paged_slots"]),
+        series(f"contiguous: live requests x {measured['max_len']}", slots["iteration"], slots["contiguous_slots"]),
+    ])
+    result.note(
+        f"A contiguous cache reserves {measured['max_len']} tokens per request (longest prompt + longest answer) up front; "
             f"averaged over the run {100 * contiguous:.0f}% of that is never written, because most answers are shorter "
-            "and the reservation is made before the answer exists."),
-            (f"Paged allocation grows each request one {params['block_size']}-token block at a time, so only the unfilled "
-            f"tail of each last block is wasted: {100 * paged:.1f}% here, under one block per request."),
-            (f"At the peak the contiguous layout holds {peak_contiguous / max(peak_paged, 1):.1f}x the memory of the paged one "
-            f"for {peak_tokens} stored tokens; in a fixed memory budget that ratio is how many more requests fit."),
-            ("Smaller blocks waste less but mean longer block tables and smaller gathers; the table shows the waste side "
-            "of that trade for this workload."),
-        ],
-        "environment": {"model": ACCOUNTING_TOY.name},
-    }
+            "and the reservation is made before the answer exists.",
+        f"Paged allocation grows each request one {params['block_size']}-token block at a time, so only the unfilled "
+            f"tail of each last block is wasted: {100 * paged:.1f}% here, under one block per request.",
+        f"At the peak the contiguous layout holds {peak_contiguous / max(peak_paged, 1):.1f}x the memory of the paged one "
+            f"for {peak_tokens} stored tokens; in a fixed memory budget that ratio is how many more requests fit.",
+        "Smaller blocks waste less but mean longer block tables and smaller gathers; the table shows the waste side "
+            "of that trade for this workload.",
+    )
+    result.measured_with(model=ACCOUNTING_TOY.name)
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 @register(
@@ -24,17 +24,17 @@ from engine.demos.registry import Param, ProgressFn, register
     uses_model=True,
 )
 def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.generate import generate
-    from engine.loader import shared_model
-    from engine.measure import copy_bandwidth, filler_ids, weight_bytes_read_per_token
-    from engine.sampling import SamplingParams
+    from engine.core.generate import generate
+    from engine.io.loader import shared_model
+    from engine.experiments.measure import copy_bandwidth, filler_ids, weight_bytes_read_per_token
+    from engine.core.sampling import SamplingParams
 
     model, _ = shared_model()
     progress(10, "model loaded")
     prompt_len, new_tokens = params["prompt_len"], params["new_tokens"]
     prompt = filler_ids(prompt_len, model.config.vocab_size)[0].tolist()
     generate(model, prompt[:8], 2, SamplingParams(temperature=0))  # warm-up: first-call allocations
-    result = generate(model, prompt, new_tokens, SamplingParams(temperature=0))
+    measured = generate(model, prompt, new_tokens, SamplingParams(temperature=0))
     progress(60, "generation timed")
     bandwidth = copy_bandwidth()
     progress(90, "bandwidth measured")
@@ -42,16 +42,16 @@ def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str,
     params_count = sum(p.numel() for p in {p.data_ptr(): p for p in model.parameters()}.values())
     weight_bytes = weight_bytes_read_per_token(model)
     mean_context = prompt_len + new_tokens / 2
-    cache_bytes = result.cache_bytes * mean_context / (prompt_len + new_tokens)  # cache read by an average step
+    cache_bytes = measured.cache_bytes * mean_context / (prompt_len + new_tokens)  # cache read by an average step
     floor_s = (weight_bytes + cache_bytes) / bandwidth
-    prefill_tps = prompt_len / result.ttft_s
-    decode_tps = result.tokens_per_s
+    prefill_tps = prompt_len / measured.ttft_s
+    decode_tps = measured.tokens_per_s
     # ~2 FLOPs per parameter per token (multiply + add); attention over the prompt is small at these lengths.
-    prefill_flops = 2 * params_count * prompt_len / result.ttft_s
-    decode_flops = 2 * params_count / result.tpot_s
+    prefill_flops = 2 * params_count * prompt_len / measured.ttft_s
+    decode_flops = 2 * params_count / measured.tpot_s
     intensity_prefill = 2 * params_count * prompt_len / weight_bytes
     intensity_decode = 2 * params_count / (weight_bytes + cache_bytes)
-    fraction = floor_s / result.tpot_s
+    fraction = floor_s / measured.tpot_s
 
     notes = [
         (f"Prefill handled {prefill_tps:,.0f} tokens/s, decode {decode_tps:,.1f} tokens/s: a prompt token costs "
@@ -60,37 +60,27 @@ def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str,
         f"{intensity_decode:.2f}; prefill ran at {prefill_flops / 1e9:,.1f} GFLOP/s, decode at {decode_flops / 1e9:,.1f} GFLOP/s."),
         (f"Copy bandwidth measured now: {bandwidth / 1e9:.1f} GB/s. Reading {weight_bytes / 1e6:,.0f} MB of weights plus "
         f"{cache_bytes / 1e6:.1f} MB of cache takes at least {floor_s * 1e3:.1f} ms; a decode step took "
-        f"{result.tpot_s * 1e3:.1f} ms, {fraction:.0%} of the bandwidth floor's speed."),
+        f"{measured.tpot_s * 1e3:.1f} ms, {fraction:.0%} of the bandwidth floor's speed."),
     ]
     if fraction < 0.5:
         notes.append("Well below the floor: per-step overheads (Python, small kernels) or other load on the machine dominate.")
-    return {
-        "title": f"Prefill ({prompt_len} tokens) vs decode ({new_tokens} tokens) on SmolLM2-135M",
-        "metrics": [
-            {"name": "TTFT", "value": round(result.ttft_s * 1e3, 2), "unit": "ms"},
-            {"name": "TPOT", "value": round(result.tpot_s * 1e3, 2), "unit": "ms"},
-            {"name": "prefill throughput", "value": round(prefill_tps, 1), "unit": "tokens/s"},
-            {"name": "decode throughput", "value": round(decode_tps, 2), "unit": "tokens/s"},
-            {"name": "copy bandwidth", "value": round(bandwidth / 1e9, 2), "unit": "GB/s"},
-            {"name": "decode speed / bandwidth floor", "value": round(fraction, 3), "unit": ""},
-        ],
-        "table": {
-            "columns": ["phase", "tokens", "seconds", "tokens/s", "GFLOP/s", "FLOPs per byte read"],
-            "rows": [
-                ["prefill", prompt_len, round(result.ttft_s, 4), round(prefill_tps, 1),
+    result = DemoResult(f"Prefill ({prompt_len} tokens) vs decode ({new_tokens} tokens) on SmolLM2-135M")
+    result.metric("TTFT", round(measured.ttft_s * 1e3, 2), "ms")
+    result.metric("TPOT", round(measured.tpot_s * 1e3, 2), "ms")
+    result.metric("prefill throughput", round(prefill_tps, 1), "tokens/s")
+    result.metric("decode throughput", round(decode_tps, 2), "tokens/s")
+    result.metric("copy bandwidth", round(bandwidth / 1e9, 2), "GB/s")
+    result.metric("decode speed / bandwidth floor", round(fraction, 3))
+    result.table(["phase", "tokens", "seconds", "tokens/s", "GFLOP/s", "FLOPs per byte read"], [
+                ["prefill", prompt_len, round(measured.ttft_s, 4), round(prefill_tps, 1),
                  round(prefill_flops / 1e9, 2), round(intensity_prefill, 1)],
-                ["decode", new_tokens - 1, round(result.tpot_s * (new_tokens - 1), 4), round(decode_tps, 2),
+                ["decode", new_tokens - 1, round(measured.tpot_s * (new_tokens - 1), 4), round(decode_tps, 2),
                  round(decode_flops / 1e9, 2), round(intensity_decode, 3)],
-            ],
-        },
-        "charts": [{
-            "title": "Time of each decode step", "x_label": "step", "y_label": "ms", "log_x": False, "log_y": False,
-            "series": [
-                {"name": "decode step", "x": list(range(1, len(result.step_times_s) + 1)),
-                 "y": [round(t * 1e3, 3) for t in result.step_times_s]},
-                {"name": "bandwidth floor", "x": [1, max(1, len(result.step_times_s))], "y": [round(floor_s * 1e3, 3)] * 2},
-            ],
-        }],
-        "notes": notes,
-        "environment": {"copy_bandwidth_gb_s": round(bandwidth / 1e9, 2)},
-    }
+            ])
+    result.chart("Time of each decode step", "step", "ms", [
+        series("decode step", list(range(1, len(measured.step_times_s) + 1)), [round(t * 1e3, 3) for t in measured.step_times_s]),
+        series("bandwidth floor", [1, max(1, len(measured.step_times_s))], [round(floor_s * 1e3, 3)] * 2),
+    ])
+    result.note(*notes)
+    result.measured_with(copy_bandwidth_gb_s=round(bandwidth / 1e9, 2))
+    return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 
 @register(
@@ -28,9 +28,10 @@ from engine.demos.registry import Param, ProgressFn, register
     ),
 )
 def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.batching import ContinuousBatcher, GenerationRequest
-    from engine.bench_serving import SERVING_TOY, one_thread, toy_model
-    from engine.sampling import SamplingParams
+    from engine.serving.batching import ContinuousBatcher, GenerationRequest
+    from engine.experiments.serving import SERVING_TOY, toy_model
+    from engine.experiments.measure import one_thread
+    from engine.core.sampling import SamplingParams
 
     model = toy_model()
     rng = random.Random(0)
@@ -71,38 +72,31 @@ def prefix_sharing(params: dict[str, Any], progress: ProgressFn) -> dict[str, An
         ["model forward passes", off.forward_passes, on.forward_passes],
     ]
     hits = [o.cached_prompt_tokens for o in on_out]
-    return {
-        "title": f"{params['n_requests']} requests sharing a {params['prefix_tokens']}-token prefix: prefix cache off vs on",
-        "metrics": [
-            {"name": "prompt compute saved", "value": round(100 * (1 - on.prefill_tokens_computed / off.prefill_tokens_computed), 1), "unit": "%"},
-            {"name": "peak KV blocks saved", "value": round(100 * (1 - on.peak_blocks_used / off.peak_blocks_used), 1), "unit": "%"},
-            {"name": "prefix-cache block hits", "value": on.cache.prefix_cache.hits, "unit": "blocks"},
-            {"name": "outputs identical", "value": "yes" if same else "no", "unit": ""},
-            {"name": f"{params['samples']} parallel samples: peak KV blocks", "value": forked.peak_blocks_used, "unit": "blocks"},
-            {"name": f"{params['samples']} parallel samples: copies on write", "value": forked.cache.copies_on_write, "unit": "blocks"},
-        ],
-        "table": {"columns": ["", "prefix cache off", "prefix cache on"], "rows": rows},
-        "charts": [{
-            "title": "Prompt tokens served from the prefix cache, per request", "x_label": "request (arrival order)", "y_label": "tokens",
-            "log_x": False, "log_y": False,
-            "series": [
-                {"name": "prompt length", "x": list(range(len(requests))), "y": [len(r.prompt) for r in requests]},
-                {"name": "reused from cache", "x": list(range(len(requests))), "y": hits},
-            ],
-        }],
-        "notes": [
-            (f"Of {prompt_total} prompt tokens, {reused} came from cached blocks: only full {block}-token blocks are shared, "
-            f"so each request reuses {params['prefix_tokens'] // block * block} of the {params['prefix_tokens']} prefix tokens at most."),
-            (f"{sum(h == 0 for h in hits)} request(s) found nothing cached: a block enters the cache only once its keys and "
-            "values are computed, so the first request (and any admitted before its prefill chunk finished) computes the prefix."),
-            ("Shared blocks are reference-counted: the pool holds one copy however many requests point at it, which is "
+    result = DemoResult(f"{params['n_requests']} requests sharing a {params['prefix_tokens']}-token prefix: prefix cache off vs on")
+    result.metric("prompt compute saved", round(100 * (1 - on.prefill_tokens_computed / off.prefill_tokens_computed), 1), "%")
+    result.metric("peak KV blocks saved", round(100 * (1 - on.peak_blocks_used / off.peak_blocks_used), 1), "%")
+    result.metric("prefix-cache block hits", on.cache.prefix_cache.hits, "blocks")
+    result.metric("outputs identical", "yes" if same else "no")
+    result.metric(f"{params['samples']} parallel samples: peak KV blocks", forked.peak_blocks_used, "blocks")
+    result.metric(f"{params['samples']} parallel samples: copies on write", forked.cache.copies_on_write, "blocks")
+    result.table(["", "prefix cache off", "prefix cache on"], rows)
+    result.chart("Prompt tokens served from the prefix cache, per request", "request (arrival order)", "tokens", [
+        series("prompt length", list(range(len(requests))), [len(r.prompt) for r in requests]),
+        series("reused from cache", list(range(len(requests))), hits),
+    ])
+    result.note(
+        f"Of {prompt_total} prompt tokens, {reused} came from cached blocks: only full {block}-token blocks are shared, "
+            f"so each request reuses {params['prefix_tokens'] // block * block} of the {params['prefix_tokens']} prefix tokens at most.",
+        f"{sum(h == 0 for h in hits)} request(s) found nothing cached: a block enters the cache only once its keys and "
+            "values are computed, so the first request (and any admitted before its prefill chunk finished) computes the prefix.",
+        "Shared blocks are reference-counted: the pool holds one copy however many requests point at it, which is "
             "where the peak-block saving comes from. A block shared through the prefix cache is full and never written, "
-            "so it needs no copy-on-write."),
-            f"Greedy outputs with and without the cache are identical: {same}.",
-            (f"Parallel sampling shares even the partly filled last block: {params['samples']} samples of one prompt "
+            "so it needs no copy-on-write.",
+        f"Greedy outputs with and without the cache are identical: {same}.",
+        f"Parallel sampling shares even the partly filled last block: {params['samples']} samples of one prompt "
              f"peaked at {forked.peak_blocks_used} blocks where separate copies would need up to "
              f"{params['samples'] * per_request}; {forked.cache.copies_on_write} block(s) were copied on the samples' "
-             "first divergent writes."),
-        ],
-        "environment": {"model": SERVING_TOY.name, "timing_threads": 1},
-    }
+             "first divergent writes.",
+    )
+    result.measured_with(model=SERVING_TOY.name, timing_threads=1)
+    return result

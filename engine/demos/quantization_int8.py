@@ -7,14 +7,14 @@ forward pass each, so the two numbers differ only by the rounding.
 A third column is the model as the GGUF file stores it (``weights="gguf"``: Q4_1 blocks, a Q8_0
 embedding table) run by the weight-only kernels: the same weights as the float32 column, read at
 a fraction of the bytes. Its perplexity and top-1 agreement come from the decode kernels
-(engine.native_eval feeds the passage in decode-sized chunks), and each column's decode step is
+(engine.experiments.native_agreement feeds the passage in decode-sized chunks), and each column's decode step is
 timed on one thread.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register
 
 KINDS = ("attn.qkv", "attn.o_proj", "mlp.gate_up", "mlp.down_proj")
 
@@ -32,11 +32,10 @@ KINDS = ("attn.qkv", "attn.o_proj", "mlp.gate_up", "mlp.down_proj")
 def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.bench_serving import one_thread
-    from engine.loader import shared_model
-    from engine.measure import DecodeStepper, interleaved_median_times, weight_bytes_read_per_token
-    from engine.native_eval import teacher_forced_agreement
-    from engine.quantize import EVAL_TEXT, model_bytes, perplexity, quantize_int8
+    from engine.core.quantize import EVAL_TEXT, model_bytes, perplexity, quantize_int8
+    from engine.experiments.measure import DecodeStepper, interleaved_median_times, one_thread, weight_bytes_read_per_token
+    from engine.experiments.native_agreement import teacher_forced_agreement
+    from engine.io.loader import shared_model
 
     model, tokenizer = shared_model()
     progress(5, "model loaded")
@@ -92,19 +91,13 @@ def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str,
     )
     if params["include_lm_head"]:
         notes.append("The LM head shares its matrix with the embedding table, so quantising it adds an int8 copy next to the float table.")
-    return {
-        "title": "SmolLM2-135M with int8 per-channel weights",
-        "metrics": [
-            {"name": "compression", "value": round(report.compression, 2), "unit": "x"},
-            {"name": "perplexity, float32", "value": round(before, 3), "unit": ""},
-            {"name": "perplexity, int8 weights", "value": round(after, 3), "unit": ""},
-            {"name": "perplexity change", "value": round(change, 2), "unit": "%"},
-        ],
-        "table": {"columns": ["", "float32", "int8 weights", "GGUF blocks (native kernels)"], "rows": rows},
-        "charts": [{
-            "title": "Relative rounding error per layer", "x_label": "layer", "y_label": "||W - dequant(Q)|| / ||W|| (%)",
-            "log_x": False, "log_y": False, "series": series,
-        }],
-        "notes": notes,
-        "environment": {"timing_threads": 1},
-    }
+    result = DemoResult("SmolLM2-135M with int8 per-channel weights")
+    result.metric("compression", round(report.compression, 2), "x")
+    result.metric("perplexity, float32", round(before, 3))
+    result.metric("perplexity, int8 weights", round(after, 3))
+    result.metric("perplexity change", round(change, 2), "%")
+    result.table(["", "float32", "int8 weights", "GGUF blocks (native kernels)"], rows)
+    result.chart("Relative rounding error per layer", "layer", "||W - dequant(Q)|| / ||W|| (%)", series)
+    result.note(*notes)
+    result.measured_with(timing_threads=1)
+    return result

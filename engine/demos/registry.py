@@ -1,10 +1,11 @@
 """The demo registry: named, documented experiments with typed, bounded parameters.
 
-A demo is a plain function ``fn(params, progress) -> dict`` registered with
+A demo is a plain function ``fn(params, progress) -> DemoResult`` registered with
 ``@register``. Callers (the CLI, the Celery workers, the bank's pages) never
 call the function directly: they go through ``run_demo``, which validates the
 parameters, reports progress and stamps the result with the environment it was
-measured in. The result is JSON-serialisable and has this shape::
+measured in. Every demo builds its result with ``DemoResult`` (below), so the
+shape lives in one place; ``run_demo`` returns it as JSON-serialisable data::
 
     {
       "title": str,                        # what was measured, one line
@@ -14,13 +15,14 @@ measured in. The result is JSON-serialisable and has this shape::
                   "log_x": bool, "log_y": bool,
                   "series": [{"name": str, "x": [number], "y": [number]}]}],
       "notes": [str],                      # the short reading of the numbers
-      "environment": {...},                # added by run_demo
+      "environment": {...},                # what the demo adds, then describe_environment()
       "params": {...},                     # the validated parameters, added by run_demo
     }
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -114,7 +116,7 @@ class Demo:
     name: str
     title: str
     summary: str
-    fn: Callable[[dict[str, Any], ProgressFn], dict[str, Any]]
+    fn: Callable[[dict[str, Any], ProgressFn], DemoResult | dict[str, Any]]
     params: tuple[Param, ...] = ()
     # "cpu": cheap, runs anywhere; "gpu": prefers a CUDA worker (falls back to CPU when none serves the gpu queue).
     queue: str = "cpu"
@@ -139,13 +141,111 @@ class Demo:
         }
 
 
+# ------------------------------------------------------------------------------ the result builder
+
+
+def series(name: str, x: Sequence[Any], y: Sequence[Any]) -> dict[str, Any]:
+    """One line of a chart: ``len(x) == len(y)`` points."""
+    if len(x) != len(y):
+        raise ValueError(f"series {name!r}: x has {len(x)} points but y has {len(y)}")
+    return {"name": name, "x": list(x), "y": list(y)}
+
+
+@dataclass
+class DemoResult:
+    """What a demo measured, added piece by piece; ``to_dict()`` is the result shape above.
+
+    Methods return the builder, so a demo may chain them::
+
+        result = DemoResult("KV cache vs recompute")
+        result.metric("speed-up at 512 tokens", 7.9, "x").table(["tokens", "ms"], rows)
+        result.chart("Time per token", "tokens", "ms", [series("cached", xs, ys)], log_x=True)
+        result.note("A cached step reads the cache; a recompute step re-runs the prefix.")
+        return result
+    """
+
+    title: str
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # demo-specific payload the page shows as is
+
+    def metric(self, name: str, value: int | float | str, unit: str = "") -> DemoResult:
+        self.metrics.append({"name": name, "value": value, "unit": unit})
+        return self
+
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> DemoResult:
+        bad = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
+        if bad is not None:
+            raise ValueError(f"table row {bad} has {len(rows[bad])} cells for {len(columns)} columns")
+        self.columns, self.rows = list(columns), [list(row) for row in rows]
+        return self
+
+    def chart(
+        self, title: str, x_label: str, y_label: str, lines: Sequence[dict[str, Any]], *, log_x: bool = False, log_y: bool = False
+    ) -> DemoResult:
+        """``lines`` are ``series(name, x, y)`` dicts."""
+        self.charts.append({
+            "title": title, "x_label": x_label, "y_label": y_label, "log_x": log_x, "log_y": log_y,
+            "series": [series(line["name"], line["x"], line["y"]) for line in lines],
+        })
+        return self
+
+    def note(self, *texts: str) -> DemoResult:
+        self.notes.extend(texts)
+        return self
+
+    def measured_with(self, **facts: Any) -> DemoResult:
+        """Facts about how this run was measured (model, threads...), shown with the environment."""
+        self.environment.update(facts)
+        return self
+
+    def extra(self, key: str, value: Any) -> DemoResult:
+        if key in {"title", "metrics", "table", "charts", "notes", "environment", "params"}:
+            raise ValueError(f"extra: {key!r} is a standard result field; use its own method")
+        self.extras[key] = value
+        return self
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DemoResult:
+        """Rebuild (and so check) a result written as a plain dict, e.g. by a test's fixture demo."""
+        result = cls(raw["title"])
+        for metric in raw.get("metrics", []):
+            result.metric(metric["name"], metric["value"], metric.get("unit", ""))
+        table = raw.get("table") or {"columns": [], "rows": []}
+        result.table(table["columns"], table["rows"])
+        for chart in raw.get("charts", []):
+            result.chart(chart["title"], chart["x_label"], chart["y_label"], chart["series"],
+                         log_x=chart.get("log_x", False), log_y=chart.get("log_y", False))
+        result.note(*raw.get("notes", []))
+        result.measured_with(**raw.get("environment", {}))
+        for key, value in raw.items():
+            if key not in {"title", "metrics", "table", "charts", "notes", "environment", "params"}:
+                result.extra(key, value)
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "metrics": list(self.metrics),
+            "table": {"columns": list(self.columns), "rows": list(self.rows)},
+            "charts": list(self.charts),
+            "notes": list(self.notes),
+            "environment": dict(self.environment),
+            **self.extras,
+        }
+
+
 REGISTRY: dict[str, Demo] = {}
 
 
 def register(name: str, *, title: str, summary: str, params: tuple[Param, ...] = (), queue: str = "cpu", uses_model: bool = False):
     """Decorator: ``@register("causal_mask", title=..., summary=..., params=(Param(...),))``."""
 
-    def wrap(fn: Callable[[dict[str, Any], ProgressFn], dict[str, Any]]):
+    def wrap(fn: Callable[[dict[str, Any], ProgressFn], DemoResult | dict[str, Any]]):
         if name in REGISTRY:
             raise RuntimeError(f"demo {name!r} registered twice")
         REGISTRY[name] = Demo(name=name, title=title, summary=summary, fn=fn, params=params, queue=queue, uses_model=uses_model)
@@ -183,8 +283,11 @@ def run_demo(name: str, params: dict[str, Any] | None = None, progress: Progress
     clean = demo.validate(params)
     report = progress or _no_progress
     report(0, "starting")
-    result = demo.fn(clean, report)
+    built = demo.fn(clean, report)
     report(100, "done")
+    # Plain dicts (fixture demos in tests) go through the builder too, so every result has one shape.
+    result = (built if isinstance(built, DemoResult) else DemoResult.from_dict(built)).to_dict()
     result["params"] = clean
-    result.setdefault("environment", {}).update({k: v for k, v in describe_environment().items() if k not in result["environment"]})
+    environment = result["environment"]
+    environment.update({k: v for k, v in describe_environment().items() if k not in environment})
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 STRATEGIES: list[tuple[str, dict[str, Any]]] = [
     ("greedy", {"temperature": 0.0}),
@@ -46,7 +46,7 @@ def drawn_entropy(model, prompt: list[int], tokens: list[int], params) -> float:
     """Mean entropy of the processed next-token distributions along the generated text (one forward pass)."""
     import torch
 
-    from engine.sampling import process_logits
+    from engine.core.sampling import process_logits
 
     seq = torch.tensor([prompt + tokens])
     with torch.inference_mode():
@@ -75,18 +75,14 @@ def drawn_entropy(model, prompt: list[int], tokens: list[int], params) -> float:
     uses_model=True,
 )
 def sampling_strategies(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.demos.registry import DemoParamError
-    from engine.generate import generate
-    from engine.loader import shared_model
-    from engine.sampling import SamplingParams
+    from engine.core.generate import generate
+    from engine.core.sampling import SamplingParams
+    from engine.demos._prompts import chat_ids, clean_prompt
+    from engine.io.loader import shared_model
 
-    text = params["prompt"].strip()
-    if not text:
-        raise DemoParamError("prompt", "must not be empty")
-    if len(text) > 2000:
-        raise DemoParamError("prompt", f"must be at most 2000 characters, got {len(text)}")
+    text = clean_prompt(params["prompt"])
     model, tokenizer = shared_model()
-    prompt = tokenizer.encode_chat([{"role": "user", "content": text}])
+    prompt = chat_ids(tokenizer, text)
     progress(5, "model loaded")
     rows, outputs = [], {}
     for i, (label, settings) in enumerate(STRATEGIES):
@@ -113,21 +109,15 @@ def sampling_strategies(params: dict[str, Any], progress: ProgressFn) -> dict[st
         f"min-p 0.1 {by_label['min-p 0.1'][1]}, against {by_label['temperature 1.5'][1]} for unfiltered temperature 1.5."),
         f"Most repetitive: '{most_repetitive[0]}' ({most_repetitive[3]} of its 3-grams repeat an earlier one).",
     ]
-    return {
-        "title": "Decoding strategies on SmolLM2-135M",
-        "metrics": [
-            {"name": "greedy repetition rate", "value": by_label["greedy"][3], "unit": ""},
-            {"name": "temperature 1.5 entropy", "value": by_label["temperature 1.5"][1], "unit": "nats"},
-        ],
-        "table": {
-            "columns": ["strategy", "mean entropy (nats)", "distinct-2", "repetition rate", "tokens", "text"],
-            "rows": rows,
-        },
-        "charts": [{
-            "title": "Randomness injected vs repetition", "x_label": "mean entropy (nats)", "y_label": "repetition rate",
-            "log_x": False, "log_y": False,
-            "series": [{"name": row[0], "x": [row[1]], "y": [row[3]]} for row in rows],
-        }],
-        "notes": notes,
-        "environment": {},
-    }
+    result = DemoResult("Decoding strategies on SmolLM2-135M")
+    result.metric("greedy repetition rate", by_label["greedy"][3])
+    result.metric("temperature 1.5 entropy", by_label["temperature 1.5"][1], "nats")
+    result.table(["strategy", "mean entropy (nats)", "distinct-2", "repetition rate", "tokens", "text"], rows)
+    result.chart(
+        "Randomness injected vs repetition",
+        "mean entropy (nats)",
+        "repetition rate",
+        [series(row[0], [row[1]], [row[3]]) for row in rows],
+    )
+    result.note(*notes)
+    return result

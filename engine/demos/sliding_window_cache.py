@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
 
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
 
@@ -27,9 +27,9 @@ def sliding_window_cache(params: dict[str, Any], progress: ProgressFn) -> dict[s
     import torch
 
     from engine.formulas import kv_cache_bytes
-    from engine.generate import decode_one_token, prefill
-    from engine.kv_cache import make_cache
-    from engine.loader import shared_model
+    from engine.core.generate import decode_one_token, prefill
+    from engine.core.kv_cache import make_cache
+    from engine.io.loader import shared_model
 
     model, tokenizer = shared_model()
     prompt = tokenizer.encode_chat([{"role": "user", "content": PROMPT}])
@@ -71,23 +71,15 @@ def sliding_window_cache(params: dict[str, Any], progress: ProgressFn) -> dict[s
         + ("the window never cut off anything the model attended to." if agree == steps
            else "beyond that the model, trained with full attention, no longer sees the early tokens and the text diverges."),
     ]
-    return {
-        "title": f"KV cache bytes: dynamic vs sliding window of {window} tokens",
-        "metrics": [
-            {"name": "dynamic cache at the end", "value": round(dyn_bytes[-1] / 2**20, 3), "unit": "MiB"},
-            {"name": "sliding cache at the end", "value": round(win_bytes[-1] / 2**20, 3), "unit": "MiB"},
-            {"name": "tokens identical to full attention", "value": agree, "unit": "tokens"},
-        ],
-        "table": {"columns": ["positions", "dynamic bytes", "sliding bytes", "dynamic / sliding"], "rows": rows},
-        "charts": [{
-            "title": "Cache bytes during generation", "x_label": "positions processed", "y_label": "MiB",
-            "log_x": False, "log_y": False,
-            "series": [
-                {"name": "dynamic", "x": lengths, "y": [round(b / 2**20, 4) for b in dyn_bytes]},
-                {"name": f"sliding (W={window})", "x": lengths, "y": [round(b / 2**20, 4) for b in win_bytes]},
-            ],
-        }],
-        "notes": notes,
-        "environment": {},
-        "text": {"dynamic": tokenizer.decode(dyn_tokens), "sliding": tokenizer.decode(win_tokens)},
-    }
+    result = DemoResult(f"KV cache bytes: dynamic vs sliding window of {window} tokens")
+    result.metric("dynamic cache at the end", round(dyn_bytes[-1] / 2**20, 3), "MiB")
+    result.metric("sliding cache at the end", round(win_bytes[-1] / 2**20, 3), "MiB")
+    result.metric("tokens identical to full attention", agree, "tokens")
+    result.table(["positions", "dynamic bytes", "sliding bytes", "dynamic / sliding"], rows)
+    result.chart("Cache bytes during generation", "positions processed", "MiB", [
+        series("dynamic", lengths, [round(b / 2**20, 4) for b in dyn_bytes]),
+        series(f"sliding (W={window})", lengths, [round(b / 2**20, 4) for b in win_bytes]),
+    ])
+    result.note(*notes)
+    result.extra('text', {"dynamic": tokenizer.decode(dyn_tokens), "sliding": tokenizer.decode(win_tokens)})
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, register
 
 
 @register(
@@ -26,8 +26,9 @@ from engine.demos.registry import Param, ProgressFn, register
     uses_model=True,
 )
 def speculative_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.bench_serving import one_thread, quoting_prompt, speculative_speedup
-    from engine.loader import shared_model
+    from engine.experiments.serving import quoting_prompt, speculative_speedup
+    from engine.experiments.measure import one_thread
+    from engine.io.loader import shared_model
 
     model, tokenizer = shared_model()
     progress(10, "model loaded")
@@ -56,23 +57,16 @@ def speculative_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[s
             "SmolLM2's early layers alone predict the final layer's choice poorly, so the self-speculative draft is rarely "
             "accepted and its own passes are pure overhead: a useful draft must agree with the target most of the time."
         )
-    return {
-        "title": f"Speculative decoding on SmolLM2-135M ({drafter}, k={r['k']})",
-        "metrics": [
-            {"name": "decode speed-up", "value": round(r["decode_speedup"], 2), "unit": "x"},
-            {"name": "acceptance rate", "value": round(100 * r["acceptance_rate"], 1), "unit": "%"},
-            {"name": "tokens per target pass", "value": round(r["tokens_per_target_forward"], 2), "unit": ""},
-            {"name": "output identical to greedy", "value": "yes" if r["identical_output"] else "no", "unit": ""},
-        ],
-        "table": {
-            "columns": ["", "plain greedy", "speculative"],
-            "rows": [
+    result = DemoResult(f"Speculative decoding on SmolLM2-135M ({drafter}, k={r['k']})")
+    result.metric("decode speed-up", round(r["decode_speedup"], 2), "x")
+    result.metric("acceptance rate", round(100 * r["acceptance_rate"], 1), "%")
+    result.metric("tokens per target pass", round(r["tokens_per_target_forward"], 2))
+    result.metric("output identical to greedy", "yes" if r["identical_output"] else "no")
+    result.table(["", "plain greedy", "speculative"], [
                 ["decode tokens / s", round(r["plain_decode_tokens_per_s"], 1), round(r["speculative_decode_tokens_per_s"], 1)],
                 ["total seconds (prompt pass included)", round(r["plain_s"], 2), round(r["speculative_s"], 2)],
                 ["target passes after the prompt", r["new_tokens"] - 1, r["target_forwards"]],
-            ],
-        },
-        "charts": [],
-        "notes": notes,
-        "environment": {"timing_threads": 1},
-    }
+            ])
+    result.note(*notes)
+    result.measured_with(timing_threads=1)
+    return result

@@ -11,7 +11,23 @@ from prep_site.accounts import throttle
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=True, help_text="Used only to reset your password.")
+    """Sign-up, refused outright once the visitor's address has made too many accounts (``throttle``)."""
+
+    email = forms.EmailField(required=True, max_length=254, help_text="Used only to reset your password.")
+
+    def __init__(self, *args: Any, ip: str = "unknown", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ip = ip
+
+    def clean(self) -> dict[str, Any]:
+        if not throttle.signup_allowed(self.ip):
+            raise forms.ValidationError(throttle.signup_limit_message(), code="throttled")
+        return super().clean()
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=commit)
+        throttle.record_signup(self.ip)
+        return user
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()

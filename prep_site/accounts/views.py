@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from prep_site.accounts import throttle
 from prep_site.accounts.forms import SignupForm, ThrottledAuthenticationForm
 
 
@@ -20,10 +21,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "/"
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, ip=throttle.client_ip(request))
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        # login() fires user_logged_in, which moves this visitor's quiz history to the new account.
+        # login() fires user_logged_in: each app's receiver moves this visitor's anonymous data to the account.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}! Your quiz history is now saved to your account.")
         return redirect(next_url)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 
 from questions.importers.errors import ImportFileError
-from questions.importers.items import ParsedChoice, ParsedItem, ParsedQuiz
+from questions.importers.items import IMPORT_QUIZ_KEY, ParsedItem
+from questions.parsed import ParsedChoice, ParsedQuizItem
 
 NAME = "aiken"
 DESCRIPTION = "Moodle Aiken (question, 'A. …' options, 'ANSWER: B')"
@@ -59,7 +60,7 @@ def _item(
     choices = [ParsedChoice(text, key == letter) for key, text in options]
     right = next(c.text for c in choices if c.correct)
     return ParsedItem(number=number, title=prompt, answer_md=f"**Answer:** {letter}. {right}", line=start,
-                      end_line=answer_line, quiz=ParsedQuiz(kind="single", prompt=prompt, choices=choices))
+                      end_line=answer_line, quiz=ParsedQuizItem(key=IMPORT_QUIZ_KEY, kind="single", prompt=prompt, choices=choices))
 
 
 def parse(lines: list[str], path: str) -> tuple[list[ParsedItem], list[str]]:

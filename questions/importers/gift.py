@@ -20,10 +20,11 @@ questions we can grade; they are skipped with a warning naming the line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from questions.importers.errors import ImportFileError
-from questions.importers.items import ParsedChoice, ParsedItem, ParsedQuiz
+from questions.importers.items import IMPORT_QUIZ_KEY, ParsedItem
+from questions.parsed import ParsedChoice, ParsedQuizItem
 
 NAME = "gift"
 DESCRIPTION = "Moodle GIFT ('::title:: question {=right ~wrong}', '{#3.5:0.1}', '{T}')"
@@ -91,7 +92,7 @@ def _number(text: str) -> float:
         raise ValueError(f"'{text}' is not a number") from None
 
 
-def _numeric(body: str) -> tuple[ParsedQuiz, str]:
+def _numeric(body: str) -> tuple[ParsedQuizItem, str]:
     """``#3.5:0.1``, ``#1..5`` or ``#=3.5:0.1 =%50%3:1``; returns the quiz and general feedback."""
     body = body[1:]
     general = ""
@@ -120,7 +121,7 @@ def _numeric(body: str) -> tuple[ParsedQuiz, str]:
             # GIFT allows an exact answer; our quiz items need a positive tolerance, so
             # "exact" becomes a tolerance far below any printed precision.
             tolerance = EXACT_TOLERANCE
-    quiz = ParsedQuiz(kind="numeric", prompt="", numeric_answer=answer, tolerance=tolerance,
+    quiz = ParsedQuizItem(key=IMPORT_QUIZ_KEY, kind="numeric", prompt="", numeric_answer=answer, tolerance=tolerance,
                       tolerance_mode="absolute", explanation=feedback)
     return quiz, _unescape(general)
 
@@ -165,7 +166,7 @@ def _blocks(lines: list[str], path: str) -> list[_Block]:
     return blocks
 
 
-def _choice_quiz(answers: list[_Answer]) -> ParsedQuiz | None:
+def _choice_quiz(answers: list[_Answer]) -> ParsedQuizItem | None:
     """Multiple choice (one or several right answers), or None for short answer."""
     if all(a.marker == "=" for a in answers):
         return None  # short answer: every "=" is an accepted text, nothing to choose from
@@ -180,10 +181,10 @@ def _choice_quiz(answers: list[_Answer]) -> ParsedQuiz | None:
         raise ValueError("no right answer: mark one with '=' or give it a positive %weight%")
     if not weighted and correct > 1:
         raise ValueError("several '=' answers among '~' ones; use %weights% for a multiple-answer question")
-    return ParsedQuiz(kind="multiple" if weighted and correct > 1 else "single", prompt="", choices=choices)
+    return ParsedQuizItem(key=IMPORT_QUIZ_KEY, kind="multiple" if weighted and correct > 1 else "single", prompt="", choices=choices)
 
 
-def _answer_md(quiz: ParsedQuiz | None, answers: list[_Answer], general: str) -> str:
+def _answer_md(quiz: ParsedQuizItem | None, answers: list[_Answer], general: str) -> str:
     parts: list[str] = []
     if quiz is None and answers:
         parts.append("**Accepted answers:** " + ", ".join(a.text for a in answers))
@@ -193,13 +194,13 @@ def _answer_md(quiz: ParsedQuiz | None, answers: list[_Answer], general: str) ->
     elif quiz is not None:
         right = [c for c in quiz.choices if c.correct]
         parts.append("**Answer:** " + "; ".join(c.text for c in right))
-        parts += [c.feedback for c in right if c.feedback]
+        parts += [c.explanation for c in right if c.explanation]
     if general:
         parts.append(general)
     return "\n\n".join(parts)
 
 
-def _parse_block(block: _Block, warnings: list[str]) -> tuple[str, str, ParsedQuiz | None, str] | None:
+def _parse_block(block: _Block, warnings: list[str]) -> tuple[str, str, ParsedQuizItem | None, str] | None:
     """Title, prompt, quiz and answer Markdown for one question, or None to skip it."""
     text = block.text
     title = ""
@@ -231,7 +232,7 @@ def _parse_block(block: _Block, warnings: list[str]) -> tuple[str, str, ParsedQu
         truth = _TRUE_FALSE[key.strip().upper()]
         wrong_fb = _unescape(feedback[0]) if feedback else ""
         right_fb = _unescape(feedback[1]) if len(feedback) > 1 else ""
-        quiz = ParsedQuiz(kind="single", prompt="", choices=[
+        quiz = ParsedQuizItem(key=IMPORT_QUIZ_KEY, kind="single", prompt="", choices=[
             ParsedChoice("True", truth, right_fb if truth else wrong_fb),
             ParsedChoice("False", not truth, wrong_fb if truth else right_fb),
         ])
@@ -241,7 +242,7 @@ def _parse_block(block: _Block, warnings: list[str]) -> tuple[str, str, ParsedQu
         if quiz is None:
             warnings.append(f"line {block.line}: short-answer question imported without an auto-graded quiz item")
     if quiz is not None:
-        quiz.prompt = prompt
+        quiz = replace(quiz, prompt=prompt)
     return title, prompt, quiz, _answer_md(quiz, answers, general)
 
 

@@ -9,25 +9,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from questions.parsed import ParsedQuizItem
 
-@dataclass
-class ParsedChoice:
-    text: str
-    correct: bool
-    feedback: str = ""
-
-
-@dataclass
-class ParsedQuiz:
-    """An auto-gradable variant (GIFT and Aiken files carry these)."""
-
-    kind: str  # "single" | "multiple" | "numeric", as in QuizItem.Kind
-    prompt: str
-    choices: list[ParsedChoice] = field(default_factory=list)
-    numeric_answer: float | None = None
-    tolerance: float | None = None
-    tolerance_mode: str = "absolute"
-    explanation: str = ""
+# Each imported question carries at most one quiz item; a fixed key keeps it in place across re-imports.
+IMPORT_QUIZ_KEY = "import"
 
 
 @dataclass
@@ -47,7 +32,7 @@ class ParsedItem:
     section: str = ""
     kind_tag: str = ""  # e.g. "production-challenge"; becomes a tag
     follow_ups: list[str] = field(default_factory=list)
-    quiz: ParsedQuiz | None = None
+    quiz: ParsedQuizItem | None = None  # keyed IMPORT_QUIZ_KEY
     review_notes: list[str] = field(default_factory=list)
 
     @property

@@ -16,7 +16,7 @@ from questions.importers.errors import ImportFileError
 from questions.importers.items import ParsedFile, ParsedItem
 from questions.importers.mojibake import looks_like_thai_mojibake, repair
 from questions.importers.source import decode_source
-from questions.quiz_rules import choice_item_problems, numeric_item_problems
+from questions.kinds import item_problems
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,8 @@ def detect_format(lines: list[str]) -> str | None:
 
 
 def quiz_problems(item: ParsedItem) -> list[str]:
-    """The shared quiz rules, so imported items obey what the bank loader and the admin enforce."""
-    quiz = item.quiz
-    if quiz is None:
-        return []
-    if quiz.kind == "numeric":
-        return numeric_item_problems(quiz.numeric_answer, quiz.tolerance, quiz.tolerance_mode)
-    return choice_item_problems(quiz.kind, [c.correct for c in quiz.choices])
+    """The kind's rules, so imported items obey what the bank loader and the admin enforce."""
+    return [problem.message for problem in item_problems(item.quiz)] if item.quiz is not None else []
 
 
 def _attach_notes(items: list[ParsedItem], notes: list, warnings: list[str]) -> None:

@@ -23,14 +23,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
-from questions.importers.items import ParsedFile, ParsedItem, ParsedQuiz
+from questions.importers.items import ParsedFile, ParsedItem
 from questions.importers.textblocks import first_words
-from questions.models import Question, QuizItem, Tag, Topic
+from questions.models import Question, Tag, Topic
+from questions.quiz_writer import write_quiz_items
 
 DEFAULT_TOPIC_SLUG = "imported"
 DEFAULT_TOPIC_TITLE = "Imported questions"
 IMPORT_TAG = "imported"
-QUIZ_KEY = "import"  # each imported question carries at most one quiz item; a fixed key keeps it in place
 TITLE_LIMIT = Question._meta.get_field("title").max_length or 300
 SLUG_LIMIT = 100  # leaves room in Question.slug (120) for a "-NN" suffix
 TAG_LIMIT = Tag._meta.get_field("slug").max_length or 80
@@ -112,26 +112,6 @@ def _tags(item: ParsedItem) -> list[Tag]:
     return [Tag.objects.get_or_create(slug=slug)[0] for slug in unique]
 
 
-def _sync_quiz(question: Question, quiz: ParsedQuiz | None) -> None:
-    current = question.quiz_items.filter(key=QUIZ_KEY).first()
-    if quiz is None:
-        if current is not None and current.is_active:
-            current.is_active = False
-            current.save(update_fields=["is_active"])
-        return
-    item = current or QuizItem(question=question, key=QUIZ_KEY)
-    item.kind = quiz.kind
-    item.prompt = quiz.prompt
-    item.explanation = quiz.explanation
-    item.numeric_answer = quiz.numeric_answer
-    item.tolerance = quiz.tolerance
-    item.tolerance_mode = quiz.tolerance_mode
-    item.order = 1
-    item.is_active = True
-    item.save()
-    item.replace_choices((c.text, c.correct, c.feedback) for c in quiz.choices)
-
-
 def _save_item(parsed: ParsedFile, item: ParsedItem, topic: Topic) -> str:
     """Create, update or leave one question; returns which of the three happened."""
     source_path = f"{parsed.name}#{item.number}"
@@ -156,7 +136,7 @@ def _save_item(parsed: ParsedFile, item: ParsedItem, topic: Topic) -> str:
     question.is_active = True
     question.save()
     question.tags.set(_tags(item))
-    _sync_quiz(question, item.quiz)
+    write_quiz_items(question, [item.quiz] if item.quiz is not None else [])
     return "updated" if existing else "created"
 
 

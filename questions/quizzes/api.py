@@ -1,53 +1,23 @@
 """The quiz JSON API: start an attempt, read it, save answers, finish, read results, self-grade.
 
-Same service functions as the pages, so the same rules. Errors are JSON
-``{"error": "<sentence>", "field": "<name>"}`` with a 4xx status, and nothing
-has changed when one comes back. Authentication is the session (log-in or the
+Same service functions as the pages, so the same rules. Errors are the site's
+JSON error ``{"error": {"field": "<name>", "message": "<sentence>"}}`` with a 4xx
+status, and nothing has changed when one comes back. Authentication is the session (log-in or the
 anonymous visitor's cookie); writes need the CSRF token in ``X-CSRFToken``
 (``GET /quiz/api/presets/`` sets the cookie).
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from prep_site.web.errors import json_field_errors
+from prep_site.web.json_body import read_json_object
 from questions.quizzes import presenters, presets, services
 from questions.quizzes.builder import QuizSpec
-from questions.quizzes.errors import AttemptClosed, InvalidInput, QuizError
+from questions.quizzes.errors import AttemptClosed, InvalidInput
 from questions.quizzes.ownership import owner_for
-
-View = Callable[..., JsonResponse]
-
-
-def json_errors(view: View) -> View:
-    """Turn a QuizError into its JSON 4xx answer."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except QuizError as exc:
-            return JsonResponse(exc.as_dict(), status=exc.status)
-
-    return wrapper
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("body", "must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("body", "must be a JSON object")
-    return data
 
 
 @require_GET
@@ -61,10 +31,10 @@ def preset_list(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
-@json_errors
+@json_field_errors
 def start(request: HttpRequest) -> JsonResponse:
     """Body: ``{"preset": "<key>"}`` or a spec: topics, difficulties, count, drills, time_limit_minutes, mode."""
-    data = _body(request)
+    data = read_json_object(request)
     owner = owner_for(request)
     if "preset" in data:
         attempt = services.start_preset(owner, str(data["preset"]))
@@ -74,17 +44,20 @@ def start(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-@json_errors
+@json_field_errors
 def attempt(request: HttpRequest, attempt_id: str) -> JsonResponse:
     found = services.get_attempt(owner_for(request, create=False), attempt_id)
     return JsonResponse(presenters.attempt_payload(found))
 
 
 @require_POST
-@json_errors
+@json_field_errors
 def save(request: HttpRequest, attempt_id: str) -> JsonResponse:
-    """Body: ``{"slot": <number>, "value": <option id(s) | number | text | null>, "seconds_spent": <int>}``."""
-    data = _body(request)
+    """Body: ``{"slot": <number>, "value": <option id(s) | number | text | null>, "seconds_spent": <int>}``.
+
+    Option ids are the ones this attempt's payload lists (opaque tokens, different in every attempt).
+    """
+    data = read_json_object(request)
     if "slot" not in data:
         raise InvalidInput("slot", "is required: the number of the question being answered")
     if "value" not in data:
@@ -93,20 +66,21 @@ def save(request: HttpRequest, attempt_id: str) -> JsonResponse:
     answer = services.save_answer(owner, attempt_id, data["slot"], data["value"], data.get("seconds_spent"))
     found = services.get_attempt(owner, attempt_id)
     return JsonResponse({
-        "saved": True, "slot": answer.slot.position, "value": answer.value, "saves": answer.saves,
+        "saved": True, "slot": answer.slot.position, "value": presenters.answer_value(answer.slot, answer.value),
+        "saves": answer.saves,
         "remaining_seconds": services.remaining_seconds(found), "status": found.status,
     })
 
 
 @require_POST
-@json_errors
+@json_field_errors
 def finish(request: HttpRequest, attempt_id: str) -> JsonResponse:
     done = services.finish(owner_for(request, create=False), attempt_id)
     return JsonResponse(presenters.results_payload(done))
 
 
 @require_GET
-@json_errors
+@json_field_errors
 def results(request: HttpRequest, attempt_id: str) -> JsonResponse:
     found = services.get_attempt(owner_for(request, create=False), attempt_id)
     if not found.is_finished:
@@ -115,10 +89,10 @@ def results(request: HttpRequest, attempt_id: str) -> JsonResponse:
 
 
 @require_POST
-@json_errors
+@json_field_errors
 def self_grade(request: HttpRequest, attempt_id: str) -> JsonResponse:
     """Body: ``{"slot": <number>, "score": 0 | 1 | 2}`` for a free-text answer, after finishing."""
-    data = _body(request)
+    data = read_json_object(request)
     owner = owner_for(request, create=False)
     services.self_grade(owner, attempt_id, data.get("slot"), data.get("score"))
     return JsonResponse(presenters.results_payload(services.get_attempt(owner, attempt_id)))

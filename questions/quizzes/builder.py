@@ -11,12 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from questions import kinds
 from questions.models import Difficulty, Question, QuizItem, Topic
 from questions.quizzes import conf
 from questions.quizzes import drills as drill_bank
 from questions.quizzes.errors import InvalidInput
-from questions.quizzes.models import FixedQuiz, SlotKind
+from questions.quizzes.models import FixedQuiz, Slot
 
+TITLE_MAX_CHARS = 200  # Attempt.title's column
 MODES = ("mixed", "open")  # mixed: auto-graded items where a question has them; open: every question as free text
 
 
@@ -59,7 +61,11 @@ class QuizSpec:
         mode = str(data.get("mode", "mixed"))
         if mode not in MODES:
             raise InvalidInput("mode", f"must be one of {', '.join(MODES)} (got {mode!r})")
-        title = str(data.get("title") or "Custom quiz")[:200]
+        title = data.get("title") or "Custom quiz"
+        if not isinstance(title, str):
+            raise InvalidInput("title", "must be text")
+        if len(title) > TITLE_MAX_CHARS:
+            raise InvalidInput("title", f"must be at most {TITLE_MAX_CHARS} characters (got {len(title)})")
         return cls(title=title, topics=tuple(topics), difficulties=tuple(difficulties), count=count,
                    drills=drill_count, time_limit_minutes=minutes, mode=mode)
 
@@ -101,27 +107,28 @@ class SlotDraft:
 
 
 def item_slot(item: QuizItem, rng: random.Random) -> SlotDraft:
-    draft = SlotDraft(kind=item.kind, prompt=item.prompt, question=item.question, item=item)
-    if item.kind in (QuizItem.Kind.SINGLE, QuizItem.Kind.MULTIPLE):
-        order = [choice.pk for choice in item.choices.all()]
-        rng.shuffle(order)  # a new order per attempt, stored so a reload shows the same one
-        draft.choice_order = order
-    else:
-        draft.expected = item.numeric_answer
-        draft.tolerance = item.tolerance
-        draft.tolerance_mode = item.tolerance_mode
-        draft.unit = item.unit
-    return draft
+    return SlotDraft(kind=item.kind, prompt=item.prompt, question=item.question, item=item,
+                     **item.spec.build_slot(item, rng))
 
 
 def free_text_slot(question: Question) -> SlotDraft:
-    return SlotDraft(kind=SlotKind.FREE, prompt=question.title, question=question)
+    return SlotDraft(kind=kinds.FREE.name, prompt=question.title, question=question)
 
 
-def drill_slot(kind: str, rng: random.Random) -> SlotDraft:
-    drill = drill_bank.generate(kind, rng)
-    return SlotDraft(kind=SlotKind.DRILL, prompt=drill.prompt, expected=drill.expected, tolerance=drill.tolerance,
-                     tolerance_mode="relative", unit=drill.unit, drill={"kind": drill.kind, "params": drill.params})
+def drill_slot(drill_kind: str, rng: random.Random) -> SlotDraft:
+    return SlotDraft(kind=kinds.DRILL.name, **kinds.DRILL.generate(drill_kind, rng))
+
+
+def retry_slot(slot: Slot, rng: random.Random) -> SlotDraft | None:
+    """The slot asked again for "retry my mistakes": redrawn by its kind, else rebuilt from its item or question."""
+    fresh = slot.spec.redraw(slot, rng)
+    if fresh is not None:
+        return SlotDraft(kind=slot.kind, **fresh)
+    if slot.item is not None and slot.item.is_active:
+        return item_slot(slot.item, rng)
+    if slot.question is not None and slot.question.is_active:
+        return free_text_slot(slot.question)
+    return None
 
 
 def _usable_items(question: Question) -> list[QuizItem]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import formulas
-from engine.config import ModelConfig
+from engine.core.config import ModelConfig
 
 TOLERANCE = 0.02  # relative: the arithmetic is exact, but people round intermediate results
 

@@ -1,21 +1,16 @@
-"""Errors the quiz services raise; views turn them into a message (pages) or a JSON error (API).
+"""Errors the quiz services raise; views turn them into a message (pages) or the site's JSON error (API).
 
-Each carries the field it is about, so the API can answer ``{"error": ..., "field": ...}``
-and the form can put the message next to the right input.
+Each is a ``FieldError`` (``prep_site.web.errors``): it names the field it is
+about, so the API answers ``{"error": {"field": ..., "message": ...}}`` and a
+form can put the message next to the right input.
 """
 from __future__ import annotations
 
+from prep_site.web.errors import FieldError
 
-class QuizError(Exception):
+
+class QuizError(FieldError):
     status = 400
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-    def as_dict(self) -> dict[str, str]:
-        return {"error": self.message, "field": self.field}
 
 
 class InvalidInput(QuizError):

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 # floating point, and an answer exactly at the stated tolerance must count as correct.
 _FLOAT_SLACK = 1e-9
 
-FREE_TEXT_MAX_POINTS = 2
-
 
 @dataclass(frozen=True)
 class Grade:
@@ -86,10 +84,13 @@ def grade_multiple(selected: Collection[int] | None, correct_ids: Collection[int
     return Grade(1 if correct else 0, 1, correct)
 
 
-def grade_free_text(self_score: int | None) -> Grade:
-    """Free text is graded by the taker against the model answer and key points: 0, 1 or 2."""
+def grade_self_scored(self_score: int | None, max_points: int) -> Grade:
+    """An answer the taker grades against the model answer and key points, 0 to ``max_points``.
+
+    Correct only with full marks; None until the taker has graded it.
+    """
     if self_score is None:
-        return Grade(0, FREE_TEXT_MAX_POINTS, None)
-    if not 0 <= self_score <= FREE_TEXT_MAX_POINTS:
-        raise ValueError(f"self_score must be between 0 and {FREE_TEXT_MAX_POINTS}, got {self_score}")
-    return Grade(self_score, FREE_TEXT_MAX_POINTS, self_score == FREE_TEXT_MAX_POINTS)
+        return Grade(0, max_points, None)
+    if not 0 <= self_score <= max_points:
+        raise ValueError(f"self_score must be between 0 and {max_points}, got {self_score}")
+    return Grade(self_score, max_points, self_score == max_points)

@@ -11,8 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from questions.quizzes.grading import FREE_TEXT_MAX_POINTS
-from questions.quizzes.models import Attempt, Slot, SlotKind
+from questions.quizzes.models import Attempt, Slot
 from questions.quizzes.ownership import Owner
 
 SMOOTHING = 0.5  # weight of the newest attempt in the moving average
@@ -46,7 +45,7 @@ def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]
     order: list[tuple[str, str, datetime]] = []
     for slot in slots:
         answer = getattr(slot, "answer", None)
-        if slot.kind == SlotKind.FREE and answer is not None and answer.value and answer.self_score is None:
+        if slot.spec.self_graded and answer is not None and answer.value and answer.self_score is None:
             continue
         key = (str(slot.attempt_id), slot.topic.title)
         if key not in per_attempt:
@@ -54,7 +53,7 @@ def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]
             order.append((*key, slot.attempt.finished_at))
         got = per_attempt[key]
         got[0] += (answer.points or 0) if answer is not None else 0
-        got[1] += answer.max_points if answer is not None else grading_max_points(slot)
+        got[1] += answer.max_points if answer is not None else slot.spec.max_points
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     for attempt_id, topic, finished_at in order:
         points, max_points = per_attempt[(attempt_id, topic)]
@@ -63,10 +62,6 @@ def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]
         previous = history[-1][1] if history else fraction
         history.append((finished_at, SMOOTHING * fraction + (1 - SMOOTHING) * previous))
     return dict(series)
-
-
-def grading_max_points(slot: Slot) -> float:
-    return FREE_TEXT_MAX_POINTS if slot.kind == SlotKind.FREE else 1
 
 
 def polyline(values: list[float]) -> str:

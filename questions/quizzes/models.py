@@ -16,15 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from questions import kinds
 from questions.models import Choice, Question, QuizItem, Topic
-
-
-class SlotKind(models.TextChoices):
-    SINGLE = "single", "Single choice"
-    MULTIPLE = "multiple", "Multiple choice"
-    NUMERIC = "numeric", "Numeric"
-    FREE = "free", "Free text (self-graded)"
-    DRILL = "drill", "Generated numeric drill"
 
 
 class FixedQuiz(models.Model):
@@ -117,13 +110,14 @@ class Slot(models.Model):
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="slots")
     position = models.PositiveIntegerField()
-    kind = models.CharField(max_length=10, choices=SlotKind.choices)
+    kind = models.CharField(max_length=10, choices=kinds.slot_choices)  # every kind in questions.kinds
     # Null for generated drills; SET_NULL so deleting a question in the admin never erases history.
     question = models.ForeignKey(Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     item = models.ForeignKey(QuizItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     prompt = models.TextField()
-    # Choice ids in the order this taker sees them (shuffled once, at the start).
+    # Choice ids in the order this taker sees them (shuffled once, at the start); the taker sees them
+    # only as per-attempt tokens (kinds.choice_token).
     choice_order = models.JSONField(default=list, blank=True)
     # Numeric and drill slots: the expected value and how close is close enough.
     expected = models.FloatField(null=True, blank=True)
@@ -140,9 +134,10 @@ class Slot(models.Model):
     def __str__(self) -> str:
         return f"{self.attempt_id}#{self.position}"
 
-    def ordered_choices(self) -> list[Choice]:
-        by_id = {choice.pk: choice for choice in Choice.objects.filter(pk__in=self.choice_order)}
-        return [by_id[pk] for pk in self.choice_order if pk in by_id]
+    @property
+    def spec(self) -> kinds.Kind:
+        """What this slot's kind does: how it is answered, graded and shown."""
+        return kinds.get(self.kind)
 
 
 class Answer(models.Model):
@@ -151,7 +146,7 @@ class Answer(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
     # One answer per slot (and so per (attempt, slot)): autosave upserts on this key.
     slot = models.OneToOneField(Slot, on_delete=models.CASCADE, related_name="answer")
-    # Choice slots: a list of choice ids; numeric/drill: the number; free: the text.
+    # What the slot's kind stored (kinds.<kind>.clean_answer): choice ids, a number, or text.
     value = models.JSONField(null=True, blank=True)
     seconds_spent = models.PositiveIntegerField(default=0)
     saves = models.PositiveIntegerField(default=0, help_text="How many times the taker saved this answer.")

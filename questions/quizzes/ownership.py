@@ -1,55 +1,21 @@
-"""Who owns an attempt or a review card: a signed-in user, or an anonymous visitor.
+"""Who owns an attempt or a review card: the site's one visitor identity (``prep_site.web.visitor``).
 
-An anonymous visitor is identified by a random token stored *inside* the session
-(``ANON_KEY``), not by the session key: Django cycles the session key on log-in,
-but keeps the session's data, so the token is still readable when the
-``user_logged_in`` signal fires and the visitor's rows can be moved to the account.
+``Owner`` is that ``Visitor`` under the name the quiz code reads best with; this
+module adds only what is the quiz app's own business: moving an anonymous
+visitor's attempts and cards to their account when they sign in (``signals.py``).
 """
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
-from django.http import HttpRequest
 
-ANON_KEY = "quiz_anon_key"
+from prep_site.web.visitor import Visitor, visitor_for
 
+Owner = Visitor
+owner_for = visitor_for
 
-@dataclass(frozen=True)
-class Owner:
-    user_id: int | None
-    anon_key: str
-
-    @property
-    def is_anonymous(self) -> bool:
-        return self.user_id is None
-
-    def filter(self) -> Q:
-        """The rows this owner may see."""
-        if self.user_id is not None:
-            return Q(user_id=self.user_id)
-        return Q(user__isnull=True, anon_key=self.anon_key)
-
-    def fields(self) -> dict[str, Any]:
-        """Field values for a new row owned by this owner."""
-        return {"user_id": self.user_id, "anon_key": "" if self.user_id is not None else self.anon_key}
-
-
-def owner_for(request: HttpRequest, create: bool = True) -> Owner | None:
-    """The owner behind a request; for an anonymous visitor, mint a token on first use (if ``create``)."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return Owner(user_id=user.pk, anon_key="")
-    key = request.session.get(ANON_KEY)
-    if not key:
-        if not create:
-            return None
-        key = secrets.token_urlsafe(24)
-        request.session[ANON_KEY] = key
-    return Owner(user_id=None, anon_key=key)
+__all__ = ["Owner", "merge_anonymous_into", "owner_for"]
 
 
 def merge_anonymous_into(user: Any, anon_key: str) -> tuple[int, int]:

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from questions.markdown import render_markdown
 from questions.models import Choice
-from questions.quizzes import clock, drills, services
-from questions.quizzes.models import Attempt, Slot, SlotKind
+from questions.quizzes import clock, services
+from questions.quizzes.models import Attempt, Slot
 
 
 def _slots(attempt: Attempt) -> list[Slot]:
@@ -25,21 +25,28 @@ def _choices(slot: Slot, choices_by_id: dict[int, Choice]) -> list[Choice]:
     return [choices_by_id[pk] for pk in slot.choice_order if pk in choices_by_id]
 
 
-def _choices_by_id(slots: list[Slot]) -> dict[int, Choice]:
-    ids = [pk for slot in slots for pk in slot.choice_order]
-    return {choice.pk: choice for choice in Choice.objects.filter(pk__in=ids)}
+def answer_value(slot: Slot, value: Any) -> Any:
+    """A stored answer as the taker sent it (options as their per-attempt tokens, never database ids)."""
+    return slot.spec.present_value(slot, value)
 
 
-def _answer_value(slot: Slot) -> Any:
+def _stored_answer(slot: Slot) -> Any:
     answer = getattr(slot, "answer", None)
     return answer.value if answer is not None else None
+
+
+def _base(slot: Slot) -> dict[str, Any]:
+    """What every kind shows of a slot; ``template`` and ``input`` tell the page how to draw and read it."""
+    spec = slot.spec
+    return {"position": slot.position, "kind": slot.kind, "prompt_html": render_markdown(slot.prompt),
+            "unit": slot.unit, "template": spec.template, "input": spec.answer_input}
 
 
 def attempt_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, Any]:
     """The attempt as the taker sees it while it runs: prompts, options in their order, saved answers."""
     now = now or clock.now()
     slots = _slots(attempt)
-    choices = _choices_by_id(slots)
+    choices = services.choices_of(slots)
     return {
         "id": str(attempt.pk),
         "title": attempt.title,
@@ -50,14 +57,8 @@ def attempt_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, 
         "remaining_seconds": services.remaining_seconds(attempt, now),
         "urls": _urls(attempt),
         "slots": [
-            {
-                "position": slot.position,
-                "kind": slot.kind,
-                "prompt_html": render_markdown(slot.prompt),
-                "unit": slot.unit,
-                "choices": [{"id": c.pk, "html": render_markdown(c.text)} for c in _choices(slot, choices)],
-                "answer": _answer_value(slot),
-            }
+            {**_base(slot), "choices": [], **slot.spec.present(slot, _choices(slot, choices)),
+             "answer": answer_value(slot, _stored_answer(slot))}
             for slot in slots
         ],
     }
@@ -74,13 +75,6 @@ def _urls(attempt: Attempt) -> dict[str, str]:
     }
 
 
-def _format_number(value: float | None, unit: str) -> str:
-    if value is None:
-        return ""
-    text = f"{value:,.0f}" if abs(value) >= 1000 and float(value).is_integer() else f"{value:.6g}"
-    return f"{text} {unit}".strip()
-
-
 def duration_text(seconds: int) -> str:
     """12 s, 3 min 05 s, 1 h 02 min: how long, at a glance."""
     if seconds < 60:
@@ -92,19 +86,11 @@ def duration_text(seconds: int) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _tolerance_text(slot: Slot) -> str:
-    if slot.tolerance is None:
-        return ""
-    if slot.tolerance_mode == "absolute":
-        return f"±{slot.tolerance:g} {slot.unit}".strip()
-    return f"±{slot.tolerance * 100:g}%"
-
-
 def results_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, Any]:
     """Everything after finishing: score, time used, and per slot your answer, the right one and why."""
     now = now or clock.now()
     slots = _slots(attempt)
-    choices = _choices_by_id(slots)
+    choices = services.choices_of(slots)
     return {
         "id": str(attempt.pk),
         "title": attempt.title,
@@ -128,44 +114,17 @@ def _slot_result(slot: Slot, choices_by_id: dict[int, Choice]) -> dict[str, Any]
     answer = getattr(slot, "answer", None)
     value = answer.value if answer is not None else None
     question = slot.question
-    result: dict[str, Any] = {
-        "position": slot.position,
-        "kind": slot.kind,
-        "prompt_html": render_markdown(slot.prompt),
-        "your_answer": value,
+    return {
+        **_base(slot),
+        "your_answer": answer_value(slot, value),
         "answered": value not in (None, "", []),
         "points": answer.points if answer is not None and answer.points is not None else 0,
-        "max_points": answer.max_points if answer is not None else (2 if slot.kind == SlotKind.FREE else 1),
+        "max_points": answer.max_points if answer is not None else slot.spec.max_points,
         "is_correct": answer.is_correct if answer is not None else False,
         "seconds_spent": answer.seconds_spent if answer is not None else 0,
         "question": (
             {"slug": question.slug, "title": question.title, "url": question.get_absolute_url()} if question else None
         ),
         "explanation_html": render_markdown(slot.item.explanation) if slot.item and slot.item.explanation else "",
-        "unit": slot.unit,
+        **slot.spec.present_result(slot, answer, _choices(slot, choices_by_id)),
     }
-    if slot.kind in (SlotKind.SINGLE, SlotKind.MULTIPLE):
-        chosen = set(value or [])
-        result["choices"] = [
-            {"id": c.pk, "html": render_markdown(c.text), "is_correct": c.is_correct, "chosen": c.pk in chosen,
-             "explanation_html": render_markdown(c.explanation) if c.explanation else ""}
-            for c in (choices_by_id[pk] for pk in slot.choice_order if pk in choices_by_id)
-        ]
-    elif slot.kind in (SlotKind.NUMERIC, SlotKind.DRILL):
-        expected = services.expected_value(slot)
-        result.update(
-            expected=expected,
-            expected_text=_format_number(expected, slot.unit),
-            your_answer_text=_format_number(value, slot.unit) if value is not None else "",
-            tolerance_text=_tolerance_text(slot),
-        )
-        if slot.kind == SlotKind.DRILL:
-            result["explanation_html"] = render_markdown(drills.explanation(slot.drill["kind"]))
-            result["drill"] = slot.drill
-    else:  # free text: the taker grades it against the model answer and the key points
-        result.update(
-            self_score=answer.self_score if answer is not None else None,
-            key_points=list(question.key_points) if question else [],
-            model_answer_html=render_markdown(question.answer_md) if question else "",
-        )
-    return result

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from questions.models import Choice
-from questions.quizzes import builder, clock, conf, drills, grading, review
+from questions import kinds
+from questions.quizzes import builder, clock, conf, grading, review
 from questions.quizzes.errors import AttemptClosed, InvalidInput, NotFound
-from questions.quizzes.models import Answer, Attempt, FixedQuiz, ReviewLog, Slot, SlotKind
+from questions.quizzes.models import Answer, Attempt, FixedQuiz, ReviewLog, Slot
 from questions.quizzes.ownership import Owner
 from questions.quizzes.presets import Preset, get_preset
 
@@ -61,12 +62,9 @@ def retry_mistakes(owner: Owner, attempt_id: Any, rng: random.Random | None = No
         answer = getattr(slot, "answer", None)
         if answer is not None and answer.is_correct:
             continue
-        if slot.kind == SlotKind.DRILL:
-            drafts.append(builder.drill_slot(slot.drill["kind"], rng))
-        elif slot.item is not None and slot.item.is_active:
-            drafts.append(builder.item_slot(slot.item, rng))
-        elif slot.question is not None and slot.question.is_active:
-            drafts.append(builder.free_text_slot(slot.question))
+        draft = builder.retry_slot(slot, rng)
+        if draft is not None:
+            drafts.append(draft)
     if not drafts:
         raise InvalidInput("attempt", "this attempt has no mistakes to retry")
     seconds = max(120, len(drafts) * conf.retry_seconds_per_question())
@@ -158,7 +156,7 @@ def save_answer(owner: Owner | None, attempt_id: Any, position: Any, value: Any,
         answer, created = Answer.objects.get_or_create(
             slot=slot, defaults={"attempt": locked, "value": clean, "first_saved_at": now, "updated_at": now,
                                  "saves": 1, "seconds_spent": spent or 0,
-                                 "max_points": _max_points(slot)},
+                                 "max_points": slot.spec.max_points},
         )
         if not created:
             answer.value = clean
@@ -199,37 +197,7 @@ def clean_value(slot: Slot, value: Any) -> Any:
     """Check an answer against its slot's kind; returns the value to store (None clears the answer)."""
     if value is None or value == "" or value == []:
         return None
-    if slot.kind in (SlotKind.SINGLE, SlotKind.MULTIPLE):
-        ids = value if isinstance(value, list) else [value]
-        try:
-            chosen = [int(v) for v in ids if not isinstance(v, bool)]
-        except (TypeError, ValueError):
-            raise InvalidInput("value", "must be the id of an option, or a list of option ids") from None
-        if len(chosen) != len(ids):
-            raise InvalidInput("value", "must be the id of an option, or a list of option ids")
-        outside = [c for c in chosen if c not in slot.choice_order]
-        if outside:
-            raise InvalidInput("value", f"option {outside[0]} is not one of this question's options "
-                                        f"({', '.join(map(str, slot.choice_order))})")
-        if slot.kind == SlotKind.SINGLE and len(set(chosen)) > 1:
-            raise InvalidInput("value", "this question takes exactly one option")
-        return sorted(set(chosen))
-    if slot.kind in (SlotKind.NUMERIC, SlotKind.DRILL):
-        try:
-            return grading.parse_number(value)
-        except grading.InvalidNumber as exc:
-            unit = f" (in {slot.unit})" if slot.unit else ""
-            raise InvalidInput("value", f"The answer{unit} {exc}") from None
-    if not isinstance(value, str):
-        raise InvalidInput("value", "must be text")
-    limit = conf.max_free_text_chars()
-    if len(value) > limit:
-        raise InvalidInput("value", f"must be at most {limit} characters (got {len(value)})")
-    return value
-
-
-def _max_points(slot: Slot) -> float:
-    return grading.FREE_TEXT_MAX_POINTS if slot.kind == SlotKind.FREE else 1
+    return slot.spec.clean_answer(slot, value)
 
 
 # --- finishing ---------------------------------------------------------------------------------------
@@ -291,12 +259,15 @@ def _grade(attempt: Attempt) -> None:
     score = max_score = 0.0
     pending = 0
     answers = {a.slot_id: a for a in Answer.objects.filter(attempt=attempt)}
-    for slot in attempt.slots.all():
+    slots = list(attempt.slots.all())
+    choices = choices_of(slots)
+    for slot in slots:
         answer = answers.get(slot.pk)
-        result = grade_slot(slot, answer.value if answer else None, answer.self_score if answer else None)
+        result = slot.spec.grade(slot, answer.value if answer else None, answer.self_score if answer else None,
+                                 choices)
         score += result.points
         max_score += result.max_points
-        if slot.kind == SlotKind.FREE and answer is not None and answer.value and result.is_correct is None:
+        if answer is not None and answer.value and result.is_correct is None:  # waits for the taker's own grade
             pending += 1
         if answer is not None:
             answer.points, answer.max_points, answer.is_correct = result.points, result.max_points, result.is_correct
@@ -306,28 +277,13 @@ def _grade(attempt: Attempt) -> None:
 
 def grade_slot(slot: Slot, value: Any, self_score: int | None = None) -> grading.Grade:
     """Grade one stored answer value against its slot (unanswered counts as wrong)."""
-    if slot.kind == SlotKind.FREE:
-        if not value:
-            return grading.Grade(0, grading.FREE_TEXT_MAX_POINTS, False)
-        return grading.grade_free_text(self_score)
-    if slot.kind in (SlotKind.NUMERIC, SlotKind.DRILL):
-        expected = expected_value(slot)
-        return grading.grade_numeric(value, expected, slot.tolerance or 0, slot.tolerance_mode or "relative")
-    correct = correct_choice_ids(slot)
-    if slot.kind == SlotKind.SINGLE:
-        return grading.grade_single(value, correct)
-    return grading.grade_multiple(value, correct)
+    return slot.spec.grade(slot, value, self_score, choices_of([slot]))
 
 
-def expected_value(slot: Slot) -> float:
-    """The right number: recomputed by engine.formulas for drills, the snapshot otherwise."""
-    if slot.kind == SlotKind.DRILL:
-        return drills.expected_value(slot.drill["kind"], slot.drill["params"])
-    return float(slot.expected) if slot.expected is not None else float("nan")
-
-
-def correct_choice_ids(slot: Slot) -> set[int]:
-    return set(Choice.objects.filter(pk__in=slot.choice_order, is_correct=True).values_list("pk", flat=True))
+def choices_of(slots: list[Slot]) -> dict[int, Choice]:
+    """The options the slots show, by id, in one query (the kinds read them; they never query)."""
+    ids = [pk for slot in slots for pk in slot.choice_order]
+    return {choice.pk: choice for choice in Choice.objects.filter(pk__in=ids)} if ids else {}
 
 
 def _schedule_reviews(attempt: Attempt, now: datetime) -> None:
@@ -335,12 +291,12 @@ def _schedule_reviews(attempt: Attempt, now: datetime) -> None:
     owner = Owner(user_id=attempt.user_id, anon_key=attempt.anon_key)
     for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question"):
         question = answer.slot.question
-        if question is None or answer.slot.kind == SlotKind.FREE:
+        if question is None or answer.slot.spec.self_graded:  # fed in when the taker grades it
             continue
         rating = review.rating_for_quiz_result(answer.is_correct)
         if rating is not None:
             review.record_review(owner, question, rating, ReviewLog.Source.QUIZ, now)
-    for slot in attempt.slots.filter(question__isnull=False, answer__isnull=True).exclude(kind=SlotKind.FREE):
+    for slot in attempt.slots.filter(question__isnull=False, answer__isnull=True).exclude(kind__in=kinds.self_graded_names()):
         review.record_review(owner, slot.question, review.rating_for_quiz_result(False), ReviewLog.Source.QUIZ, now)
 
 
@@ -348,28 +304,29 @@ def _schedule_reviews(attempt: Attempt, now: datetime) -> None:
 
 
 def self_grade(owner: Owner | None, attempt_id: Any, position: Any, score: Any) -> Answer:
-    """The taker grades their own free-text answer 0–2 against the model answer, after finishing."""
+    """The taker grades their own open answer (0 to the kind's max points) against the model answer, after finishing."""
     attempt = get_attempt(owner, attempt_id)
     if not attempt.is_finished:
         raise AttemptClosed("attempt", "finish the attempt first: the model answer is shown only afterwards")
+    slot = attempt.slots.filter(position=_position(position)).first()
+    if slot is None:
+        raise InvalidInput("slot", f"this attempt has questions 1 to {attempt.slots.count()} (got {position!r})")
+    if not slot.spec.self_graded:
+        raise InvalidInput("slot", f"question {slot.position} is graded automatically, not by you")
+    top = int(slot.spec.max_points)
     try:
         points = int(score)
     except (TypeError, ValueError):
         points = -1
-    if isinstance(score, bool) or not 0 <= points <= grading.FREE_TEXT_MAX_POINTS:
-        raise InvalidInput("score", f"must be 0, 1 or 2 (got {score!r})")
-    slot = attempt.slots.filter(position=_position(position)).first()
-    if slot is None:
-        raise InvalidInput("slot", f"this attempt has questions 1 to {attempt.slots.count()} (got {position!r})")
-    if slot.kind != SlotKind.FREE:
-        raise InvalidInput("slot", f"question {slot.position} is graded automatically, not by you")
+    if isinstance(score, bool) or not 0 <= points <= top:
+        raise InvalidInput("score", f"must be a whole number from 0 to {top} (got {score!r})")
     answer = getattr(slot, "answer", None)
     if answer is None or not answer.value:
         raise InvalidInput("slot", f"question {slot.position} was not answered, so there is nothing to grade")
     first_time = answer.self_score is None
     with transaction.atomic():
         answer.self_score = points
-        result = grading.grade_free_text(points)
+        result = grading.grade_self_scored(points, top)
         answer.points, answer.max_points, answer.is_correct = result.points, result.max_points, result.is_correct
         answer.save(update_fields=["self_score", "points", "max_points", "is_correct"])
         _grade(attempt)

@@ -13,10 +13,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from questions.models import Difficulty, Question, Topic
-from questions.quizzes import clock, mastery, presenters, presets, review, services
+from questions.quizzes import clock, conf, mastery, presenters, presets, review, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.errors import NotFound, QuizError
-from questions.quizzes.models import Attempt, ReviewCard, ReviewLog, SlotKind
+from questions.quizzes.models import Attempt, ReviewCard, ReviewLog
 from questions.quizzes.ownership import owner_for
 
 
@@ -78,7 +78,8 @@ def take(request: HttpRequest, attempt_id: object) -> HttpResponse:
     if attempt.is_finished:
         return redirect("quizzes:results", attempt.pk)
     payload = presenters.attempt_payload(attempt)
-    return render(request, "quizzes/take.html", {"attempt": attempt, "payload": payload, "slots": payload["slots"]})
+    return render(request, "quizzes/take.html", {"attempt": attempt, "payload": payload, "slots": payload["slots"],
+                                                 "max_free_text_chars": conf.max_free_text_chars()})
 
 
 @require_POST
@@ -91,7 +92,7 @@ def submit(request: HttpRequest, attempt_id: object) -> HttpResponse:
             name = f"slot-{slot.position}"
             if name not in request.POST:
                 continue
-            value = request.POST.getlist(name) if slot.kind == SlotKind.MULTIPLE else request.POST.get(name)
+            value = request.POST.getlist(name) if slot.spec.answer_input == "many" else request.POST.get(name)
             try:
                 services.save_answer(owner, attempt.pk, slot.position, value)
             except QuizError as exc:

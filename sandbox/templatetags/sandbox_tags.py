@@ -20,14 +20,15 @@ from django import template
 from django.middleware.csrf import get_token
 from django.urls import reverse
 
-# A table cell as sandbox.rendering.format_value writes numbers: "1,024", "0.53", "6.210e-07", "—".
+# A table cell as sandbox.display.rendering.format_value writes numbers: "1,024", "0.53", "6.210e-07", "—".
 # A unit may follow ("0.25 MiB", "6.6 GB/s"); it still lines up as a number.
 NUMBER_CELL = re.compile(r"^(?:[-−+]?[\d,]*\.?\d+(?:e[-+]?\d+)?(?:\s?[A-Za-z%/]{1,8})?|—)$")
 
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
+from sandbox import code_runs
 from sandbox.models import Run
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 
 register = template.Library()
 
@@ -78,6 +79,8 @@ def _assets(context: template.Context) -> dict[str, Any]:
         "emit_assets": first,
         "api_url": reverse("sandbox:api_submit"),
         "csrf_token": get_token(request) if request is not None else "",
+        # Cached verdict, no probe per request: the script shows it above every runnable block's Run button.
+        "code_runs_off": code_runs.off_notice() if first else None,
     }
 
 

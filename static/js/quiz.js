@@ -30,6 +30,8 @@
     try { localStorage.setItem(storageKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
   }
   function setStatus(text) { statusEl.textContent = text; }
+  // The site's JSON error: {"error": {"field": ..., "message": ...}}.
+  function errorMessage(data) { return data && data.error ? data.error.message : ""; }
   function allSaved() {
     return Object.keys(pending).length === 0 && inFlight.size === 0 && Object.keys(typingTimers).length === 0;
   }
@@ -58,13 +60,15 @@
   function slotOf(el) { const li = el.closest(".quiz-slot"); return li ? li.dataset.slot : null; }
   function valueOf(slot) {
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
-    const kind = li.dataset.kind, name = "slot-" + slot;
-    if (kind === "single") {
+    // data-input comes from the slot's kind: one option, many options, or typed text. Option values
+    // are opaque per-attempt tokens, sent back as they are.
+    const input = li.dataset.input, name = "slot-" + slot;
+    if (input === "one") {
       const checked = li.querySelector('input[name="' + name + '"]:checked');
-      return checked ? Number(checked.value) : null;
+      return checked ? checked.value : null;
     }
-    if (kind === "multiple") {
-      return Array.from(li.querySelectorAll('input[name="' + name + '"]:checked')).map(function (i) { return Number(i.value); });
+    if (input === "many") {
+      return Array.from(li.querySelectorAll('input[name="' + name + '"]:checked')).map(function (i) { return i.value; });
     }
     return li.querySelector('[name="' + name + '"]').value;
   }
@@ -114,10 +118,10 @@
         syncRemaining(r.data.remaining_seconds);
         setStatus(allSaved() ? "All answers saved" : "Saving…");
       } else if (r.response.status === 409 || r.response.status === 404) {
-        setStatus(r.data.error || "This attempt is closed.");
+        setStatus(errorMessage(r.data) || "This attempt is closed.");
         location.href = form.dataset.resultsUrl;
       } else {
-        showError(slot, r.data.error || "This answer could not be saved.");
+        showError(slot, errorMessage(r.data) || "This answer could not be saved.");
         setStatus("Question " + slot + " needs a fix");
       }
       if (slot in pending) return send(slot);  // changed again while this save was in flight
@@ -160,7 +164,7 @@
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
     if (!li) { delete pending[slot]; return; }
     const value = pending[slot], name = "slot-" + slot;
-    if (li.dataset.kind === "single" || li.dataset.kind === "multiple") {
+    if (li.dataset.input === "one" || li.dataset.input === "many") {
       const chosen = [].concat(value === null ? [] : value).map(String);
       li.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
     } else {

@@ -40,6 +40,10 @@
           return { error: "The server answered with status " + response.status + "." };
         })
         .then(function (data) {
+          // The site's JSON error is {"error": {"field", "message"}}; the callers below read it flat.
+          if (data && data.error && typeof data.error === "object") {
+            data = Object.assign({}, data, { error: data.error.message, field: data.error.field });
+          }
           return { status: response.status, data: data };
         });
     });
@@ -232,6 +236,15 @@
     cancel.type = "button";
     cancel.hidden = true;
     actions.append(button, reset, cancel);
+    // The server's startup check found that code cannot run here: say so above Run, not after a click.
+    var off = document.getElementById("sandbox-code-runs-off");
+    if (off) {
+      var notice = off.cloneNode(true);
+      notice.removeAttribute("id");
+      notice.hidden = false;
+      block.append(notice);
+      button.disabled = true;
+    }
     var progress = element("div", "code-progress");
     progress.hidden = true;
     progress.append(element("progress"), element("span", "code-progress-text"));

@@ -12,7 +12,8 @@ from django.test import Client
 from questions.models import Question, Topic
 from questions.quizzes import review
 from questions.quizzes.models import Attempt, ReviewCard, ReviewLog
-from questions.quizzes.ownership import ANON_KEY, Owner
+from prep_site.web.visitor import VISITOR_KEY
+from questions.quizzes.ownership import Owner
 
 
 @pytest.fixture
@@ -38,7 +39,8 @@ def test_login_moves_attempts_and_cards(client: Client, alice: Any, question: Qu
     assert Attempt.objects.get(pk=attempt_id).user == alice
     assert Attempt.objects.get(pk=attempt_id).anon_key == ""
     assert ReviewCard.objects.get().user == alice
-    assert ANON_KEY not in client.session
+    # The visitor key survives the rotation but owns nothing any more: it all belongs to alice now.
+    assert not Attempt.objects.filter(user__isnull=True, anon_key=client.session[VISITOR_KEY]).exists()
     # ... and the attempt is still hers to continue.
     assert client.get(f"/quiz/api/attempts/{attempt_id}/").status_code == 200
 

@@ -1,6 +1,6 @@
 """Real Chromium on a question page: the cached measurement, a parameter change, Run, progress, the new result.
 
-The broker is replaced by a thread that runs the task body (``sandbox.execution.execute``)
+The broker is replaced by a thread that runs the task body (``sandbox.jobs.execution.execute``)
 the way a worker would, so the page really polls a run that moves through queued →
 running → succeeded while the browser watches; the real-worker path is covered by
 tests/integration.
@@ -31,9 +31,10 @@ def fixture_demos(settings):
 @pytest.fixture
 def thread_worker(monkeypatch):
     """apply_async → a thread that executes the run a moment later, as a Celery worker would."""
+    from celery import Celery
     from celery.app.task import Task
 
-    from sandbox.execution import execute
+    from sandbox.jobs.execution import execute
 
     def work(run_id: str) -> None:
         # The test database is SQLite's shared-cache in-memory database, whose table locks do not
@@ -60,13 +61,19 @@ def thread_worker(monkeypatch):
         threading.Timer(0.3, work, args=args).start()
         return Sent()
 
+    def send_task(self, name, args=None, kwargs=None, **options):
+        return apply_async(None, args, kwargs, **options)
+
+    # Runs are published by task name; the web process has not imported the task module, so the
+    # signature falls back to send_task. Both paths lead to the thread.
     monkeypatch.setattr(Task, "apply_async", apply_async)
+    monkeypatch.setattr(Celery, "send_task", send_task)
 
 
 @pytest.fixture
 def question(make_question):
     from engine.environment import ENGINE_VERSION
-    from sandbox.execution import execute
+    from sandbox.jobs.execution import execute
     from sandbox.models import Run
 
     # A real measurement at the default parameters: what the page shows before anyone clicks.
@@ -127,7 +134,7 @@ def test_a_bad_parameter_is_explained_next_to_its_field(browser_page, question, 
 
 
 def test_a_runnable_code_block_can_be_edited_and_run(browser_page, question, thread_worker):
-    from sandbox.runner import BubblewrapSandbox, RlimitSandbox
+    from sandbox.jail.runner import BubblewrapSandbox, RlimitSandbox
 
     if not BubblewrapSandbox.available() and not RlimitSandbox.available():
         pytest.skip("no code sandbox can start on this machine")
@@ -147,7 +154,7 @@ def test_a_runnable_code_block_can_be_edited_and_run(browser_page, question, thr
 
 def test_a_run_permalink_follows_the_run_until_it_ends(browser_page, thread_worker):
     from engine.environment import ENGINE_VERSION
-    from sandbox import dispatch
+    from sandbox.jobs import dispatch
     from sandbox.models import Run
 
     run = Run.objects.create(

@@ -12,7 +12,7 @@ import torch
 
 @pytest.fixture(scope="session")
 def gguf_path():
-    from engine.gguf_loader import smollm2_gguf_path
+    from engine.io.gguf import smollm2_gguf_path
 
     return smollm2_gguf_path()
 
@@ -84,8 +84,8 @@ def demo_contract():
 
 @pytest.fixture(scope="module")
 def one_torch_thread():
-    """One intra-op thread for a module's tests (restored afterwards); see engine.bench_serving.one_thread."""
-    from engine.bench_serving import one_thread
+    """One intra-op thread for a module's tests (restored afterwards); see engine.experiments.measure.one_thread."""
+    from engine.experiments.measure import one_thread
 
     with one_thread():
         yield

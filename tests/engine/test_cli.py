@@ -41,7 +41,7 @@ def test_generate_rejects_bad_sampling_values_before_loading_the_model(capsys):
 
 def test_sliding_cache_without_a_window_is_explained(capsys, monkeypatch):
     from engine import build_model
-    from engine.config import ModelConfig
+    from engine.core.config import ModelConfig
 
     tiny = build_model(ModelConfig(vocab_size=64, d_model=32, n_layers=1, n_heads=2, n_kv_heads=1, d_ff=64, max_seq_len=64))
 
@@ -54,7 +54,7 @@ def test_sliding_cache_without_a_window_is_explained(capsys, monkeypatch):
         def decode(self, ids, skip_special_tokens=False):
             return "x" * len(ids)
 
-    monkeypatch.setattr("engine.loader.load_model", lambda *a, **k: (tiny, Tok()))
+    monkeypatch.setattr("engine.io.loader.load_model", lambda *a, **k: (tiny, Tok()))
     assert main(["generate", "hi", "--cache", "sliding", "--max-new-tokens", "3"]) == 2
     assert "window: the sliding cache needs a positive window" in capsys.readouterr().err
     assert main(["generate", "hi", "--cache", "sliding", "--window", "4", "--max-new-tokens", "3"]) == 0

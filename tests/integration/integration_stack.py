@@ -165,6 +165,9 @@ class Stack:
             "SANDBOX_QUEUED_RESEND_AFTER": "20",
             "SANDBOX_RATE_LIMIT_DEMO": "1000",
             "SANDBOX_RATE_LIMIT_CODE": "1000",
+            # Many submissions from one test client (one IP) on purpose; the caps have their own unit tests.
+            "SANDBOX_ACTIVE_RUNS_PER_VISITOR": "1000",
+            "SANDBOX_ACTIVE_RUNS_PER_IP": "1000",
             "SANDBOX_CODE_RUNNERS": "everyone",
         }
         self.env.pop("CELERY_TASK_ALWAYS_EAGER", None)
@@ -198,7 +201,7 @@ class Stack:
             return False
 
     def start_worker(self, name: str, concurrency: int = 1) -> subprocess.Popen:
-        process = self.spawn(name, [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu", "-n", f"{name}@%h",
+        process = self.spawn(name, [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu,code,exercises", "-n", f"{name}@%h",
                                     "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
                                     "--loglevel", "INFO"])  # fmt: skip
         wait_for(

@@ -28,7 +28,7 @@ def test_it_parses_a_full_question(bank, single_item, numeric_item):
     assert parsed.order == 5
     assert [item.kind for item in parsed.quiz] == ["single", "numeric"]
     assert parsed.quiz[0].choices[0].correct is True
-    assert parsed.quiz[1].answer == 524288.0 and parsed.quiz[1].tolerance_mode == "relative"
+    assert parsed.quiz[1].numeric_answer == 524288.0 and parsed.quiz[1].tolerance_mode == "relative"
     assert len(parsed.content_hash) == 64
 
 
@@ -121,4 +121,20 @@ def test_topics_file_errors_point_at_the_entry(bank):
 def test_exponent_numbers_that_yaml_reads_as_strings_are_accepted(bank, numeric_item):
     # PyYAML (YAML 1.1) reads 2.695e13 as the string "2.695e13"; authors mean the number.
     parsed = parse_bank_file(bank.write("expo", quiz=[{**numeric_item, "answer": "2.695e13", "tolerance": "1e-2"}]))
-    assert (parsed.quiz[0].answer, parsed.quiz[0].tolerance) == (2.695e13, 0.01)
+    assert (parsed.quiz[0].numeric_answer, parsed.quiz[0].tolerance) == (2.695e13, 0.01)
+
+
+def test_control_characters_are_rejected_with_their_line_and_code_point(bank):
+    # "\a" in a Python string is BEL: the way "\approx" once lost its backslash in a bank file.
+    body = "Scores: $s \approx 0.7$\nfine line\r\n"
+    path = bank.write_raw("kv-cache/bell.md", f"---\nslug: bell\ntitle: Bell\ntopic: kv-cache\ndifficulty: easy\n---\n{body}")
+    [(line, message)] = problems_of(path)
+    assert line == 7
+    assert "U+0007" in message and "column 12" in message
+
+
+def test_crlf_line_endings_and_tabs_are_not_control_character_errors(bank):
+    path = bank.write_raw(
+        "kv-cache/crlf.md", "---\r\nslug: crlf\r\ntitle: CRLF\r\ntopic: kv-cache\r\ndifficulty: easy\r\n---\r\n\tBody\r\n"
+    )
+    assert parse_bank_file(path, {"kv-cache"}).slug == "crlf"

@@ -74,8 +74,8 @@ def test_quiz_items_and_choices_are_created_from_gift(files: dict[str, Path]) ->
     run(str(files["questions.gift"]))
     first = QuizItem.objects.get(question__source_path="questions.gift#1")
     assert first.kind == "single"
-    assert [(c.text, c.is_correct) for c in first.choices.all()] == [
-        ("Its key and value projections", True), ("Its attention output", False), ("Its logits", False)]
+    assert sorted((c.text, c.is_correct) for c in first.choices.all()) == [  # stored shuffled
+        ("Its attention output", False), ("Its key and value projections", True), ("Its logits", False)]
     numeric = QuizItem.objects.get(question__source_path="questions.gift#3")
     assert (numeric.kind, numeric.numeric_answer, numeric.tolerance, numeric.tolerance_mode) == (
         "numeric", 32.0, 0.5, "absolute")

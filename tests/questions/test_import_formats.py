@@ -140,13 +140,13 @@ class TestGift:
         assert [(c.text, c.correct) for c in item.quiz.choices] == [
             ("Its key and value projections", True), ("Its attention output", False), ("Its logits", False),
         ]
-        assert item.quiz.choices[1].feedback.startswith("That depends on the query")
+        assert item.quiz.choices[1].explanation.startswith("That depends on the query")
 
     def test_true_false_with_both_feedbacks(self) -> None:
         quiz = parse("questions.gift").items[1].quiz
         assert quiz is not None
         assert [(c.text, c.correct) for c in quiz.choices] == [("True", False), ("False", True)]
-        assert quiz.choices[0].feedback.startswith("Only the last block")
+        assert quiz.choices[0].explanation.startswith("Only the last block")
 
     def test_numeric_answers_tolerances_and_ranges(self) -> None:
         numeric = [i.quiz for i in parse("questions.gift").items if i.quiz and i.quiz.kind == "numeric"]

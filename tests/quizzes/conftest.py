@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from questions.kinds import choice_token
 from questions.models import Choice, Question, QuizItem, Topic
 from questions.quizzes import clock
 from questions.quizzes.builder import QuizSpec
@@ -62,6 +63,13 @@ class QuizBank:
 
     def wrong_id(self, item: QuizItem) -> int:
         return item.choices.filter(is_correct=False).first().pk
+
+    def token(self, attempt: Any, choice_ids: int | list[int]) -> str | list[str]:
+        """Option ids as the taker sees them in ``attempt`` (database ids never leave the server)."""
+        attempt_id = getattr(attempt, "pk", attempt)
+        if isinstance(choice_ids, list):
+            return [choice_token(attempt_id, pk) for pk in choice_ids]
+        return choice_token(attempt_id, choice_ids)
 
 
 def _question(topic: Topic, slug: str, difficulty: str = "medium", **fields: Any) -> Question:

@@ -23,7 +23,7 @@ def staff_client(client: Client, django_user_model: Any) -> Client:
 def _take_single(bank: Any, owner: Owner, choice: int, seconds: int) -> None:
     attempt = services.start_attempt(owner, QuizSpec(topics=("kv-cache",), difficulties=("easy",), count=1),
                                      random.Random(seconds))
-    services.save_answer(owner, attempt.pk, 1, choice, seconds_spent=seconds)
+    services.save_answer(owner, attempt.pk, 1, bank.token(attempt, choice), seconds_spent=seconds)
     services.finish(owner, attempt.pk)
 
 
@@ -34,7 +34,7 @@ def test_statistics_count_option_picks_and_median_time(quiz_bank: Any) -> None:
     # An attempt still running is left out.
     easy_kv = QuizSpec(topics=("kv-cache",), difficulties=("easy",), count=1)
     open_attempt = services.start_attempt(Owner(None, "late"), easy_kv)
-    services.save_answer(Owner(None, "late"), open_attempt.pk, 1, wrong)
+    services.save_answer(Owner(None, "late"), open_attempt.pk, 1, quiz_bank.token(open_attempt, wrong))
     [stat] = item_statistics()
     assert (stat.asked, stat.answered, stat.correct, stat.percent_correct) == (3, 3, 2, 67)
     assert stat.median_seconds == 20

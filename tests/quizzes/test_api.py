@@ -48,15 +48,15 @@ def test_start_from_a_preset(alice_client: Client, quiz_bank: Any) -> None:
     assert response.status_code == 201
     assert len(response.json()["slots"]) == 2
     assert post(alice_client, API, {"preset": "nope"}).json() == {
-        "error": "there is no quiz preset called 'nope'", "field": "preset"}
+        "error": {"field": "preset", "message": "there is no quiz preset called 'nope'"}}
 
 
 def test_bad_spec_names_the_field(alice_client: Client, quiz_bank: Any) -> None:
     response = post(alice_client, API, {"count": 500})
     assert response.status_code == 400
-    assert response.json()["field"] == "count"
-    assert post(alice_client, API, [1, 2]).json()["field"] == "body"
-    assert alice_client.post(API, data="{oops", content_type="application/json").json()["field"] == "body"
+    assert response.json()["error"]["field"] == "count"
+    assert post(alice_client, API, [1, 2]).json()["error"]["field"] == "body"
+    assert alice_client.post(API, data="{oops", content_type="application/json").json()["error"]["field"] == "body"
 
 
 def test_save_fetch_finish_results(alice_client: Client, started: dict, quiz_bank: Any) -> None:
@@ -65,7 +65,7 @@ def test_save_fetch_finish_results(alice_client: Client, started: dict, quiz_ban
     save_url = started["urls"]["save"]
     saved = post(alice_client, save_url, {"slot": numeric["position"], "value": "1020", "seconds_spent": 14})
     assert saved.status_code == 200 and saved.json()["remaining_seconds"] <= 600
-    post(alice_client, save_url, {"slot": single["position"], "value": quiz_bank.correct_ids(quiz_bank.single)[0]})
+    post(alice_client, save_url, {"slot": single["position"], "value": quiz_bank.token(started["id"], quiz_bank.correct_ids(quiz_bank.single)[0])})
     state = alice_client.get(f"{API}{started['id']}/").json()
     assert slot_of(state, "numeric")["answer"] == 1020.0
     assert alice_client.get(started["urls"]["results"]).status_code == 409
@@ -91,7 +91,7 @@ def test_save_fetch_finish_results(alice_client: Client, started: dict, quiz_ban
 def test_malformed_saves_are_refused(alice_client: Client, started: dict, body: dict, field: str, status: int) -> None:
     response = post(alice_client, started["urls"]["save"], body)
     assert response.status_code == status
-    assert response.json()["field"] == field
+    assert response.json()["error"]["field"] == field
     assert not Answer.objects.exists()
 
 
@@ -101,16 +101,17 @@ def test_malformed_numbers_and_out_of_range_choices(alice_client: Client, starte
     cases = [
         (numeric, "twelve", "in bytes"),
         (numeric, "NaN", "finite"),
-        (single, 999999, "not one of this question's options"),
+        (single, "999999", "not one of this question's options"),
+        (single, 999999, "id of an option"),
         (single, [c["id"] for c in single["choices"]], "exactly one option"),
-        (multiple, ["x"], "id of an option"),
+        (multiple, ["x"], "not one of this question's options"),
         (multiple, [True], "id of an option"),
     ]
     for slot, value, fragment in cases:
         response = post(alice_client, save_url, {"slot": slot["position"], "value": value})
         assert response.status_code == 400, value
-        assert response.json()["field"] == "value"
-        assert fragment in response.json()["error"], response.json()
+        assert response.json()["error"]["field"] == "value"
+        assert fragment in response.json()["error"]["message"], response.json()
     assert not Answer.objects.exists()
 
 
@@ -123,7 +124,7 @@ def test_another_users_attempt_is_404_and_untouched(client: Client, started: dic
         client.get(started["urls"]["results"]),
     ):
         assert response.status_code == 404
-        assert response.json()["field"] == "attempt"
+        assert response.json()["error"]["field"] == "attempt"
     assert Attempt.objects.get(pk=started["id"]).status == Attempt.Status.IN_PROGRESS
     assert not Answer.objects.exists()
 
@@ -131,7 +132,7 @@ def test_another_users_attempt_is_404_and_untouched(client: Client, started: dic
 def test_anonymous_visitor_cannot_reach_a_users_attempt(started: dict, quiz_bank: Any) -> None:
     stranger = Client()
     assert stranger.get(f"{API}{started['id']}/").status_code == 404
-    assert stranger.get(f"{API}not-a-uuid/").json()["field"] == "attempt"
+    assert stranger.get(f"{API}not-a-uuid/").json()["error"]["field"] == "attempt"
 
 
 def test_finished_attempt_refuses_saves_with_409(alice_client: Client, started: dict) -> None:
@@ -139,7 +140,7 @@ def test_finished_attempt_refuses_saves_with_409(alice_client: Client, started: 
     numeric = slot_of(started, "numeric")
     response = post(alice_client, started["urls"]["save"], {"slot": numeric["position"], "value": "1000"})
     assert response.status_code == 409
-    assert response.json()["field"] == "attempt"
+    assert response.json()["error"]["field"] == "attempt"
     assert not Answer.objects.exists()
 
 
@@ -154,7 +155,7 @@ def test_self_grade_endpoint(alice_client: Client, started: dict) -> None:
     post(alice_client, started["urls"]["save"], {"slot": free["position"], "value": "Argmax vs sampling."})
     post(alice_client, started["urls"]["finish"])
     url = f"{API}{started['id']}/self-grade/"
-    assert post(alice_client, url, {"slot": free["position"], "score": 7}).json()["field"] == "score"
+    assert post(alice_client, url, {"slot": free["position"], "score": 7}).json()["error"]["field"] == "score"
     result = post(alice_client, url, {"slot": free["position"], "score": 2}).json()
     assert slot_of(result, "free")["self_score"] == 2
     assert result["score"] == 2

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from engine import formulas
-from engine.config import ModelConfig
+from engine.core.config import ModelConfig
 from questions.quizzes import drills
 
 

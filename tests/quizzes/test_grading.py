@@ -5,9 +5,9 @@ import pytest
 
 from questions.quizzes.grading import (
     InvalidNumber,
-    grade_free_text,
     grade_multiple,
     grade_numeric,
+    grade_self_scored,
     grade_single,
     parse_number,
     within_tolerance,
@@ -95,13 +95,13 @@ class TestChoices:
 class TestFreeText:
     @pytest.mark.parametrize("score, correct", [(0, False), (1, False), (2, True)])
     def test_self_score_is_the_points(self, score: int, correct: bool) -> None:
-        grade = grade_free_text(score)
+        grade = grade_self_scored(score, 2)
         assert (grade.points, grade.max_points, grade.is_correct) == (score, 2, correct)
 
     def test_ungraded_is_pending(self) -> None:
-        assert grade_free_text(None).is_correct is None
+        assert grade_self_scored(None, 2).is_correct is None
 
     @pytest.mark.parametrize("score", [-1, 3])
     def test_out_of_range(self, score: int) -> None:
         with pytest.raises(ValueError, match="between 0 and 2"):
-            grade_free_text(score)
+            grade_self_scored(score, 2)

@@ -12,7 +12,7 @@ EASY_KV = QuizSpec(topics=("kv-cache",), difficulties=("easy",), count=1)
 def _take(owner: Any, bank: Any, right: bool, clock: Any) -> None:
     attempt = services.start_attempt(owner, EASY_KV)
     choice = bank.correct_ids(bank.single)[0] if right else bank.wrong_id(bank.single)
-    services.save_answer(owner, attempt.pk, 1, choice)
+    services.save_answer(owner, attempt.pk, 1, bank.token(attempt, choice))
     services.finish(owner, attempt.pk)
     clock.advance(days=1)
 

@@ -9,7 +9,8 @@ from django.test import Client, RequestFactory
 
 from questions.quizzes import services
 from questions.quizzes.models import Attempt, ReviewCard
-from questions.quizzes.ownership import ANON_KEY, Owner
+from prep_site.web.visitor import VISITOR_KEY
+from questions.quizzes.ownership import Owner
 
 
 def start(client: Client, key: str) -> Attempt:
@@ -63,9 +64,9 @@ def test_take_submit_results_without_javascript(client: Client, quiz_bank: Any) 
     form = {}
     for slot in attempt.slots.all():
         if slot.kind == "single":
-            form[f"slot-{slot.position}"] = str(quiz_bank.correct_ids(quiz_bank.single)[0])
+            form[f"slot-{slot.position}"] = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0])
         elif slot.kind == "multiple":
-            form[f"slot-{slot.position}"] = [str(pk) for pk in quiz_bank.correct_ids(quiz_bank.multiple)]
+            form[f"slot-{slot.position}"] = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.multiple))
         elif slot.kind == "numeric":
             form[f"slot-{slot.position}"] = "banana"
         else:
@@ -106,7 +107,7 @@ def test_someone_elses_pages_are_404(client: Client, quiz_bank: Any, alice: Any)
 def test_history_shows_attempts_and_a_mastery_chart(client: Client, quiz_bank: Any) -> None:
     attempt = start(client, "topic-kv-cache")
     single = attempt.slots.get(kind="single")
-    right = quiz_bank.correct_ids(quiz_bank.single)[0]
+    right = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0])
     client.post(f"/quiz/a/{attempt.pk}/submit/", {f"slot-{single.position}": right})
     page = client.get("/quiz/history/").content.decode()
     assert "KV caching" in page
@@ -143,7 +144,7 @@ def test_template_tags(client: Client, quiz_bank: Any, frozen_clock: Any) -> Non
     client.post(f"/quiz/rate/{question.pk}/", {"rating": "again"})
     request = RequestFactory().get("/q/kv-single/")
     request.user = type("Anon", (), {"is_authenticated": False})()
-    request.session = {ANON_KEY: ReviewCard.objects.get().anon_key}
+    request.session = {VISITOR_KEY: ReviewCard.objects.get().anon_key}
     frozen_clock.advance(days=1)
     html = Template("{% load quiz_tags %}{% self_rating question %}|{% review_due_count %}").render(
         Context({"request": request, "question": question, "csrf_token": "tok"})

@@ -27,7 +27,7 @@ def test_ratings_map_to_fsrs() -> None:
 def test_a_quiz_schedules_right_answers_later_than_wrong_ones(quiz_bank: Any, alice_owner: Any, frozen_clock: Any,
                                                               rng: Any) -> None:
     attempt = services.start_attempt(alice_owner, ALL_FOUR, rng)
-    right = quiz_bank.correct_ids(quiz_bank.single)[0]
+    right = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0])
     services.save_answer(alice_owner, attempt.pk, slot_for(attempt, "single").position, right)
     services.save_answer(alice_owner, attempt.pk, slot_for(attempt, "numeric").position, "5")
     services.finish(alice_owner, attempt.pk)

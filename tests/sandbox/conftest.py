@@ -1,6 +1,6 @@
 """Sandbox test fixtures: the extra demos, eager-free task execution, and who is asking.
 
-Tests call the task body (``sandbox.execution.execute``) directly rather than
+Tests call the task body (``sandbox.jobs.execution.execute``) directly rather than
 through a broker; the integration tests cover real workers.
 """
 
@@ -20,6 +20,8 @@ def _sandbox_settings(settings, tmp_path):
     }
     settings.SANDBOX_RATE_LIMIT_DEMO = 100
     settings.SANDBOX_RATE_LIMIT_CODE = 100
+    settings.SANDBOX_ACTIVE_RUNS_PER_VISITOR = 100  # tests of the caps lower them again
+    settings.SANDBOX_ACTIVE_RUNS_PER_IP = 100
     settings.SANDBOX_PRELOAD_MODEL = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
@@ -33,13 +35,14 @@ def no_broker(monkeypatch):
         def __init__(self, n: int):
             self.id = f"task-{n}"
 
-    def fake_apply_async(self, args=None, kwargs=None, **options):
-        sent.append({"task": self.name, "args": args, **options})
+    def fake_send_task(self, name, args=None, kwargs=None, **options):
+        sent.append({"task": name, "args": list(args or ()), "queue": options.get("queue"), "retry": options.get("retry")})
         return FakeResult(len(sent))
 
-    from celery.app.task import Task
+    from celery import Celery
 
-    monkeypatch.setattr(Task, "apply_async", fake_apply_async)
+    # Every publish ends in send_task, whether the signature found the registered task or not.
+    monkeypatch.setattr(Celery, "send_task", fake_send_task)
     return sent
 
 

@@ -39,3 +39,12 @@ def succeeded(demo: str = "fixture_chart", device: str = "cpu", **fields: Any) -
         "environment", {"device": device, "host": "worker-1", "torch": "2.13.0", "engine": ENGINE_VERSION}
     )
     return make_run(demo, Run.State.SUCCEEDED, device=device, **fields)
+
+
+def field_error(response: Any) -> tuple[str | None, str]:
+    """(field, message) of a JSON error, in the unified ``{"error": {"field", "message"}}`` shape or the older flat one."""
+    body = response.json()
+    error = body["error"]
+    if isinstance(error, dict):
+        return error.get("field"), error["message"]
+    return body.get("field"), error

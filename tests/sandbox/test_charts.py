@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sandbox.charts import (
+from sandbox.display.charts import (
     WIDTH,
     axis_label,
     format_tick,

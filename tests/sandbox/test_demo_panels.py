@@ -97,3 +97,10 @@ def test_field_help_states_the_allowed_range_once():
     html = render(["fixture_chart"])
     assert "range 16–8192" in html
     assert ") (" not in html  # no "(help) (range)" double brackets
+
+
+def test_parameters_read_in_the_demos_declared_order_whatever_order_the_database_keeps():
+    # PostgreSQL's jsonb returns keys sorted by length ("label" before "max_len"); the page must not follow it.
+    succeeded(params={"label": "full", "max_len": 64})
+    html = render(["fixture_chart"])
+    assert "max_len=64, label=full" in html

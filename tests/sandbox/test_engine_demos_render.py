@@ -6,9 +6,9 @@ import pytest
 from run_factories import make_run
 
 from engine.demos import REGISTRY, all_demos
-from sandbox.execution import execute
+from sandbox.jobs.execution import execute
 from sandbox.models import Run
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 
 pytestmark = pytest.mark.django_db
 FAST_DEMOS = ["causal_mask", "kv_cache_memory"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from run_factories import succeeded
 
-from sandbox.rendering import render_result
+from sandbox.display.rendering import render_result
 from sandbox.templatetags.sandbox_tags import is_number_cell, numeric_headers
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 from run_factories import make_run, succeeded
 
 from engine.environment import ENGINE_VERSION
-from sandbox.cache_keys import canonical_params, result_cache_key
+from sandbox.jobs.cache_keys import canonical_params, result_cache_key
 from sandbox.models import Run
 
 pytestmark = pytest.mark.django_db

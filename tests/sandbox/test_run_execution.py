@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from run_factories import make_run
 
-from sandbox.execution import execute
+from sandbox.jobs.execution import execute
 from sandbox.models import Run
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_a_crashing_demo_fails_with_a_short_message_and_a_traceback_in_the_logs(
 
 
 def test_cancelling_a_running_demo_stops_it_at_its_next_progress_report(monkeypatch):
-    from sandbox import lease
+    from sandbox.jobs import lease
 
     monkeypatch.setattr(lease, "PROGRESS_INTERVAL", 0.0)
     original = lease.Lease.__enter__
@@ -94,7 +94,7 @@ def test_cancelling_a_running_demo_stops_it_at_its_next_progress_report(monkeypa
 
 
 def test_progress_is_written_as_the_demo_reports_it(monkeypatch):
-    from sandbox import lease
+    from sandbox.jobs import lease
 
     monkeypatch.setattr(lease, "PROGRESS_INTERVAL", 0.0)
     seen: list[int] = []
@@ -112,7 +112,7 @@ def test_progress_is_written_as_the_demo_reports_it(monkeypatch):
 
 
 def test_the_lease_is_renewed_while_a_demo_runs(settings):
-    from sandbox.lease import Lease
+    from sandbox.jobs.lease import Lease
 
     run = make_run("fixture_chart", Run.State.RUNNING, lease_expires_at=timezone.now() + timedelta(seconds=1))
     Lease(run, lease_seconds=30).renew()
@@ -120,7 +120,7 @@ def test_the_lease_is_renewed_while_a_demo_runs(settings):
 
 
 def test_a_worker_that_lost_its_run_notices_on_renewal():
-    from sandbox.lease import Lease
+    from sandbox.jobs.lease import Lease
 
     run = make_run("fixture_chart", Run.State.RUNNING)
     lease = Lease(run, lease_seconds=30)

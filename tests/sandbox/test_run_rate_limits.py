@@ -23,7 +23,7 @@ def test_it_answers_429_after_the_limit(post_run, no_broker, settings, frozen_cl
     assert post_run({"code": "print(2)"}).status_code == 202
     response = post_run({"code": "print(3)"})
     assert response.status_code == 429
-    assert response.json()["error"] == "Too many code runs: at most 2 every 60 s. Try again in 40 s."
+    assert response.json()["error"]["message"] == "Too many code runs: at most 2 every 60 s. Try again in 40 s."
     assert response["Retry-After"] == "40"
     assert Run.objects.count() == 2
 

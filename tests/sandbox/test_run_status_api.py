@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from run_factories import make_run, succeeded
 
-from sandbox.execution import execute
+from sandbox.jobs.execution import execute
 from sandbox.models import Run
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_others_cannot_cancel_and_finished_runs_cannot_be_cancelled(client, post
     run_id = post_run({"demo": "fixture_chart"}).json()["id"]
     client.cookies.clear()
     response = client.post(f"/runs/api/runs/{run_id}/cancel/")
-    assert response.status_code == 403 and response.json()["field"] == "run"
+    assert response.status_code == 403 and response.json()["error"]["field"] == "run"
     done = succeeded()
     assert client.post(f"/runs/api/runs/{done.pk}/cancel/").status_code == 403
 
@@ -70,7 +70,7 @@ def test_cancelling_a_finished_run_is_a_conflict(client, post_run, no_broker):
     Run.objects.filter(pk=run_id).update(state=Run.State.SUCCEEDED)
     response = client.post(f"/runs/api/runs/{run_id}/cancel/")
     assert response.status_code == 409
-    assert response.json()["error"] == "run: already succeeded; there is nothing to cancel."
+    assert response.json()["error"]["message"] == "run: already succeeded; there is nothing to cancel."
 
 
 def test_unknown_runs_are_404(client):

@@ -6,7 +6,7 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from sandbox.models import Run
-from sandbox.sweep import sweep
+from sandbox.jobs.sweep import sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,11 @@ def test_it_queues_a_demo_run_with_validated_params(post_run, no_broker):
     assert run.task_id == "task-1" and run.enqueued_at is not None
 
 
-def test_code_runs_go_to_the_cpu_queue(post_run, no_broker):
+def test_code_runs_go_to_their_own_queue(post_run, no_broker):
     response = post_run({"code": "print(1)"})
     assert response.status_code == 202
     assert no_broker[0]["task"] == "sandbox.run_code"
-    assert no_broker[0]["queue"] == "cpu"
+    assert no_broker[0]["queue"] == "code"
     run = Run.objects.get(pk=response.json()["id"])
     assert run.session_key  # the anonymous visitor owns it through a session made on demand
 
@@ -52,12 +52,13 @@ def test_identical_requests_join_the_run_under_way(post_run, no_broker):
 
 
 def test_broker_down_leaves_the_run_queued_and_says_so(post_run, monkeypatch):
-    from celery.app.task import Task
+    from celery import Celery
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
 
-    monkeypatch.setattr(Task, "apply_async", refuse)
+    # Every publish ends in send_task, whether or not this process has imported the task module.
+    monkeypatch.setattr(Celery, "send_task", refuse)
     response = post_run({"demo": "fixture_chart"})
     assert response.status_code == 202
     body = response.json()
@@ -68,12 +69,12 @@ def test_broker_down_leaves_the_run_queued_and_says_so(post_run, monkeypatch):
 
 
 def test_the_sweep_resends_what_the_broker_refused(post_run, monkeypatch, no_broker):
-    from celery.app.task import Task
+    from celery import Celery
 
-    working = Task.apply_async  # the recording fake from no_broker
-    monkeypatch.setattr(Task, "apply_async", lambda *a, **k: (_ for _ in ()).throw(OperationalError("down")))
+    working = Celery.send_task  # the recording fake from no_broker
+    monkeypatch.setattr(Celery, "send_task", lambda *a, **k: (_ for _ in ()).throw(OperationalError("down")))
     run_id = post_run({"demo": "fixture_chart"}).json()["id"]
-    monkeypatch.setattr(Task, "apply_async", working)
+    monkeypatch.setattr(Celery, "send_task", working)
     report = sweep()
     assert report.resent == 1
     assert no_broker[-1]["args"] == [run_id]

@@ -32,8 +32,8 @@ pytestmark = pytest.mark.django_db
 def test_it_rejects_with_a_message_naming_the_field(post_run, no_broker, body, field, fragment):
     response = post_run(body)
     assert response.status_code == 400
-    assert response.json()["field"] == field
-    assert fragment in response.json()["error"]
+    assert response.json()["error"]["field"] == field
+    assert fragment in response.json()["error"]["message"]
     assert Run.objects.count() == 0
     assert no_broker == []
 
@@ -42,21 +42,21 @@ def test_it_rejects_oversized_code_with_the_limit(post_run, no_broker, settings)
     settings.SANDBOX_CODE_MAX_CHARS = 100
     response = post_run({"code": "x = 1\n" * 50})
     assert response.status_code == 400
-    assert response.json() == {"error": "code: must be at most 100 characters, got 300.", "field": "code"}
+    assert response.json() == {"error": {"field": "code", "message": "code: must be at most 100 characters, got 300."}}
     assert Run.objects.count() == 0
 
 
 def test_it_rejects_a_body_that_is_not_json(post_run, no_broker):
     response = post_run(b"{not json")
     assert response.status_code == 400
-    assert response.json()["field"] == "body"
+    assert response.json()["error"]["field"] == "body"
 
 
 def test_code_runs_can_be_limited_to_signed_in_users(post_run, no_broker, settings, django_user_model, client):
     settings.SANDBOX_CODE_RUNNERS = "users"
     response = post_run({"code": "print(1)"})
     assert response.status_code == 403
-    assert response.json() == {"error": "code: sign in to run code on this site.", "field": "code"}
+    assert response.json() == {"error": {"field": "code", "message": "code: sign in to run code on this site."}}
     client.force_login(django_user_model.objects.create_user("alice", password="x"))
     assert post_run({"code": "print(1)"}).status_code == 202
 

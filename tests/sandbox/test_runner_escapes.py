@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from sandbox_backends import require
 
-from sandbox.runner import MB, NOBODY, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
+from sandbox.jail.runner import DEFAULT_UID_BASE, DEFAULT_UID_COUNT, MB, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
 
 
 def processes_of(uid: int) -> list[int]:
@@ -37,25 +39,16 @@ def processes_of(uid: int) -> list[int]:
 LIMITS = Limits(wall_seconds=15, cpu_seconds=5, memory_bytes=1024 * MB, output_bytes=64 * 1024, processes=32)
 
 
-def _backend(cls):
-    if not cls.available():
-        reason = f"{cls.mode} sandbox cannot start here (bwrap missing, or namespaces/privilege drop not allowed)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    return cls()
-
-
 @pytest.fixture
 def bwrap():
-    return _backend(BubblewrapSandbox)
+    return require(BubblewrapSandbox)
 
 
 @pytest.fixture(params=[BubblewrapSandbox, RlimitSandbox], ids=["bubblewrap", "rlimit-only"])
 def any_backend(request):
     if request.param is RlimitSandbox and not RlimitSandbox.available():
         pytest.skip("rlimit-only needs an interpreter that the unprivileged uid can start")
-    return _backend(request.param)
+    return require(request.param)
 
 
 def test_a_well_behaved_snippet_runs_and_can_import_the_engine(any_backend):
@@ -141,9 +134,9 @@ def test_a_fork_bomb_is_contained(any_backend):
     assert "contained after" in outcome.output, outcome.output
     assert int(outcome.output.split()[2]) < LIMITS.processes
     assert time.monotonic() - started < LIMITS.wall_seconds
-    # Every sleeping child died with the run: nothing of uid nobody is left holding a process slot.
+    # Every sleeping child died with the run: nothing of the runs' uids is left holding a process slot.
     time.sleep(0.5)
-    assert processes_of(NOBODY) == []
+    assert [pid for uid in range(DEFAULT_UID_BASE, DEFAULT_UID_BASE + DEFAULT_UID_COUNT) for pid in processes_of(uid)] == []
 
 
 def test_a_memory_bomb_is_contained(any_backend):
@@ -176,3 +169,23 @@ def test_a_cancelled_run_is_stopped_promptly(any_backend):
         "import time\ntime.sleep(30)\n", LIMITS, should_stop=lambda: time.monotonic() - started > 0.5
     )
     assert outcome.cancelled and time.monotonic() - started < 5
+
+
+def test_the_weight_cache_is_mounted_read_only_and_announced(bwrap, monkeypatch):
+    with tempfile.TemporaryDirectory(dir="/tmp") as weights:
+        os.chmod(weights, 0o755)
+        Path(weights, "model.bin").write_bytes(b"w")
+        os.chmod(Path(weights, "model.bin"), 0o644)
+        monkeypatch.setenv("ENGINE_DATA_DIR", weights)
+        code = (
+            "import os\n"
+            "folder = os.environ['ENGINE_DATA_DIR']\n"
+            "print(sorted(os.listdir(folder)))\n"
+            "try:\n"
+            "    open(os.path.join(folder, 'x'), 'w'); print('WROTE')\n"
+            "except OSError as exc:\n"
+            "    print('read-only', type(exc).__name__)\n"
+        )
+        outcome = bwrap.run(code, LIMITS)
+    assert outcome.output.splitlines()[0] == "['model.bin']", outcome.output
+    assert "WROTE" not in outcome.output

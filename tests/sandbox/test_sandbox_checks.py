@@ -33,3 +33,16 @@ def test_the_soft_limit_must_come_before_the_hard_one(settings):
 def test_a_lease_too_short_to_renew_is_an_error(settings):
     settings.SANDBOX_LEASE_SECONDS = 2
     assert ids(check_sandbox_settings()) == ["sandbox.E004"]
+
+
+def test_caps_and_uid_slots_of_zero_are_errors(settings):
+    settings.SANDBOX_ACTIVE_RUNS_PER_IP = 0
+    settings.SANDBOX_UID_COUNT = 0
+    errors = check_sandbox_settings()
+    assert ids(errors) == ["sandbox.E005", "sandbox.E005"]
+    assert errors[0].msg == "SANDBOX_ACTIVE_RUNS_PER_IP must be at least 1, or no run could ever start."
+
+
+def test_run_uids_must_stay_clear_of_real_accounts(settings):
+    settings.SANDBOX_UID_BASE = 1000
+    assert ids(check_sandbox_settings()) == ["sandbox.E006"]

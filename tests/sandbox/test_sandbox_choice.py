@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from run_factories import make_run
+from sandbox_backends import require_any
 
-from sandbox.execution import execute
+from sandbox.jobs.execution import execute
 from sandbox.models import Run
-from sandbox.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox
+from sandbox.jail.runner import BubblewrapSandbox, RlimitSandbox, SandboxUnavailable, get_sandbox
 
 
 def _force(monkeypatch, bubblewrap: bool, rlimit: bool) -> None:
@@ -38,8 +39,7 @@ def test_a_misspelt_backend_setting_is_refused():
 
 @pytest.mark.django_db
 def test_a_code_run_records_its_output_and_sandbox_mode(monkeypatch, settings):
-    if not BubblewrapSandbox.available() and not RlimitSandbox.available():
-        pytest.skip("no sandbox backend can start here")
+    require_any()
     run = make_run("", kind=Run.Kind.CODE, code="print(6 * 7)")
     assert execute(str(run.pk)) == Run.State.SUCCEEDED
     run.refresh_from_db()
@@ -49,8 +49,7 @@ def test_a_code_run_records_its_output_and_sandbox_mode(monkeypatch, settings):
 
 @pytest.mark.django_db
 def test_a_code_run_that_fails_says_why(settings):
-    if not BubblewrapSandbox.available() and not RlimitSandbox.available():
-        pytest.skip("no sandbox backend can start here")
+    require_any()
     run = make_run("", kind=Run.Kind.CODE, code="raise SystemExit(4)")
     assert execute(str(run.pk)) == Run.State.FAILED
     assert Run.objects.get(pk=run.pk).error == "The program exited with status 4."
@@ -67,11 +66,10 @@ def test_a_worker_without_any_sandbox_fails_code_runs_visibly(monkeypatch):
 
 @pytest.mark.django_db
 def test_cancelling_a_code_run_stops_its_process_within_seconds(monkeypatch):
-    if not BubblewrapSandbox.available() and not RlimitSandbox.available():
-        pytest.skip("no sandbox backend can start here")
+    require_any()
     import time
 
-    from sandbox import lease
+    from sandbox.jobs import lease
 
     original = lease.Lease.__enter__
 
@@ -84,3 +82,17 @@ def test_cancelling_a_code_run_stops_its_process_within_seconds(monkeypatch):
     started = time.monotonic()
     assert execute(str(run.pk)) == Run.State.CANCELLED
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.django_db
+def test_a_run_the_sandbox_refuses_at_start_fails_with_the_reason_instead_of_hanging(monkeypatch):
+    _force(monkeypatch, True, False)
+
+    def busy(self, code, limits, should_stop=None):
+        raise SandboxUnavailable("Every one of this worker's 1 sandbox slots is busy; try again in a moment.")
+
+    monkeypatch.setattr(BubblewrapSandbox, "run", busy)
+    run = make_run("", kind=Run.Kind.CODE, code="print(1)")
+    assert execute(str(run.pk)) == Run.State.FAILED
+    run.refresh_from_db()
+    assert run.error.startswith("Every one of this worker's 1 sandbox slots is busy") and run.lease_expires_at is None

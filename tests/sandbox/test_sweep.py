@@ -10,7 +10,7 @@ from django.utils import timezone
 from run_factories import make_run
 
 from sandbox.models import Run
-from sandbox.sweep import sweep
+from sandbox.jobs.sweep import sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.rendering import where_measured
+from sandbox.display.rendering import where_measured
 
 CPU_WORKER = {
     "engine": "0.1.0",

@@ -38,7 +38,11 @@
         .then(function (response) { return response.json().then(function (data) { return [response.ok, data]; }); })
         .then(function (result) {
           if (request !== latest) return; // a newer keystroke already asked for a fresher preview
-          if (!result[0]) { status.textContent = "Preview failed: " + (result[1].error || "unknown error"); return; }
+          if (!result[0]) {
+            var error = result[1].error || {};
+            status.textContent = "Preview failed: " + (error.field ? error.field + " " : "") + (error.message || "unknown error");
+            return;
+          }
           preview.innerHTML = result[1].html;
           status.textContent = "Preview";
         })

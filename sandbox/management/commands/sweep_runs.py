@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from sandbox.sweep import sweep
+from sandbox.jobs.sweep import sweep
 
 
 class Command(BaseCommand):

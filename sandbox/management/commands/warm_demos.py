@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
 from questions.models import Question
-from sandbox import dispatch
+from sandbox.jobs import dispatch
 from sandbox.models import Run
 from sandbox.validation import DemoRequest
 

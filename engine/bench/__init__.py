@@ -1,0 +1,1 @@
+"""``python -m engine bench``: the benchmark reports (``BENCHMARKS*.md``) built from ``engine.experiments``."""

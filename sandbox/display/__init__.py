@@ -1,0 +1,1 @@
+"""Result display: a finished run as HTML (tables, notes) with server-side SVG charts."""

@@ -1,0 +1,1 @@
+"""The jail: running a visitor's snippet in a contained child process (no Django, no database)."""
