@@ -84,7 +84,12 @@ def _demo(args: argparse.Namespace, extra: Sequence[str]) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from engine.bench.decode import run_bench, write_outputs
 
-    result = run_bench(quick=args.quick, progress=lambda msg: print(msg, file=sys.stderr))
+    from pathlib import Path
+
+    sections = tuple(s.strip() for s in args.sections.split(",") if s.strip())
+    previous_path = Path(args.json) if args.json else Path(__file__).with_name("BENCHMARKS.json")
+    previous = json.loads(previous_path.read_text(encoding="utf-8")) if previous_path.is_file() else None
+    result = run_bench(quick=args.quick, progress=lambda msg: print(msg, file=sys.stderr), sections=sections, previous=previous)
     paths = write_outputs(result, args.json)
     print(json.dumps(result["summary"], indent=2))
     print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
@@ -132,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="engine vs HF transformers, bandwidth floor, KV cache; writes BENCHMARKS.*")
     bench.add_argument("--json", default=None, help="where to write the JSON (the .md goes next to it)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions and lengths")
+    bench.add_argument(
+        "--sections", default="decode,kv,attention,serving",
+        help="comma-separated sections to measure (decode, kv, attention, serving); the rest are kept from the existing JSON",
+    )
 
     sub.add_parser(
         "gpu-check", help="on a CUDA machine: kernel tests, Triton vs SDPA, SmolLM2 decode; writes BENCHMARKS_GPU.*",

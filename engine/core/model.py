@@ -21,6 +21,8 @@ fuses them.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -90,6 +92,7 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(config.d_model, self.q_size + 2 * self.kv_size, bias=False)
         self.o_proj = nn.Linear(self.q_size, config.d_model, bias=False)
         self.window = config.sliding_window
+        self.scale = 1.0 / math.sqrt(self.head_dim)  # what engine.core.attention uses by default
         self.backend = "sdpa"  # any engine.core.attention backend; Transformer.set_attention_backend switches all layers
 
     def forward(
@@ -116,6 +119,11 @@ class Attention(nn.Module):
             # A lone query at the newest position sees every key it is given: the mask would be all
             # True, so skip building it (30 layers x every decode step).
             causal, window = False, None
+            if self.backend == "sdpa" and key_padding_mask is None:
+                # The decode hot path: exactly the call engine.attention's sdpa backend makes for these
+                # inputs, minus re-validating shapes this module built itself (~20 Python checks a layer).
+                y = F.scaled_dot_product_attention(q, k, v, scale=self.scale, enable_gqa=self.n_heads != self.n_kv_heads)
+                return self.o_proj(y.transpose(1, 2).reshape(B, T, self.q_size))
         y = attention(
             q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, backend=self.backend
         )  # [B, H, T, D]
@@ -181,13 +189,14 @@ class Transformer(nn.Module):
             block.attn.backend = backend
         return self
 
+    # The final norm's weight, not the embedding's: with weights="gguf" the table is int8 blocks.
     @property
     def device(self) -> torch.device:
-        return self.embed.weight.device
+        return self.norm.weight.device
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.embed.weight.dtype
+        return self.norm.weight.dtype
 
     def forward(
         self,
@@ -226,17 +235,16 @@ class Transformer(nn.Module):
         return model.eval().requires_grad_(False)
 
 
-def fuse_projections(state: dict[str, torch.Tensor], config: ModelConfig) -> dict[str, torch.Tensor]:
-    """Concatenate q/k/v into ``attn.qkv`` and gate/up into ``mlp.gate_up`` (rows stacked in that order)."""
+def fuse_projections(state: dict, config: ModelConfig, cat=lambda ts: torch.cat(ts, dim=0)) -> dict:
+    """Concatenate q/k/v into ``attn.qkv`` and gate/up into ``mlp.gate_up`` (rows stacked in that order).
+
+    ``cat`` stacks rows; engine.core.quant_linear passes one that also stacks GGUF block tensors.
+    """
     fused = dict(state)
     for i in range(config.n_layers):
         p = f"layers.{i}."
-        fused[p + "attn.qkv.weight"] = torch.cat(
-            [fused.pop(p + f"attn.{name}.weight") for name in ("q_proj", "k_proj", "v_proj")], dim=0
-        )
-        fused[p + "mlp.gate_up.weight"] = torch.cat(
-            [fused.pop(p + f"mlp.{name}.weight") for name in ("gate_proj", "up_proj")], dim=0
-        )
+        fused[p + "attn.qkv.weight"] = cat([fused.pop(p + f"attn.{name}.weight") for name in ("q_proj", "k_proj", "v_proj")])
+        fused[p + "mlp.gate_up.weight"] = cat([fused.pop(p + f"mlp.{name}.weight") for name in ("gate_proj", "up_proj")])
     if config.tie_embeddings:
         fused.pop("lm_head.weight", None)
         fused["lm_head.weight"] = fused["embed.weight"]

@@ -73,9 +73,14 @@ def copy_bandwidth(nbytes: int = 256 * 2**20, reps: int = 5, device: torch.devic
 
 
 def weight_bytes_read_per_token(model: Transformer) -> int:
-    """Bytes of distinct parameters a decode step reads (a tied embedding matrix counts once, as lm_head)."""
+    """Bytes of distinct weights a decode step reads (a tied embedding matrix counts once, as lm_head).
+
+    Weights are the parameters plus the GGUF blocks a ``weights="gguf"`` model keeps as buffers;
+    the RoPE tables are buffers too, but a step reads one row of them, so they are left out.
+    """
     seen, total = set(), 0
-    for p in model.parameters():
+    weights = [t for name, t in model.named_buffers() if not name.startswith("rope.")]
+    for p in [*model.parameters(), *weights]:
         if p.data_ptr() not in seen:
             seen.add(p.data_ptr())
             total += p.numel() * p.element_size()

@@ -134,17 +134,22 @@ def _engine_name(gguf_name: str) -> str:
     return f"layers.{int(layer)}.{_BLOCK_NAMES[suffix]}"
 
 
-def read_gguf(path: str | Path, name: str = "custom") -> tuple[ModelConfig, dict[str, torch.Tensor]]:
-    """Dequantise every tensor; returns the config and a float32 state dict in engine names."""
+def open_gguf(path: str | Path) -> Any:
+    """A ``gguf.GGUFReader`` on the file (memory-mapped), or GGUFError saying why not."""
     from gguf import GGUFReader
 
     path = Path(path)
     if not path.is_file():
         raise GGUFError(f"no GGUF file at {path}")
     try:
-        reader = GGUFReader(str(path))
+        return GGUFReader(str(path))
     except Exception as exc:  # the gguf package raises assorted errors for non-GGUF input
         raise GGUFError(f"{path} is not a readable GGUF file: {exc}") from exc
+
+
+def read_gguf(path: str | Path, name: str = "custom") -> tuple[ModelConfig, dict[str, torch.Tensor]]:
+    """Dequantise every tensor; returns the config and a float32 state dict in engine names."""
+    reader = open_gguf(path)
     config = read_config(reader, name)
     state: dict[str, torch.Tensor] = {}
     for tensor in reader.tensors:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from engine.io.tokenizer import Tokenizer
 
 PRETRAINED = {"smollm2-135m"}  # names load_model resolves to a bundled GGUF file
+# How load_model holds the weights: "dequantized" = float32 (exact against HF, the default),
+# "gguf" = the file's own quantised blocks with weight-only kernels (engine.core.quant_linear).
+WEIGHTS = ("dequantized", "gguf")
 
 
 def resolve_gguf(name_or_path: str | Path) -> Path:
@@ -42,18 +45,41 @@ def load_model(
     name_or_path: str | Path = "smollm2-135m",
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
+    weights: str = "dequantized",
 ) -> tuple[Transformer, Tokenizer]:
-    """The pretrained model and its tokenizer, weights dequantised from the GGUF (cached on disk)."""
-    from engine.io.gguf import load_gguf_cached
+    """The pretrained model and its tokenizer.
+
+    ``weights="dequantized"``: float32 matrices dequantised from the GGUF (cached on disk).
+    ``weights="gguf"``: the file's own Q4_1 / Q8_0 blocks; ``dtype`` then sets the activations
+    and norms (the CPU kernels compute in float32 whatever it is).
+    """
     from engine.core.model import Transformer
+    from engine.io.gguf import load_gguf_cached
     from engine.io.tokenizer import load_tokenizer
 
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights: unknown option {weights!r}; choose one of {', '.join(WEIGHTS)}")
     device = _check_device(device)
     path = resolve_gguf(name_or_path)
     name = str(name_or_path) if str(name_or_path) in PRETRAINED else path.stem
-    config, state = load_gguf_cached(path, name=name)
-    model = Transformer.from_state_dict(config, state).to(device=device, dtype=dtype)
+    if weights == "gguf":
+        from engine.io.gguf_native import load_native
+
+        model = _move_native(load_native(path, name), device, dtype)
+    else:
+        config, state = load_gguf_cached(path, name=name)
+        model = Transformer.from_state_dict(config, state).to(device=device, dtype=dtype)
     return model, load_tokenizer(path)
+
+
+def _move_native(model: Transformer, device: torch.device, dtype: torch.dtype) -> Transformer:
+    """Move to ``device`` and cast float tensors to ``dtype``, leaving the quantised blocks as they are."""
+    model = model.to(device=device)
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            setattr(module, name, torch.nn.Parameter(param.to(dtype), requires_grad=False))
+    model.rope.to(dtype=dtype)
+    return model
 
 
 def build_model(
@@ -75,16 +101,19 @@ def build_model(
     return init_weights(model, seed).to(dtype=dtype)
 
 
-_shared: dict[tuple[str, str, str], tuple[Transformer, Tokenizer]] = {}
+_shared: dict[tuple[str, str, str, str], tuple[Transformer, Tokenizer]] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_model(
-    name: str = "smollm2-135m", device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+    name: str = "smollm2-135m",
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    weights: str = "dequantized",
 ) -> tuple[Transformer, Tokenizer]:
     """``load_model`` memoised per process: demos in a warm worker reuse one copy of the weights."""
-    key = (str(name), str(torch.device(device)), str(dtype))
+    key = (str(name), str(torch.device(device)), str(dtype), weights)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = load_model(name, device, dtype)
+            _shared[key] = load_model(name, device, dtype, weights)
         return _shared[key]

@@ -26,6 +26,15 @@ def smollm2():
 
 
 @pytest.fixture(scope="session")
+def smollm2_native():
+    """The same model with weights="gguf": the file's Q4_1 / Q8_0 blocks and the weight-only kernels."""
+    from engine import load_model
+
+    model, _ = load_model("smollm2-135m", weights="gguf")
+    return model
+
+
+@pytest.fixture(scope="session")
 def hf_smollm2(gguf_path):
     """HF's LlamaForCausalLM built from the same GGUF file, float32, eager attention."""
     transformers = pytest.importorskip("transformers")

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from engine import build_model
-from engine.bench.decode import _TokenClock, bandwidth_floor, kv_cache_vs_none, render_markdown
+from engine.bench.decode import kv_cache_vs_none, render_markdown
+from engine.bench.peers import TARGETS, _leading_agreement, _percentile, llama_cpp_unavailable, read_bandwidth
+from engine.bench.peers import render_markdown as decode_markdown
 from engine.core.config import ModelConfig
 
 TINY = ModelConfig(vocab_size=256, d_model=64, n_layers=2, n_heads=4, n_kv_heads=2, d_ff=128, max_seq_len=256)
@@ -23,63 +25,97 @@ def test_kv_cache_vs_none_measures_each_length(tiny):
     assert all(r["speedup"] == pytest.approx(r["recompute_ms"] / r["cached_ms"], rel=0.05) for r in rows)
 
 
-def test_bandwidth_floor_uses_weights_plus_cache(tiny):
-    floor = bandwidth_floor(tiny, decode_tokens_per_s=100.0, prompt_tokens=10)
-    weights = sum(p.numel() * 4 for p in tiny.parameters())
-    assert floor["weight_bytes_per_token"] == weights
-    assert floor["measured_ms_per_token"] == 10.0
-    expected = (weights + floor["cache_bytes_per_token_mean"]) / (floor["copy_bandwidth_gb_s"] * 1e9) * 1e3
-    # Reported values are rounded (ms to 0.01, GB/s to 0.01), so compare at that resolution.
-    assert floor["floor_ms_per_token"] == pytest.approx(expected, rel=0.01, abs=0.01)
-    assert floor["fraction_of_floor"] == pytest.approx(floor["floor_ms_per_token"] / 10.0, rel=0.01, abs=0.002)
-    assert "hf_ms_per_token" not in floor
+def sample_decode_result(native_tps: float = 120.0, llama_tps: float | None = 100.0) -> dict:
+    def row(label, tps, nbytes, floor_ms, lead):
+        return {"label": label, "tokens_per_s": tps, "step_ms_p10": round(1e3 / tps, 2), "step_ms_median": round(1e3 / tps, 2),
+                "runs_tokens_per_s": [tps], "ttft_ms": 80.0, "new_tokens": 128, "bytes_per_token": nbytes,
+                "bytes_note": "note", "floor_ms": floor_ms, "fraction_of_floor": round(floor_ms * tps / 1e3, 3),
+                "tokens_same_every_round": True, "leading_tokens_equal_to_engine_float32": lead}
+
+    paths = {
+        "hf_float32": row("HF", 28.0, 543_000_000, 18.1, 128),
+        "engine_float32": row("engine float32", 40.0, 543_000_000, 18.1, 128),
+        "engine_native": row("engine native", native_tps, 101_000_000, 3.4, 57),
+    }
+    if llama_tps:
+        paths["llama_cpp"] = row("llama.cpp", llama_tps, 95_000_000, 3.2, 20)
+    ratios = {"float32_vs_hf": round(40 / 28, 3), "native_vs_hf": round(native_tps / 28, 3),
+              "float32_fraction_of_floor": paths["engine_float32"]["fraction_of_floor"]}
+    if llama_tps:
+        ratios["native_vs_llama_cpp"] = round(native_tps / llama_tps, 3)
+    return {
+        "prompt_tokens": 49, "max_new_tokens": 128, "rounds": 5, "threads": 2,
+        "read_bandwidth": {"method": "median of 7 timed torch.sum passes", "gb_s": 30.0, "gb_s_after": 29.0, "runs_gb_s": [30.0],
+                           "used_gb_s": 30.0},
+        "paths": paths, "ratios": ratios, "targets": TARGETS, "float32_tokens_identical_to_hf": True,
+        "llama_cpp_missing": None if llama_tps else "llama-cpp-python is not installed",
+    }
 
 
-def test_bandwidth_floor_places_hf_on_the_same_scale(tiny, monkeypatch):
-    monkeypatch.setattr("engine.experiments.measure.copy_bandwidth", lambda: 1e8)  # 100 MB/s: a floor of a few ms
-    floor = bandwidth_floor(tiny, decode_tokens_per_s=100.0, prompt_tokens=10, hf_tokens_per_s=50.0)
-    floor_ms = (floor["weight_bytes_per_token"] + floor["cache_bytes_per_token_mean"]) / 1e8 * 1e3
-    assert floor["floor_ms_per_token"] == pytest.approx(floor_ms, abs=0.01)
-    assert floor["hf_ms_per_token"] == 20.0
-    assert floor["hf_fraction_of_floor"] == pytest.approx(floor_ms / 20.0, abs=0.001)
-    assert floor["speedup_ceiling_over_hf"] == pytest.approx(20.0 / floor_ms, abs=0.01)
-
-
-def test_token_clock_separates_ttft_from_decode_steps():
-    clock = _TokenClock()
-    clock.start = 0.0
-    clock.times = [0.5, 1.0, 1.2, 1.5]  # prompt echoed, then three tokens
-    ttft, steps = clock.decode_step_times()
-    assert ttft == 1.0 and steps == pytest.approx([0.2, 0.3])
+def test_token_agreement_counts_the_identical_prefix():
+    assert _leading_agreement([1, 2, 3, 4], [1, 2, 9, 4]) == 2
+    assert _leading_agreement([1, 2], [1, 2, 3]) == 2
 
 
 def test_percentile_picks_from_the_fast_end():
-    from engine.bench.decode import _percentile
-
     assert _percentile([5.0, 1.0, 3.0, 2.0, 4.0, 9.0, 8.0, 7.0, 6.0, 10.0], 10) == 2.0
     assert _percentile([3.0], 10) == 3.0
 
 
-def test_markdown_reports_numbers_and_verdicts():
+def test_read_bandwidth_states_its_method_and_is_positive():
+    bw = read_bandwidth(nbytes=8 * 2**20, reps=3)
+    assert bw["gb_s"] > 0 and len(bw["runs_gb_s"]) == 3
+    assert "torch.sum" in bw["method"] and "median of 3" in bw["method"]
+
+
+def test_a_missing_llama_cpp_is_explained(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    assert "requirements/bench.txt" in llama_cpp_unavailable()
+
+
+def test_decode_markdown_reports_every_path_ratio_and_verdict():
+    text = decode_markdown(sample_decode_result())
+    for label in ("HF", "engine float32", "engine native", "llama.cpp"):
+        assert f"| {label} | **" in text
+    assert "| engine native / llama.cpp | 1.2 | ≥ 1.0 | met |" in text
+    assert "| engine float32 / HF float32 | 1.429 | ≥ 1.5 | not met |" in text
+    assert "Read bandwidth **30.0 GB/s**" in text
+    slower = decode_markdown(sample_decode_result(native_tps=80.0))
+    assert "| engine native / HF float32 | 2.857 | ≥ 3.0 | not met |" in slower
+
+
+def test_decode_markdown_says_when_llama_cpp_was_not_measured():
+    text = decode_markdown(sample_decode_result(llama_tps=None))
+    assert "llama.cpp: not measured: llama-cpp-python is not installed." in text
+    assert "| engine native / llama.cpp | — | ≥ 1.0 | not measured |" in text
+
+
+def test_markdown_has_the_machine_the_decode_section_and_the_kv_table():
     result = {
         "quick": False,
         "machine": {"date": "2026-01-01 00:00 UTC", "cpu": "Test CPU", "cores": 2, "threads_used": 2,
                     "torch": "2.13.0", "python": "3.11", "load_average_at_start": [1.0], "load_average_at_end": [2.0]},
-        "engine_vs_hf": {"new_tokens": 128, "rounds": 3, "engine_decode_tokens_per_s": 45.0, "hf_decode_tokens_per_s": 25.0,
-                         "engine_runs_tokens_per_s": [45.0], "hf_runs_tokens_per_s": [25.0], "prompt_tokens": 40,
-                         "engine_ttft_ms": 80.0, "hf_ttft_ms": 120.0, "speedup": 1.8, "target_speedup": 1.5,
-                         "tokens_identical": True},
-        "bandwidth_floor": {"copy_bandwidth_gb_s": 20.0, "weight_bytes_per_token": 538_000_000,
-                            "cache_bytes_per_token_mean": 4_000_000, "floor_ms_per_token": 27.1,
-                            "measured_ms_per_token": 30.0, "fraction_of_floor": 0.9, "target_fraction": 0.7,
-                            "hf_ms_per_token": 40.0, "hf_fraction_of_floor": 0.68, "speedup_ceiling_over_hf": 1.48},
+        "decode": sample_decode_result(),
         "kv_cache_vs_none": [{"context_tokens": 64, "cached_ms": 30.0, "recompute_ms": 90.0, "speedup": 3.0}],
     }
     text = render_markdown(result)
-    assert "Speed-up (HF's 10th-percentile step time / ours) **1.8x** (target 1.5x: met)" in text
-    assert "**90%** (target 70%)" in text
     assert "| 64 | 30.0 | 90.0 | 3.0x |" in text
-    assert "could beat it by more than 1.48x" in text
-    assert "Test CPU" in text and "noisy" in text
-    result["engine_vs_hf"]["speedup"] = 1.2
-    assert "target 1.5x: not met" in render_markdown(result)
+    assert "Test CPU" in text and "noisy" in text and "Load average [1.0]" in text
+    assert "## Decode: every path side by side" in text
+
+
+def test_sections_not_measured_are_carried_over_and_said_so(monkeypatch):
+    from engine.bench import decode as bench
+
+    monkeypatch.setattr("engine.bench.peers.run_decode_bench", lambda rounds, progress: sample_decode_result())
+    previous = {"kv_cache_vs_none": [{"context_tokens": 64, "cached_ms": 30.0, "recompute_ms": 90.0, "speedup": 3.0}],
+                "serving": {"old": True}}
+    result = bench.run_bench(sections=("decode",), previous=previous)
+    assert result["decode"] == sample_decode_result()
+    assert result["kv_cache_vs_none"] == previous["kv_cache_vs_none"] and result["serving"] == {"old": True}
+    assert result["sections_measured"] == ["decode"]
+    with pytest.raises(ValueError, match="sections: unknown warp"):
+        bench.run_bench(sections=("warp",))

@@ -9,9 +9,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
-def warm_model(smollm2, monkeypatch):
-    """Hand the session's model to the demos instead of loading a second copy."""
-    monkeypatch.setattr("engine.io.loader.shared_model", lambda *args, **kwargs: smollm2)
+def warm_model(smollm2, smollm2_native, monkeypatch):
+    """Hand the session's models to the demos instead of loading second copies."""
+
+    def shared_model(*args, weights="dequantized", **kwargs):
+        return smollm2 if weights == "dequantized" else (smollm2_native, smollm2[1])
+
+    monkeypatch.setattr("engine.io.loader.shared_model", shared_model)
 
 
 def metric(result, prefix):
@@ -32,6 +36,10 @@ def test_quantization_shrinks_the_model_and_barely_moves_perplexity(demo_contrac
     assert metric(result, "compression") > 2
     assert abs(metric(result, "perplexity change")) < 5
     assert len(result["charts"][0]["series"]) == 4
+    rows = {row[0]: row[1:] for row in result["table"]["rows"]}
+    float32_read, _, gguf_read = rows["weight bytes read per decode token (MiB)"]
+    assert gguf_read < float32_read / 4  # Q4_1 / Q8_0 blocks against float32
+    assert rows["top-1 agreement with float32 (teacher-forced, %)"][2] >= 97
 
 
 def test_batch_size_tradeoff_throughput_grows_with_batch(demo_contract):

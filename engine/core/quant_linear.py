@@ -1,0 +1,176 @@
+"""The native-precision model: ``load_model(..., weights="gguf")`` multiplies with the file's own blocks.
+
+Every matrix stays as the GGUF stored it (Q4_1 for the projections, Q8_0 for the embedding table
+that doubles as the LM head, read by engine.io.gguf_native) and every weight it stands for is exactly
+the float32 path's weight. What changes is how the products are summed, and so the rounding:
+
+* **CPU**: the C kernels of engine.kernels.quant_cpu, float32 activations, for up to ``GEMV_MAX_ROWS``
+  token rows (decode, small batches). Longer inputs (a prompt) dequantise the matrix once and
+  use the float32 matmul, which beats re-reading the blocks once per row.
+* **CUDA**: the Triton kernel of engine.kernels.quant_matmul (dequantise a tile in registers, ``tl.dot``).
+* **Fallback** (no compiler, no AVX2): dequantise in torch on every call; correct and slow.
+
+Norms and RoPE tables are float32 as in the float32 path; the KV caches hold float32.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.core.config import ModelConfig
+from engine.core.model import RotaryEmbedding, Transformer, fuse_projections
+from engine.kernels import quant_cpu
+
+BLOCK = 32
+# type -> (bytes per block, names of the parts in block order)
+FORMATS: dict[str, tuple[int, tuple[str, ...]]] = {"Q4_1": (20, ("qs", "d", "m")), "Q8_0": (34, ("qs", "d"))}
+
+
+@dataclass
+class BlockTensor:
+    """A [rows, cols] matrix stored as GGUF blocks (see the module docstring for the parts)."""
+
+    qtype: str
+    parts: tuple[torch.Tensor, ...]  # qs, d[, m]; rows first
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        qs = self.parts[0]
+        return qs.shape[0], qs.shape[1] * BLOCK
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.numel() * p.element_size() for p in self.parts)
+
+    def map_rows(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> BlockTensor:
+        """Apply a row operation (a permutation, a slice) to every part alike."""
+        return BlockTensor(self.qtype, tuple(fn(p) for p in self.parts))
+
+    @staticmethod
+    def cat(tensors: Sequence[BlockTensor]) -> BlockTensor:
+        """Stack matrices of one type and width along the rows (fusing q/k/v, gate/up)."""
+        qtypes = {t.qtype for t in tensors}
+        if len(qtypes) != 1:
+            raise ValueError(f"cannot fuse tensors of different types {sorted(qtypes)} into one matrix")
+        return BlockTensor(tensors[0].qtype, tuple(torch.cat(ps, dim=0) for ps in zip(*(t.parts for t in tensors))))
+
+    def dequantize(self) -> torch.Tensor:
+        """float32 [rows, cols] in torch, the reference the kernels are tested against (gguf.quants' formula)."""
+        qs, d = self.parts[0], self.parts[1].float()[..., None]  # [N, nb, *], [N, nb, 1]
+        if self.qtype == "Q4_1":
+            q = torch.cat([qs & 0x0F, qs >> 4], dim=-1).float()  # [N, nb, 32]: low nibbles first
+            w = d * q + self.parts[2].float()[..., None]
+        else:
+            w = d * qs.float()
+        return w.reshape(self.shape)
+
+# Above this many token rows one dequantisation + a float32 matmul is cheaper than the kernel,
+# which re-reads the blocks per row (measured on SmolLM2's shapes, 2 threads: ~even at 8 rows).
+GEMV_MAX_ROWS = 8
+
+
+class QuantLinear(nn.Module):
+    """A bias-free linear layer whose weight is a GGUF block tensor (Q4_1 or Q8_0)."""
+
+    def __init__(self, weight: BlockTensor):
+        super().__init__()
+        self.qtype = weight.qtype
+        self.out_features, self.in_features = weight.shape
+        self.part_names = FORMATS[weight.qtype][1]
+        for name, part in zip(self.part_names, weight.parts):
+            self.register_buffer(name, part)
+
+        self._kernel: quant_cpu.BoundMatmul | None = None  # built on the first CPU call
+
+    @property
+    def blocks(self) -> BlockTensor:
+        return BlockTensor(self.qtype, tuple(getattr(self, name) for name in self.part_names))
+
+    def _apply(self, fn, recurse=True):
+        self._kernel = None  # .to() / .cuda() may move the blocks: resolve the pointers again
+        return super()._apply(fn, recurse)
+
+    def dequantized(self) -> torch.Tensor:
+        """The float32 [out, in] matrix the blocks stand for (bit-identical to the float32 path's weight)."""
+        blocks = self.blocks
+        if blocks.parts[0].device.type == "cpu" and quant_cpu.library() is not None:
+            return quant_cpu.dequantize(self.qtype, blocks.parts, self.out_features, self.in_features // 32)
+        return blocks.dequantize()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, self.in_features)
+        if x.device.type == "cuda":
+            from engine.kernels.quant_matmul import quant_matmul
+
+            y = quant_matmul(rows, self.qtype, self.blocks.parts)
+        elif rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None:
+            if self._kernel is None:
+                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features)
+            if rows.dtype != torch.float32 or not rows.is_contiguous():
+                rows = rows.float().contiguous()
+            y = self._kernel(rows)
+        else:
+            y = F.linear(rows.float(), self.dequantized())
+        if y.dtype != x.dtype:
+            y = y.to(x.dtype)
+        return y.view(*x.shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, {self.qtype} blocks"
+
+
+class QuantEmbedding(nn.Module):
+    """A token-embedding table kept as GGUF blocks: a lookup dequantises only the rows it reads."""
+
+    def __init__(self, weight: BlockTensor):
+        super().__init__()
+        self.qtype = weight.qtype
+        self.num_embeddings, self.embedding_dim = weight.shape
+        self.part_names = FORMATS[weight.qtype][1]
+        for name, part in zip(self.part_names, weight.parts):
+            self.register_buffer(name, part)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # [B, T] -> [B, T, C]
+        parts = tuple(getattr(self, name).index_select(0, ids.flatten()) for name in self.part_names)
+        return BlockTensor(self.qtype, parts).dequantize().view(*ids.shape, self.embedding_dim)
+
+
+def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch.Tensor]) -> Transformer:
+    """A Transformer whose matrices are ``QuantLinear`` over the blocks in ``state`` (engine.io.gguf_native)."""
+    fused = fuse_projections(state, config, cat=_cat)
+    with torch.device("meta"):
+        model = Transformer(config)
+    for name, value in fused.items():
+        module_name, _, attr = name.rpartition(".")
+        parent_name, _, child = module_name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        if isinstance(value, BlockTensor):
+            module = QuantEmbedding(value) if child == "embed" else QuantLinear(value)
+            setattr(parent, child, module)
+        else:
+            getattr(parent, child).weight = nn.Parameter(value, requires_grad=False)
+    if config.tie_embeddings:
+        # One copy of the blocks serves the lookup and the LM head (the file stores it once too).
+        embed = model.embed
+        model.lm_head = QuantLinear(BlockTensor(embed.qtype, tuple(getattr(embed, n) for n in embed.part_names)))
+    _check_nothing_left_on_meta(model)
+    model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
+    return model.eval().requires_grad_(False)
+
+
+def _cat(values):
+    if all(isinstance(v, BlockTensor) for v in values):
+        return BlockTensor.cat(values)
+    if any(isinstance(v, BlockTensor) for v in values):
+        raise ValueError("weights='gguf' cannot fuse a quantised matrix with a float one (q/k/v or gate/up differ in type)")
+    return torch.cat(values, dim=0)
+
+
+def _check_nothing_left_on_meta(model: nn.Module) -> None:
+    missing = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta and "rope" not in name]
+    if missing:
+        raise ValueError(f"the GGUF file has no tensor for {', '.join(missing[:5])}")
