@@ -42,6 +42,7 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     topics: int = 0
+    exercises: dict = field(default_factory=dict)  # the exercise sync's own report (created, updated, ...)
 
     @property
     def ok(self) -> bool:
@@ -52,6 +53,9 @@ class LoadReport:
             f"{self.topics} topics; questions: {len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.retired)} retired; "
             f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+            + (f"; exercises: {len(self.exercises['created'])} created, {len(self.exercises['updated'])} updated, "
+               f"{len(self.exercises['unchanged'])} unchanged, {len(self.exercises['retired'])} retired"
+               if self.exercises else "")
         )
 
     def as_dict(self) -> dict:
@@ -100,7 +104,20 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
         question.is_active = False
         question.save(update_fields=["is_active", "updated_at"])
         report.retired.append(question.slug)
+    _sync_exercises(root / EXERCISES_FOLDER, report)
     return report
+
+
+def _sync_exercises(folder: Path, report: LoadReport) -> None:
+    """After the questions (exercises link to them): mirror the exercise folders, if the bank has any."""
+    if not folder.is_dir():
+        return
+    # Imported here: the exercises app's models must not load with this module (the admin imports it early).
+    from questions.exercises.sync import sync_exercises
+
+    exercises = sync_exercises(folder)
+    report.errors.extend(exercises.errors)
+    report.exercises = {key: value for key, value in exercises.as_dict().items() if key != "errors"}
 
 
 def _sync_topics(topics: list[dict[str, str]]) -> dict[str, Topic]:
