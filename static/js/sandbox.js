@@ -266,14 +266,18 @@
         output.innerHTML = html;
       },
     });
-    button.addEventListener("click", function () {
-      runner.start({ code: editor.value });
-    });
+    function run() {
+      if (!button.disabled) runner.start({ code: rich ? rich.getValue() : editor.value });
+    }
+    // The vendored CodeMirror (highlighting, Tab indents, Ctrl/Cmd-Enter runs) when it loaded; else the textarea.
+    var rich = window.PrepEditor ? window.PrepEditor.create(editor, { label: "Python code to run", onRun: run }) : null;
+    button.addEventListener("click", run);
     cancel.addEventListener("click", function () {
       runner.cancel();
     });
     reset.addEventListener("click", function () {
-      editor.value = source;
+      if (rich) rich.setValue(source);
+      else editor.value = source;
     });
   }
 
