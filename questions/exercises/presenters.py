@@ -65,8 +65,8 @@ def _shapes(value: Any) -> str:
         return "; ".join(f"{name} {_shapes(shape)}" for name, shape in value.items())
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, int) for v in value):
         return "[" + ", ".join(map(str, value)) + "]"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_shapes(v) for v in value)
+    if isinstance(value, (list, tuple)):  # the grader's "[2, 3] float32", "k=5", ...
+        return " · ".join(_shapes(v) for v in value)
     return "" if value is None else str(value)
 
 
