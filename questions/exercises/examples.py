@@ -6,28 +6,13 @@ stored strings.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from questions.exercises.catalogue import ExerciseSpec
+from questions.exercises.grading.exercise_cases import cases_module
+from questions.exercises.grading.grade import CHECK_SEED
 
-EXAMPLE_SEED = 0  # visible cases are hand-written; a fixed seed keeps any random part stable between loads
 MAX_SHOWN_ELEMENTS = 32  # a tensor with more elements is described by shape and dtype, not printed
-
-
-def load_cases_module(path: Path) -> ModuleType:
-    """Import an exercise's ``cases.py`` under a name of its own (every exercise has a file of that name)."""
-    name = f"_exercise_cases_{path.parent.name.replace('-', '_')}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{path}: cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look modules up by name
-    spec.loader.exec_module(module)
-    return module
 
 
 def describe(value: Any) -> str:
@@ -51,9 +36,9 @@ def describe(value: Any) -> str:
 
 def visible_examples(spec: ExerciseSpec) -> list[dict[str, str]]:
     """[{"name", "explain", "call", "expected"}] for the cases marked visible, in their order."""
-    module = load_cases_module(spec.cases_path)
+    module = cases_module(spec)
     examples = []
-    for case in module.cases(EXAMPLE_SEED):
+    for case in module.cases(CHECK_SEED):  # the seed Check grades with: the page shows what Check runs
         if not case.visible:
             continue
         arguments = [describe(arg) for arg in case.args] + [f"{key}={describe(v)}" for key, v in case.kwargs.items()]

@@ -14,6 +14,7 @@ import traceback
 from celery.exceptions import SoftTimeLimitExceeded
 
 from questions.exercises.catalogue import ExerciseFormatError, get_exercise
+from questions.exercises.grading import grade
 from sandbox.jobs.execution import open_sandbox, run_environment
 from sandbox.jobs.lease import Lease
 from sandbox.jobs.models import Run
@@ -38,8 +39,6 @@ def grade_run(run: Run, lease: Lease) -> None:
         progress=10, progress_message=f"{'checking the examples' if mode == 'check' else 'running the hidden tests'}"
         f" in the {sandbox.mode} sandbox"
     )
-    from questions.exercises.grading import grade  # TODO(ex-web): top-level once ex-grading's grader is merged
-
     try:
         verdict = grade(spec, run.code, mode=mode, seed=int(params["seed"]), sandbox=sandbox,
                         on_output=lease.stream_output)

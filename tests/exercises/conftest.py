@@ -118,6 +118,21 @@ def exercise_bank(bank):
 
 
 @pytest.fixture
+def worker_reads_test_bank(exercise_bank, monkeypatch):
+    """The worker looks exercises up in the real bank; point it at the test bank (checked against its questions)."""
+    from questions.exercises import worker
+    from questions.exercises.catalogue import load_exercise
+
+    def get_exercise(slug: str):
+        folder = exercise_bank.root / "exercises" / slug
+        if not folder.is_dir():
+            raise KeyError(f"slug: there is no exercise called {slug!r}")
+        return load_exercise(folder, question_slugs={"kv-basics"}, demo_names=set(), topics={"kv-cache"})
+
+    monkeypatch.setattr(worker, "get_exercise", get_exercise)
+
+
+@pytest.fixture
 def exercise(exercise_bank):
     from questions.exercises.models import Exercise
 

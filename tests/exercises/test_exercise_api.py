@@ -177,3 +177,118 @@ class TestCheckVersusSubmit:
         assert polled["final"] and polled["passed"] is None and polled["error"] == "The grader failed: boom"
         assert "Not graded" in polled["verdict_html"]
         assert 'data-exercise="add-one"' in client.get("/exercises/?solved=new").content.decode()
+
+
+@pytest.mark.usefixtures("worker_reads_test_bank")
+class TestGradingOnTheWorker:
+    """The task body as a worker runs it: the real grader, the configured sandbox, the verdict on the run."""
+
+    def run_worker(self, submission_id: str) -> str:
+        from questions.exercises.worker import grade_run
+        from sandbox.jobs.execution import execute
+
+        return execute(str(Submission.objects.get(pk=submission_id).run_id), handler=grade_run)
+
+    def test_a_wrong_solution_fails_with_the_case_and_its_message(self, exercise, client, post_submission, no_broker):
+        from .conftest import WRONG_ADD_ONE
+
+        body = post_submission({"slug": "add-one", "code": "print('hello from the sandbox')\n" + WRONG_ADD_ONE,
+                                "mode": "check"}).json()
+        assert self.run_worker(body["id"]) == Run.State.SUCCEEDED
+        polled = client.get(body["status_url"]).json()
+        assert polled["passed"] is False and polled["seed"] == 0
+        failing = [test for test in polled["verdict"]["tests"] if not test["passed"]]
+        assert [test["name"] for test in failing] == ["one-two-three", "a-zero"]  # Check runs the visible cases only
+        assert "hello from the sandbox" in polled["output"]
+        assert "one-two-three" in polled["verdict_html"] and "Max abs error" in polled["verdict_html"]
+
+    def test_a_right_solution_solves_it_and_records_the_seed(self, exercise, client, post_submission, no_broker):
+        body = post_submission({"slug": "add-one", "code": RIGHT_ADD_ONE, "mode": "submit"}).json()
+        self.run_worker(body["id"])
+        polled = client.get(body["status_url"]).json()
+        assert polled["passed"] is True and polled["verdict"]["seed"] == body["seed"]
+        assert len(polled["verdict"]["tests"]) == 6 and "Solved" in polled["verdict_html"]
+        assert "return x + 1" in polled["after_html"]
+
+    def test_the_visitors_traceback_is_shown(self, exercise, client, post_submission, no_broker):
+        code = "def add_one(x):\n    return helper(x)\n\ndef helper(x):\n    raise ValueError('nope')\n"
+        body = post_submission({"slug": "add-one", "code": code, "mode": "check"}).json()
+        self.run_worker(body["id"])
+        polled = client.get(body["status_url"]).json()
+        assert "ValueError" in polled["verdict"]["tests"][0]["traceback"]
+        assert "Your traceback" in polled["verdict_html"] and "helper" in polled["verdict_html"]
+
+    def test_a_redelivered_message_grades_nothing_twice(self, exercise, post_submission, no_broker):
+        body = post_submission({"slug": "add-one", "code": RIGHT_ADD_ONE, "mode": "submit"}).json()
+        self.run_worker(body["id"])
+        finished = Submission.objects.get(pk=body["id"]).run
+        assert self.run_worker(body["id"]) == "skipped"
+        again = Submission.objects.get(pk=body["id"]).run
+        assert (again.finished_at, again.attempts, again.result) == (finished.finished_at, finished.attempts, finished.result)
+
+    def test_a_worker_that_dies_mid_grade_leaves_nothing_and_the_retry_reproduces(self, exercise, client,
+                                                                                  post_submission, no_broker):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from sandbox.jobs.sweep import sweep
+
+        body = post_submission({"slug": "add-one", "code": RIGHT_ADD_ONE, "mode": "submit"}).json()
+        submission = Submission.objects.get(pk=body["id"])
+        # A worker claims the run and dies: no verdict, no attempt, until its lease runs out.
+        Run.objects.claim(submission.run_id, worker="dead", lease_seconds=60, max_attempts=2)
+        assert client.get(body["status_url"]).json()["passed"] is None
+        assert not Submission.objects.solved().exists()
+        report = sweep(now=timezone.now() + timedelta(seconds=120))
+        assert report.requeued == 1
+        self.run_worker(body["id"])
+        run = Submission.objects.get(pk=body["id"]).run
+        assert run.attempts == 2 and run.result["passed"] is True and run.result["seed"] == submission.seed
+
+    def test_check_uses_the_graders_fixed_seed(self):
+        from questions.exercises.grading.grade import CHECK_SEED
+        from questions.exercises.submissions import CHECK_SEED as WEB_CHECK_SEED
+
+        assert WEB_CHECK_SEED == CHECK_SEED
+
+
+class TestLiveOutput:
+    def test_output_is_written_while_running_at_most_about_twice_a_second(self, exercise, post_submission, no_broker,
+                                                                         monkeypatch):
+        from sandbox.jobs import lease as lease_module
+        from sandbox.jobs.lease import Lease
+
+        body = post_submission({"slug": "add-one", "code": RIGHT_ADD_ONE}).json()
+        run = Run.objects.claim(Submission.objects.get(pk=body["id"]).run_id, "test", 60, 2)
+        clock = iter([10.0, 10.1, 10.2, 10.7, 10.8])
+        monkeypatch.setattr(lease_module.time, "monotonic", lambda: next(clock))
+        held = Lease(run, 60)
+        writes = []
+        original = Run.objects.filter
+
+        def counting_filter(*args, **kwargs):
+            queryset = original(*args, **kwargs)
+            update = queryset.update
+
+            def recorded(**fields):
+                writes.append(fields.get("live_output"))
+                return update(**fields)
+
+            queryset.update = recorded
+            return queryset
+
+        monkeypatch.setattr(Run.objects, "filter", counting_filter)
+        for chunk in ["a\n", "b\n", "c\n", "d\n", "e\n"]:
+            held.stream_output(chunk)
+        assert writes == ["a\n", "a\nb\nc\nd\n"]  # at 10.0 and 10.7: the chunks in between wait for the next write
+        assert Run.objects.get(pk=run.pk).live_output == "a\nb\nc\nd\n"
+
+    def test_the_poll_shows_the_live_output_and_elapsed_time_while_running(self, exercise, client, post_submission,
+                                                                          no_broker):
+        body = post_submission({"slug": "add-one", "code": RIGHT_ADD_ONE}).json()
+        run = Run.objects.claim(Submission.objects.get(pk=body["id"]).run_id, "test", 60, 2)
+        Run.objects.filter(pk=run.pk).update(live_output="step 1\n")
+        polled = client.get(body["status_url"]).json()
+        assert polled["state"] == "running" and polled["output"] == "step 1\n"
+        assert polled["elapsed_s"] is not None and polled["elapsed_s"] >= 0 and polled["verdict"] is None
