@@ -7,7 +7,7 @@ from questions.exercises import progress
 from questions.exercises.models import Submission
 from sandbox.jobs.models import Run
 
-from .conftest import RIGHT_ADD_ONE
+from .fixture_exercise import RIGHT_ADD_ONE
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +190,7 @@ class TestGradingOnTheWorker:
         return execute(str(Submission.objects.get(pk=submission_id).run_id), handler=grade_run)
 
     def test_a_wrong_solution_fails_with_the_case_and_its_message(self, exercise, client, post_submission, no_broker):
-        from .conftest import WRONG_ADD_ONE
+        from .fixture_exercise import WRONG_ADD_ONE
 
         body = post_submission({"slug": "add-one", "code": "print('hello from the sandbox')\n" + WRONG_ADD_ONE,
                                 "mode": "check"}).json()

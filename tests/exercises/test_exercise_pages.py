@@ -6,7 +6,7 @@ import pytest
 from questions.bank_loader import load_bank
 from questions.exercises.models import Exercise, Submission
 
-from .conftest import RIGHT_ADD_ONE, write_exercise
+from .fixture_exercise import RIGHT_ADD_ONE, write_exercise
 from .test_exercise_api import grade_as
 
 pytestmark = pytest.mark.django_db
