@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from prep_site.web.visitor import Visitor
 from questions.exercises.models import Exercise, Submission
@@ -39,3 +40,15 @@ def topic_counts(visitor: Visitor | None) -> dict[int, TopicCounts]:
         if pk in exercises:
             by_mark[mark][exercises[pk]] += 1
     return {topic: TopicCounts(total, by_mark[SOLVED][topic], by_mark[ATTEMPTED][topic]) for topic, total in totals.items()}
+
+
+def graded_attempts(visitor: Visitor | None) -> list[tuple[str, str, datetime, float]]:
+    """(submission id, topic title, when graded, 1.0 passed / 0.0 not) per graded Submit, oldest first.
+
+    What topic mastery (``questions/quizzes/mastery.py``) counts besides quiz answers.
+    """
+    if visitor is None:
+        return []
+    rows = (Submission.objects.of(visitor).attempts().graded()
+            .select_related("exercise__topic", "run").order_by("run__finished_at"))
+    return [(str(s.pk), s.exercise.topic.title, s.run.finished_at, 1.0 if s.passed else 0.0) for s in rows]

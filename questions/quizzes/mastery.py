@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from questions.exercises.progress import graded_attempts
 from questions.quizzes.models import Attempt, Slot
 from questions.quizzes.ownership import Owner
 
@@ -29,7 +30,8 @@ class TopicChart:
 
 
 def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]]]:
-    """Topic title → [(when, mastery)], one point per finished attempt that touched the topic.
+    """Topic title → [(when, mastery)], one point per finished attempt that touched the topic
+    and per graded exercise Submit on it.
 
     Unanswered questions count as zero; free text still waiting for its self-grade is left out.
     """
@@ -54,6 +56,11 @@ def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]
         got = per_attempt[key]
         got[0] += (answer.points or 0) if answer is not None else 0
         got[1] += answer.max_points if answer is not None else slot.spec.max_points
+    # A graded exercise Submit counts like a one-point answer on its topic: passed 1, not passed 0.
+    for submission, topic, graded_at, points in graded_attempts(owner):
+        per_attempt[(submission, topic)] = [points, 1.0]
+        order.append((submission, topic, graded_at))
+    order.sort(key=lambda entry: entry[2])  # stable: quiz attempts keep their order
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     for attempt_id, topic, finished_at in order:
         points, max_points = per_attempt[(attempt_id, topic)]

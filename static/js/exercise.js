@@ -92,7 +92,9 @@
 
     function show(run) {
       var label = run.state.replace("_", " ");
-      stateText.textContent = label + (run.message && run.message !== run.state ? " · " + run.message : "");
+      if (run.verdict) label = "graded: " + (run.passed ? "passed" : "not passed");
+      else if (!FINAL[run.state] && run.message && run.message !== run.state) label += " · " + run.message;
+      stateText.textContent = label;
       if (run.elapsed_s !== null && run.elapsed_s !== undefined) {
         anchor = FINAL[run.state] ? null : { seconds: run.elapsed_s, at: Date.now() };
         elapsedText.textContent = run.elapsed_s.toFixed(1) + " s";
@@ -120,7 +122,7 @@
           : '<span class="exercise-mark mark-attempted" title="Submitted, not passed yet"><span aria-hidden="true">◐</span> Attempted</span>';
       }
       if (!run.verdict && run.error) showError(run.error);
-      live.hidden = !run.output;
+      output.hidden = true; // the verdict carries the whole output ("What your code printed")
       result.scrollIntoView({ block: "nearest", behavior: "smooth" });
     }
 
@@ -194,6 +196,14 @@
       if (editor) editor.setValue(starter);
       else textarea.value = starter;
     });
+    // Landed here from the form's own post (the no-JavaScript path) while it grades: follow it in place.
+    var pending = result.querySelector("[data-follow]");
+    if (pending) {
+      setBusy(true, pending.dataset.mode);
+      live.hidden = false;
+      startTicking();
+      poll(pending.dataset.follow, Date.now());
+    }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var mode = event.submitter && event.submitter.dataset.mode ? event.submitter.dataset.mode : "check";

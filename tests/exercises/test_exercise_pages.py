@@ -140,3 +140,20 @@ class TestSync:
 
     def test_practises_links_the_questions(self, exercise):
         assert list(exercise.practises.values_list("slug", flat=True)) == ["kv-basics"]
+
+
+class TestMastery:
+    def test_graded_submits_count_towards_topic_mastery_and_checks_do_not(self, exercise, client, no_broker):
+        from prep_site.web.visitor import visitor_for
+        from questions.quizzes.mastery import mastery_series
+
+        client.post("/exercises/add-one/submit/", {"code": RIGHT_ADD_ONE, "mode": "check"})
+        grade_as(Submission.objects.get(), passed=True)
+        visitor = visitor_for(client.get("/").wsgi_request, create=False)
+        assert mastery_series(visitor) == {}
+        client.post("/exercises/add-one/submit/", {"code": RIGHT_ADD_ONE, "mode": "submit"})
+        grade_as(Submission.objects.attempts().get(), passed=False)
+        client.post("/exercises/add-one/submit/", {"code": RIGHT_ADD_ONE, "mode": "submit"})
+        grade_as(Submission.objects.attempts().order_by("-created_at").first(), passed=True)
+        series = mastery_series(visitor)
+        assert [round(value, 2) for _, value in series["KV caching"]] == [0.0, 0.5]
