@@ -42,11 +42,16 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     topics: int = 0
-    exercises: dict = field(default_factory=dict)  # the exercise sync's own report (created, updated, ...)
+    # The exercise sync's own report: created, updated, unchanged, retired, errors ("path: field: sentence").
+    exercises: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def exercise_errors(self) -> list[str]:
+        return list(self.exercises.get("errors", []))
 
     def summary(self) -> str:
         return (
@@ -54,7 +59,8 @@ class LoadReport:
             f"{len(self.unchanged)} unchanged, {len(self.retired)} retired; "
             f"{len(self.errors)} errors, {len(self.warnings)} warnings"
             + (f"; exercises: {len(self.exercises['created'])} created, {len(self.exercises['updated'])} updated, "
-               f"{len(self.exercises['unchanged'])} unchanged, {len(self.exercises['retired'])} retired"
+               f"{len(self.exercises['unchanged'])} unchanged, {len(self.exercises['retired'])} retired, "
+               f"{len(self.exercises['errors'])} errors"
                if self.exercises else "")
         )
 
@@ -115,9 +121,8 @@ def _sync_exercises(folder: Path, report: LoadReport) -> None:
     # Imported here: the exercises app's models must not load with this module (the admin imports it early).
     from questions.exercises.sync import sync_exercises
 
-    exercises = sync_exercises(folder)
-    report.errors.extend(exercises.errors)
-    report.exercises = {key: value for key, value in exercises.as_dict().items() if key != "errors"}
+    # Its problems stay in its own report: ``ok`` is about the question files, which loaded either way.
+    report.exercises = sync_exercises(folder).as_dict()
 
 
 def _sync_topics(topics: list[dict[str, str]]) -> dict[str, Topic]:

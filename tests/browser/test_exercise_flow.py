@@ -34,7 +34,8 @@ def add_one(bank, monkeypatch):
         pytest.skip("no code sandbox can start on this machine")
     bank.write("kv-basics", title="What does a KV cache store?")
     write_exercise(bank.root)
-    assert load_bank(bank.root).ok
+    report = load_bank(bank.root)
+    assert report.ok and not report.exercise_errors, report.exercise_errors
     monkeypatch.setattr(worker, "get_exercise", exercise_lookup(bank.root))
 
 

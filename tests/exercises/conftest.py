@@ -27,7 +27,7 @@ def exercise_bank(bank):
     bank.write("kv-basics", title="What does a KV cache store?")
     write_exercise(bank.root)
     report = load_bank(bank.root)
-    assert report.ok, report.errors
+    assert report.ok and not report.exercise_errors, report.errors + report.exercise_errors
     return bank
 
 

@@ -110,7 +110,7 @@ class TestBankPages:
 class TestSync:
     def test_a_reload_changes_nothing(self, exercise_bank):
         report = load_bank(exercise_bank.root)
-        assert report.exercises["unchanged"] == ["add-one"] and not report.errors
+        assert report.exercises["unchanged"] == ["add-one"] and not report.errors and not report.exercise_errors
 
     def test_an_edit_updates_the_row_in_place(self, exercise_bank, exercise):
         write_exercise(exercise_bank.root, title="Add one, carefully")
@@ -121,7 +121,8 @@ class TestSync:
     def test_a_broken_folder_is_reported_and_its_row_kept(self, exercise_bank, exercise):
         (exercise_bank.root / "exercises" / "add-one" / "starter.py").unlink()
         report = load_bank(exercise_bank.root)
-        assert any("starter.py: file: is required" in line for line in report.errors)
+        assert report.ok  # the question files loaded; the exercise's problem is in its own report
+        assert any("starter.py: file: is required" in line for line in report.exercises["errors"])
         assert Exercise.objects.get(pk=exercise.pk).is_active
 
     def test_a_removed_folder_retires_the_exercise(self, exercise_bank, exercise):
@@ -135,7 +136,7 @@ class TestSync:
     def test_practises_must_name_a_question_of_the_bank(self, exercise_bank):
         write_exercise(exercise_bank.root, slug="add-two", practises=("no-such-question",))
         report = load_bank(exercise_bank.root)
-        assert any("practises" in line and "no-such-question" in line for line in report.errors)
+        assert any("practises" in line and "no-such-question" in line for line in report.exercises["errors"])
         assert not Exercise.objects.filter(slug="add-two").exists()
 
     def test_practises_links_the_questions(self, exercise):
@@ -157,3 +158,13 @@ class TestMastery:
         grade_as(Submission.objects.attempts().order_by("-created_at").first(), passed=True)
         series = mastery_series(visitor)
         assert [round(value, 2) for _, value in series["KV caching"]] == [0.0, 0.5]
+
+
+class TestLoadBankCommand:
+    def test_strict_fails_on_a_broken_exercise_and_names_it(self, exercise_bank):
+        from django.core.management import CommandError, call_command
+
+        call_command("load_bank", "--path", str(exercise_bank.root), "--strict")  # a clean bank passes
+        (exercise_bank.root / "exercises" / "add-one" / "starter.py").unlink()
+        with pytest.raises(CommandError, match="1 problem\\(s\\) in exercise folders"):
+            call_command("load_bank", "--path", str(exercise_bank.root), "--strict")
