@@ -15,6 +15,16 @@ from questions.exercises.grading.grade import CHECK_SEED
 MAX_SHOWN_ELEMENTS = 32  # a tensor with more elements is described by shape and dtype, not printed
 
 
+def _nested(values: Any) -> str:
+    """A tensor's ``tolist()`` with floats to four significant figures: 0.09003, not 0.09003057330846786."""
+    if isinstance(values, list):
+        return "[" + ", ".join(_nested(item) for item in values) + "]"
+    if isinstance(values, float):
+        text = f"{values:.4g}"
+        return text if any(c in text for c in ".eni") else text + "."  # 2.0 reads "2.", like torch prints it
+    return repr(values)
+
+
 def describe(value: Any) -> str:
     """A short, readable rendering of an input or output: small tensors printed, large ones by shape."""
     import torch
@@ -23,9 +33,7 @@ def describe(value: Any) -> str:
         dtype = str(value.dtype).removeprefix("torch.")
         if value.numel() > MAX_SHOWN_ELEMENTS:
             return f"<tensor of shape [{', '.join(map(str, value.shape))}], {dtype}>"
-        with torch.no_grad():
-            values = repr(value.tolist())
-        return f"tensor({values}, dtype={dtype})"
+        return f"tensor({_nested(value.detach().tolist())}, dtype={dtype})"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe(item) for item in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"

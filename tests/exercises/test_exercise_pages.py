@@ -36,7 +36,7 @@ class TestExercisePage:
         page = client.get("/exercises/add-one/").content.decode()
         assert "<math" in page  # $x + 1$ rendered as math
         assert "def add_one(x: Tensor) -&gt; Tensor" in page
-        assert "add_one(tensor([1.0, 2.0, 3.0], dtype=float32))" in page and "tensor([2.0, 3.0, 4.0], dtype=float32)" in page
+        assert "add_one(tensor([1., 2., 3.], dtype=float32))" in page and "tensor([2., 3., 4.], dtype=float32)" in page
         assert page.count('class="hint"') == 2 and "Hint 1 of 2" in page
         assert "30 s wall clock, 4 GB memory, no network" in page
         assert "raise NotImplementedError" in page  # the starter code in the editor
