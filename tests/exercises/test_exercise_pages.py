@@ -168,3 +168,19 @@ class TestLoadBankCommand:
         (exercise_bank.root / "exercises" / "add-one" / "starter.py").unlink()
         with pytest.raises(CommandError, match="1 problem\\(s\\) in exercise folders"):
             call_command("load_bank", "--path", str(exercise_bank.root), "--strict")
+
+
+class TestRunPages:
+    def test_the_run_of_a_submission_reads_as_an_exercise(self, exercise, client, no_broker):
+        client.post("/exercises/add-one/submit/", {"code": RIGHT_ADD_ONE, "mode": "submit"})
+        submission = Submission.objects.get()
+        grade_as(submission, passed=True)
+        page = client.get(submission.run.get_absolute_url()).content.decode()
+        assert "Exercise submission" in page and 'href="/exercises/add-one/"' in page
+        assert "Passed: 1 test" in page and "return x + 1" in page
+        assert "Exercise submit" in client.get("/runs/").content.decode()
+
+    def test_staff_see_exercises_and_submissions_read_only_in_the_admin(self, exercise, admin_client):
+        assert admin_client.get("/admin/exercises/exercise/").status_code == 200
+        assert admin_client.get(f"/admin/exercises/exercise/{exercise.pk}/change/").status_code == 200
+        assert admin_client.get("/admin/exercises/exercise/add/").status_code == 403
