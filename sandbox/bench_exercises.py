@@ -20,15 +20,11 @@ import json
 import os
 import platform
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sandbox.bench import BIN, REPO, _environment, _free_port, _percentiles, _wait
+from sandbox.bench import REPO, _percentiles, private_worker
 
 CONTRACT_SLUGS = (
     "stable-softmax", "causal-attention", "repeat-kv", "rope", "rms-norm",
@@ -159,39 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help="put the section into sandbox/BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
-    if not shutil.which("redis-server"):
-        raise SystemExit("bench: redis-server is not installed (apt-get install redis-server)")
-
-    folder = Path(tempfile.mkdtemp(prefix="exercise-bench-"))
-    port = _free_port()
-    redis_url = f"redis://127.0.0.1:{port}/0"
-    settings_env = {**_environment(folder, redis_url, preload=False), "EXERCISE_RATE_LIMIT": "100000"}
-    env = {**os.environ, **settings_env}
-    os.environ.update(settings_env)
-    processes: list[subprocess.Popen] = []
-    try:
-        processes.append(subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        ))  # fmt: skip
-        for command in (["migrate", "--noinput"], ["load_bank"]):
-            subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
-        log = folder / "worker.log"
-        processes.append(subprocess.Popen(
-            [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "exercises", "--concurrency", "1",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        ))  # fmt: skip
-        _wait(lambda: b"ready." in log.read_bytes(), 180, "the worker")
+    with private_worker("exercise-bench-", "exercises", extra_env={"EXERCISE_RATE_LIMIT": "100000"},
+                        commands=(("migrate", "--noinput"), ("load_bank",))):
         report = measure(args.repeats)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
     text = markdown(report)
     print(text)

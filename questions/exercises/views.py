@@ -16,6 +16,7 @@ from prep_site.web.visitor import visitor_for
 from questions.exercises import presenters, progress, submissions
 from questions.exercises.models import Exercise
 from questions.models import Difficulty, Topic
+from sandbox import code_runs
 
 SOLVED_FILTERS = {"": "Any", "solved": "Solved", "attempted": "Attempted, not solved", "new": "Not attempted"}
 
@@ -64,7 +65,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "code": code,
         "shown": shown,
         "shown_verdict_html": presenters.render_verdict(shown) if shown is not None and shown.run.is_final else "",
-        "form_error": request.GET.get("error", ""),
+        "code_runs_off": code_runs.off_notice(),  # cached verdict: said before Check, not after a failed grade
     })
 
 

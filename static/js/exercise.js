@@ -2,7 +2,7 @@
  * An exercise page: the editor, hints one at a time, Check and Submit through the JSON API,
  * the run's live output with an elapsed-time counter, and the verdict the server rendered.
  *
- * Without this script the page still works: the textarea is the editor, every hint can be
+ * Needs sandbox.js (its request helper) loaded before it. Without scripts the page still works: the textarea is the editor, every hint can be
  * opened, and the form posts Check or Submit to the server, which redirects back with the result.
  */
 (function () {
@@ -10,27 +10,10 @@
 
   var FINAL = { succeeded: true, failed: true, timed_out: true, cancelled: true };
 
-  function cookie(name) {
-    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function request(method, url, csrf, body) {
-    var options = { method: method, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrf } };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(url, options).then(function (response) {
-      return response
-        .json()
-        .catch(function () {
-          return { error: { field: "", message: "The server answered with status " + response.status + "." } };
-        })
-        .then(function (data) {
-          return { status: response.status, data: data };
-        });
-    });
+  // sandbox.js's request helper (loaded first): JSON in and out, CSRF header, errors flattened to
+  // {error: message, field}.
+  function request(method, url, body) {
+    return window.PrepRuns.request(method, url, body);
   }
 
   /* Hints: the first is offered; opening one offers the next. */
@@ -45,7 +28,6 @@
   }
 
   function setUpExercise(form) {
-    var csrf = (form.querySelector("[name=csrfmiddlewaretoken]") || {}).value || cookie("csrftoken");
     var textarea = form.querySelector("textarea[name=code]");
     var live = form.querySelector("[data-live]");
     var stateText = form.querySelector("[data-state]");
@@ -129,11 +111,11 @@
     function poll(url, started) {
       var delay = Date.now() - started < 10000 ? 400 : 1000;
       pollTimer = window.setTimeout(function () {
-        request("GET", url, csrf)
+        request("GET", url)
           .then(function (reply) {
             if (reply.status !== 200) {
               setBusy(false);
-              showError((reply.data.error && reply.data.error.message) || "Lost track of this submission.");
+              showError(reply.data.error || "Lost track of this submission.");
               return;
             }
             if (FINAL[reply.data.state]) {
@@ -159,12 +141,12 @@
       output.hidden = true;
       stateText.textContent = "sending…";
       elapsedText.textContent = "0.0 s";
-      request("POST", form.dataset.apiUrl, csrf, { slug: form.dataset.slug, code: code(), mode: mode })
+      request("POST", form.dataset.apiUrl, { slug: form.dataset.slug, code: code(), mode: mode })
         .then(function (reply) {
           if (reply.status !== 202) {
             setBusy(false);
             live.hidden = true;
-            showError((reply.data.error && reply.data.error.message) || "The submission could not be sent.");
+            showError(reply.data.error || "The submission could not be sent.");
             return;
           }
           show(reply.data);

@@ -310,6 +310,9 @@
     runner.poll();
   }
 
+  // The exercise page (static/js/exercise.js) talks to its own API with the same helper.
+  window.PrepRuns = { request: request };
+
   function init() {
     document.querySelectorAll(".run-live[data-status-url]").forEach(followRunPage);
     document.querySelectorAll(".demo-panel[data-demo] .demo-form").forEach(function (form) {

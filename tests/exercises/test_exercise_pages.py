@@ -184,3 +184,13 @@ class TestRunPages:
         assert admin_client.get("/admin/exercises/exercise/").status_code == 200
         assert admin_client.get(f"/admin/exercises/exercise/{exercise.pk}/change/").status_code == 200
         assert admin_client.get("/admin/exercises/exercise/add/").status_code == 403
+
+
+class TestCodeRunsOff:
+    def test_the_page_says_before_check_when_code_cannot_run_here(self, exercise, client, monkeypatch):
+        from sandbox import code_runs
+
+        monkeypatch.setattr(code_runs, "off_notice", lambda: {"sentence": "Code runs are off on this server: no bubblewrap.",
+                                                              "fix": "apt-get install bubblewrap"})
+        page = client.get("/exercises/add-one/").content.decode()
+        assert "Code runs are off on this server: no bubblewrap." in page and "apt-get install bubblewrap" in page
