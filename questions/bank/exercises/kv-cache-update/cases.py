@@ -47,3 +47,9 @@ def expected(case: Case):
     cache.seq_len = start_pos
     cache.update(0, k_new, v_new)
     return cache.buffer[0, 0], cache.buffer[0, 1]
+
+
+def engine(case: Case):
+    """The engine's update as timed on the large case: warmed up by the grader, but it still includes
+    loading your buffers into a fresh engine cache (one copy each), so read it as an upper bound."""
+    return expected(case)

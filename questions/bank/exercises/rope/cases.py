@@ -49,3 +49,12 @@ def expected(case: Case):
     # The engine's table convention: rotate_half's minus sign lives in the first half of sin.
     signed_sin = torch.cat((-angles.sin(), angles.sin()), dim=-1)
     return apply_rope(x.to(torch.float64), cos, signed_sin).to(x.dtype)
+
+
+def engine(case: Case):
+    """The engine's production path: RotaryEmbedding's float32 tables indexed by position, then apply_rope."""
+    from engine.core.model import RotaryEmbedding, apply_rope
+
+    x, positions = case.args
+    rope = RotaryEmbedding(x.shape[-1], int(positions.max()) + 1, case.kwargs.get("base", 10000.0))
+    return apply_rope(x, rope.cos[positions].to(x.dtype), rope.sin[positions].to(x.dtype))

@@ -56,3 +56,9 @@ def expected(case: Case):
     cache.advance(t)
     held_keys, _ = cache._chronological(0)
     return cache.buffer[0, 0].clone(), held_keys.clone()
+
+
+def engine(case: Case):
+    """The engine's update as timed on the large case: warmed up by the grader, but it still includes
+    loading your buffers into a fresh engine cache (one copy each), so read it as an upper bound."""
+    return expected(case)

@@ -41,7 +41,10 @@ def expected(case: Case):
 
     x, w_gate, w_up, w_down = case.args
     d_ff, d_model = w_gate.shape
-    mlp = SwiGLU(SimpleNamespace(d_model=d_model, d_ff=d_ff)).to(x.dtype)
+    # Built on the meta device and then given real storage: skips a random init that would be overwritten.
+    with torch.device("meta"):
+        mlp = SwiGLU(SimpleNamespace(d_model=d_model, d_ff=d_ff))
+    mlp = mlp.to_empty(device=x.device).to(x.dtype)
     with torch.no_grad():
         mlp.gate_up.weight.copy_(torch.cat((w_gate, w_up), dim=0))  # gate rows first, as the engine splits
         mlp.down_proj.weight.copy_(w_down)
