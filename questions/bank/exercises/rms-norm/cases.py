@@ -30,6 +30,8 @@ def cases(seed: int) -> list[Case]:
              kwargs={"eps": 1e-2}, explain="A larger eps passed as an argument must be the one used."),
         Case("float16-outliers", args=(outliers.to(torch.float16), gain(64, torch.float16)),
              explain="float16 input with channels of 400: their squares overflow float16 unless computed in float32."),
+        Case("bfloat16-input", args=(randn(2, 3, 256, scale=4.0).to(torch.bfloat16), gain(256, torch.bfloat16)),
+             explain="bfloat16 activations (float32's range, 8 bits of precision): the result stays bfloat16."),
         Case("zero-row", args=(zero_rows, gain(16)),
              explain="A row of zeros must give zeros, not NaN."),
         Case("single-feature", args=(randn(5, 1), gain(1)),
