@@ -57,6 +57,10 @@ def test_wrong_then_right_then_solved(browser_page, add_one, thread_worker):
     assert "raise NotImplementedError" in editor.inner_text()  # the starter code, in the real editor
     assert page.locator(".exercise-limits").inner_text().startswith("Runs in a sandbox: 30 s wall clock, 4 GB memory")
     assert page.locator(".exercise-after").inner_text().strip() == ""  # no reference before an attempt
+    hints = page.locator("details.hint")
+    assert hints.nth(1).is_hidden()  # hints come one at a time: the second waits for the first
+    hints.nth(0).locator("summary").click()
+    assert hints.nth(1).is_visible()
 
     replace_code(page, ["def add_one(x):", "return x - 1"])
     page.get_by_role("button", name="Check").click()
