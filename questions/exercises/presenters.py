@@ -6,33 +6,16 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from prep_site.web.visitor import Visitor, visitor_for
 from questions.exercises.cases import Timing
 from questions.exercises.models import Exercise, Submission
-from sandbox.jail.runner import MB, Limits
 
 HISTORY_LIMIT = 20
 
 
-def limits_sentence() -> str:
-    """The sandbox's limits as the page states them before a run: "30 s wall clock, 4 GB memory, no network"."""
-    limits = Limits.from_settings()
-    gigabytes = limits.memory_bytes / (1024 * MB)
-    memory = f"{gigabytes:g} GB" if gigabytes >= 1 else f"{limits.memory_bytes // MB} MB"
-    return f"{limits.wall_seconds:g} s wall clock, {memory} memory, no network"
-
-
 def status_url(submission: Submission) -> str:
     return reverse("exercises:api_status", args=[submission.pk])
-
-
-def elapsed_seconds(submission: Submission) -> float | None:
-    run = submission.run
-    if run.started_at is None:
-        return None
-    return round(((run.finished_at or timezone.now()) - run.started_at).total_seconds(), 1)
 
 
 def submission_fields(submission: Submission) -> dict[str, Any]:
@@ -41,7 +24,6 @@ def submission_fields(submission: Submission) -> dict[str, Any]:
         "exercise": submission.exercise.slug,
         "mode": submission.mode,
         "seed": submission.seed,
-        "elapsed_s": elapsed_seconds(submission),
         # While it runs, the newest output the worker streamed; once graded, the submission's whole output.
         "output": (verdict or {}).get("output", "") if run.is_final else run.live_output,
         "passed": submission.passed,

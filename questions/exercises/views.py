@@ -58,7 +58,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "exercises/detail.html", {
         "exercise": exercise,
         "practises": exercise.practises.filter(is_active=True).select_related("topic"),
-        "limits": presenters.limits_sentence(),
+        "limits": code_runs.limits_sentence(),
         "mark": progress.marks(visitor).get(exercise.pk, ""),
         "attempted": presenters.has_attempted(exercise, visitor),
         "history": presenters.history(exercise, visitor),

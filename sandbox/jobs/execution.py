@@ -20,7 +20,7 @@ from engine.demos import DemoError, run_demo
 from sandbox.jobs.cache_keys import result_cache_key
 from sandbox.jobs.lease import Lease, RunCancelled, RunLost
 from sandbox.jobs.models import Run
-from sandbox.jail.runner import Jail, Limits, SandboxUnavailable, get_sandbox
+from sandbox.jail.runner import Exchange, Jail, Limits, SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,8 @@ def _execute_code(run: Run, lease: Lease) -> None:
         progress=10, progress_message=f"running in {sandbox.mode} sandbox"
     )
     try:
-        outcome = sandbox.run(run.code, limits, should_stop=lease.poll_should_stop)
+        outcome = sandbox.run(run.code, limits, should_stop=lease.poll_should_stop,
+                              exchange=Exchange(on_output=lease.stream_output))  # the page shows output as it comes
     except SoftTimeLimitExceeded:
         run.finish(attempt, Run.State.TIMED_OUT, error="The run took too long and was stopped.")
         return

@@ -100,6 +100,7 @@ def test_a_runnable_code_block_can_be_edited_and_run(browser_page, question, thr
     editor = block.locator(".cm-content")  # the vendored CodeMirror replaced the textarea
     assert editor.inner_text() == "print(sum(range(10)))"
     assert block.locator(".cm-lineNumbers").count() == 1 and block.locator(".tok-variableName").count() >= 1
+    assert block.locator(".code-limits").inner_text().startswith("Runs in a sandbox: 30 s wall clock, 4 GB memory, no network.")
     editor.click()
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("print('sum is', sum(range(100)))")
