@@ -1,4 +1,4 @@
-"""What the exercise pages and the API show: limits, a submission's status fields, the verdict as HTML."""
+"""What the exercise pages and the API show: a submission's status fields, the verdict as HTML, attempt history."""
 from __future__ import annotations
 
 from typing import Any
