@@ -89,3 +89,9 @@ def test_nul_characters_never_reach_the_json(softmax) -> None:
     assert data["output"].startswith("ab\n")
     assert "Your function raised ValueError: badvalue" in data["tests"][0]["message"]
     assert "\\u0000" not in json.dumps(data)
+
+
+def test_a_syntax_error_points_at_the_line(softmax) -> None:
+    verdict = grade(softmax, "import torch\n\ndef softmax(x, dim=-1)\n    return x\n", mode="check", sandbox=LOCAL)
+    assert verdict.error.startswith("SyntaxError: expected ':' (submission.py, line 3)")
+    assert "def softmax(x, dim=-1)" in verdict.tests[0].traceback
