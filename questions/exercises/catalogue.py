@@ -269,9 +269,14 @@ def _split_walkthrough(body: str) -> tuple[str, str]:
     return body.strip(), ""
 
 
+def _files(folder: Path) -> list[Path]:
+    """The folder's files, without the bytecode caches that importing cases.py leaves behind."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def _folder_hash(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in _files(folder):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -309,7 +314,7 @@ def exercise_folders(root: Path = EXERCISES_DIR) -> list[Path]:
 
 
 def _cached_load(folder: Path, references: Callable[[], dict[str, set[str]]] | None = None) -> ExerciseSpec:
-    stamp = tuple((str(p), p.stat().st_mtime) for p in sorted(folder.rglob("*")) if p.is_file())
+    stamp = tuple((str(p), p.stat().st_mtime) for p in _files(folder))
     cached = _cache.get(folder)
     if cached and cached[0] == stamp:
         return cached[1]
