@@ -77,6 +77,21 @@
     const el = li.querySelector(".quiz-field-error");
     el.textContent = message || "";
     el.hidden = !message;
+    markInvalid(li, el, message);
+  }
+  // A typed answer the server refused says so to screen readers: aria-invalid, and the message as
+  // its description (choices cannot be invalid, only unanswered).
+  function markInvalid(li, errorEl, message) {
+    errorEl.id = errorEl.id || li.id + "-error";
+    li.querySelectorAll('input[type="text"], textarea').forEach(function (input) {
+      if (message) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", errorEl.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
   }
 
   // --- time spent per question -----------------------------------------------------------------
