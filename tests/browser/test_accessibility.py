@@ -213,6 +213,7 @@ PAGES = [
     PageCase("signup", lambda s: "/accounts/signup/", signed_in=False),
     PageCase("signup-errors", lambda s: "/accounts/signup/", signed_in=False, prepare=_signup_with_errors),
     PageCase("login", lambda s: "/accounts/login/", signed_in=False),
+    PageCase("password-reset", lambda s: "/accounts/password-reset/", signed_in=False),
     PageCase("not-found", lambda s: "/no/such/page/"),
     PageCase("admin-question", lambda s: f"/admin/questions/question/{s.question.pk}/change/"),
 ]
