@@ -37,6 +37,15 @@ LEGEND_SWATCH, LEGEND_GAP, LEGEND_ITEM_GAP = 18, 6, 18
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 
 
+def series_colour(index: int) -> str:
+    """The CSS colour of the index-th series: a custom property, so the stylesheet can swap the few
+    palette colours that fall under 3:1 against a light or a dark page (yellow on white, black on
+    dark grey), with the palette colour itself as the fallback."""
+    slot = index % len(PALETTE)
+    return f"var(--chart-{slot}, {PALETTE[slot]})"
+
+
+
 @dataclass(frozen=True)
 class Axis:
     low: float
@@ -187,7 +196,7 @@ def layout_legend(names: Sequence[str], left: float, top: float, width: float) -
         item_width = LEGEND_SWATCH + LEGEND_GAP + max(text_width(line) for line in lines)
         if x > left and x + item_width > left + width:
             x, row_top, row_height = left, row_top + row_height, 0.0
-        colour = PALETTE[index % len(PALETTE)]
+        colour = series_colour(index)
         items.append(LegendItem(name, colour, x, row_top + LINE_HEIGHT - 3, tuple(lines)))
         x += item_width + LEGEND_ITEM_GAP
         row_height = max(row_height, len(lines) * LINE_HEIGHT + 4)
@@ -200,8 +209,8 @@ def _legend(items: list[LegendItem]) -> str:
         mid = item.y - 4  # the swatch lines up with the middle of the first line's lowercase letters
         parts.append(
             f'<g class="legend-item"><line x1="{item.x}" y1="{mid}" x2="{item.x + LEGEND_SWATCH}" y2="{mid}" '
-            f'stroke="{item.colour}" stroke-width="2"/>'
-            f'<circle cx="{item.x + LEGEND_SWATCH / 2}" cy="{mid}" r="3" fill="{item.colour}"/>'
+            f'style="stroke: {item.colour}" stroke-width="2"/>'
+            f'<circle cx="{item.x + LEGEND_SWATCH / 2}" cy="{mid}" r="3" style="fill: {item.colour}"/>'
             + _text_lines(list(item.lines), item.x + LEGEND_SWATCH + LEGEND_GAP, item.y, LINE_HEIGHT)
             + "</g>"
         )
@@ -308,11 +317,11 @@ def render_chart(chart: dict[str, Any], width: int = WIDTH, variant: str = "") -
             + "</g>"
         )
     for index, (spec, pts) in enumerate(series):
-        colour = PALETTE[index % len(PALETTE)]
+        colour = series_colour(index)
         path = " ".join(f"{px(x)},{py(y)}" for x, y in pts)
         parts.append(f'<g class="series" data-series="{escape(str(spec.get("name", "")))}">'
-                     f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>')  # fmt: skip
-        parts.extend(f'<circle cx="{px(x)}" cy="{py(y)}" r="3" fill="{colour}"/>' for x, y in pts)
+                     f'<polyline fill="none" style="stroke: {colour}" stroke-width="2" points="{path}"/>')  # fmt: skip
+        parts.extend(f'<circle cx="{px(x)}" cy="{py(y)}" r="3" style="fill: {colour}"/>' for x, y in pts)
         parts.append("</g>")
     parts.append(_legend(items))
     parts.append("</svg>")

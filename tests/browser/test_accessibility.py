@@ -58,7 +58,7 @@ def _register_wide_demo() -> None:
     @register(
         "a11y_wide",
         title="Memory per token by cache layout",
-        summary="A test demo with a wide table and a four-series chart.",
+        summary="A test demo with a wide table and a chart with a series in every palette colour.",
         params=(Param("layers", int, 32, "number of transformer layers", min=1, max=128),),
     )
     def wide(params: dict[str, Any], progress: Any) -> dict[str, Any]:
@@ -77,8 +77,9 @@ def _register_wide_demo() -> None:
             "charts": [{
                 "title": "Cache size by sequence length", "x_label": "sequence length (tokens)",
                 "y_label": "cache size (bytes)", "log_x": True, "log_y": True,
-                "series": [{"name": name, "x": lengths, "y": [n * b for n in lengths]}
-                           for name, b in zip(layouts, per_token)],
+                # Eight series, one per palette colour: the stylesheet's per-scheme colours are checked too.
+                "series": [{"name": f"{name}, {batch}", "x": lengths, "y": [n * b * batch for n in lengths]}
+                           for batch in (1, 8) for name, b in zip(layouts, per_token)],
             }],  # fmt: skip
             "notes": ["Computed, not measured: a layout test."],
         }
@@ -350,6 +351,18 @@ def test_page_has_no_accessibility_violations(case: PageCase, open_page) -> None
 # --- phone layout of measured results ---------------------------------------------------------------
 
 
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two computed colours ("rgb(r, g, b)")."""
+
+    def luminance(css: str) -> float:
+        channels = [int(part) / 255 for part in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_charts_fit_a_phone_with_their_legend_and_wide_tables_say_they_scroll(open_page) -> None:
     page = open_page(BY_NAME["question-with-demos"])
     page.set_viewport_size({"width": PHONE, "height": 900})
@@ -368,6 +381,15 @@ def test_charts_fit_a_phone_with_their_legend_and_wide_tables_say_they_scroll(op
         chart.element_handle(),
     )
     assert font_px >= 9.5, f"tick labels render at {font_px:.1f} px"
+
+    # Lines and markers need 3:1 against the panel (WCAG 1.4.11), in both schemes.
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        background = page.evaluate("(el) => getComputedStyle(el).backgroundColor", panel.element_handle())
+        strokes = chart.locator(".series polyline").evaluate_all("els => els.map(e => getComputedStyle(e).stroke)")
+        assert len(strokes) == 8
+        weak = [s for s in strokes if _contrast(s, background) < 3]
+        assert not weak, f"{scheme}: series colours under 3:1 against {background}: {weak}"
 
     scroller = panel.locator(".table-scroll")
     assert page.evaluate("(el) => el.scrollWidth > el.clientWidth", scroller.element_handle())

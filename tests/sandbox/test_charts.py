@@ -178,3 +178,10 @@ def test_a_figure_holds_a_desktop_and_a_phone_drawing_of_the_same_chart():
     assert all(float(t.get("x")) < PHONE_WIDTH for t in legend_texts(phone))
     rows = {svg: len({t.get("y") for t in legend_texts(svg)}) for svg in (wide, phone)}
     assert rows[phone] > rows[wide]
+
+
+def test_series_take_their_colour_from_the_stylesheet_with_the_palette_as_fallback():
+    svg = render_chart(chart())
+    first = ET.fromstring(svg).find(f".//{SVG}g[@class='series']/{SVG}polyline")
+    assert first.get("style") == "stroke: var(--chart-0, #0072B2)"
+    assert "var(--chart-1, #D55E00)" in svg  # the second series, in the plot and in the legend
