@@ -118,7 +118,8 @@ def site(settings) -> Site:
         "| layout | heads for K/V | bytes per token | relative size | typical models | notes on quality |\n"
         "|---|---|---|---|---|---|\n"
         "| multi-head | 32 | 524,288 | 1 | GPT-2, Llama 1 | the baseline every other layout is compared with |\n"
-        "| grouped-query | 8 | 131,072 | 1/4 | Llama 2 70B, Mistral | close to multi-head on most benchmarks |\n"
+        "| grouped-query | 8 | 131,072 | 1/4 | Llama 2 70B, Mistral | close to multi-head on most benchmarks |\n\n"
+        "```python run\nprint(2 * 32 * 4096 * 2)\n```\n"  # a runnable block: editor, Run button, output
     )
     question = Question.objects.create(
         slug="kv-cache-size", topic=topic, title="How large is the KV cache?", difficulty="medium",
