@@ -148,9 +148,11 @@ def site(settings) -> Site:
     owner = Owner(user_id=user.pk, anon_key="")
     spec = builder.QuizSpec(title="KV caching", topics=("kv-cache",), count=3, drills=1, mode="mixed")
     attempt_done = services.start_attempt(owner, spec)
-    numeric = attempt_done.slots.filter(kind="numeric").first()
-    if numeric is not None:
-        services.save_answer(owner, attempt_done.pk, numeric.position, 524288)
+    # One right answer and one open answer, so the results show a verdict and the 0-2 self-grade buttons.
+    numeric = attempt_done.slots.get(kind="numeric")
+    services.save_answer(owner, attempt_done.pk, numeric.position, 524288)
+    free = attempt_done.slots.get(kind="free")
+    services.save_answer(owner, attempt_done.pk, free.position, "Fixed-size pages end fragmentation.")
     attempt_done = services.finish(owner, attempt_done.pk)
     attempt_open = services.start_attempt(owner, spec)
     # A card that came due yesterday: the review queue has something to show.
