@@ -72,15 +72,8 @@
     }
     return li.querySelector('[name="' + name + '"]').value;
   }
-  function showError(slot, message) {
-    const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
-    const el = li.querySelector(".quiz-field-error");
-    el.textContent = message || "";
-    el.hidden = !message;
-    markInvalid(li, el, message);
-  }
-  // A typed answer the server refused says so to screen readers: aria-invalid, and the message as
-  // its description (choices cannot be invalid, only unanswered).
+  // A typed answer that is refused says so to screen readers: aria-invalid, and the message as its
+  // description (choices cannot be invalid, only unanswered).
   function markInvalid(li, errorEl, message) {
     errorEl.id = errorEl.id || li.id + "-error";
     li.querySelectorAll('input[type="text"], textarea').forEach(function (input) {
@@ -92,6 +85,13 @@
         input.removeAttribute("aria-describedby");
       }
     });
+  }
+  function showError(slot, message) {
+    const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
+    const el = li.querySelector(".quiz-field-error");
+    markInvalid(li, el, message);
+    el.textContent = message || "";
+    el.hidden = !message;
   }
 
   // --- time spent per question -----------------------------------------------------------------

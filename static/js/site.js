@@ -50,29 +50,6 @@
     });
   }
 
-  // <select data-autosubmit> filters submit on change; a <noscript> button covers no-JS readers.
-  function setupAutosubmit() {
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () {
-        if (select.form) select.form.submit();
-      });
-    });
-  }
-
-  // "/" focuses the header search box, as on many documentation sites (ignored while typing).
-  function setupSearchShortcut() {
-    // The header's box, or the page's own where the page has one instead (home, search).
-    var box = document.getElementById("site-search") || document.querySelector('[role="search"] input[type="search"]');
-    if (!box) return;
-    document.addEventListener("keydown", function (event) {
-      var tag = (event.target && event.target.tagName) || "";
-      if (event.key === "/" && !event.ctrlKey && !event.metaKey && !/INPUT|TEXTAREA|SELECT/.test(tag) && !event.target.isContentEditable) {
-        event.preventDefault();
-        box.focus();
-      }
-    });
-  }
-
   // The nearest heading before ``node`` in reading order: what a scrolling table belongs to.
   function headingBefore(node) {
     for (; node && node !== document.body; node = node.parentElement) {
@@ -129,11 +106,34 @@
   // A demo result swapped in by sandbox.js brings its own table.
   window.prepSetupScrollers = setupScrollers;
 
+  // <select data-autosubmit> filters submit on change; a <noscript> button covers no-JS readers.
+  function setupAutosubmit() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (select.form) select.form.submit();
+      });
+    });
+  }
+
+  // "/" focuses the header search box, as on many documentation sites (ignored while typing).
+  function setupSearchShortcut() {
+    // The header's box, or the page's own where the page has one instead (home, search).
+    var box = document.getElementById("site-search") || document.querySelector('[role="search"] input[type="search"]');
+    if (!box) return;
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target && event.target.tagName) || "";
+      if (event.key === "/" && !event.ctrlKey && !event.metaKey && !/INPUT|TEXTAREA|SELECT/.test(tag) && !event.target.isContentEditable) {
+        event.preventDefault();
+        box.focus();
+      }
+    });
+  }
+
   function init() {
-    setupScrollers();
     setupSelfTest();
     setupAutosubmit();
     setupSearchShortcut();
+    setupScrollers();
   }
 
   if (document.readyState === "loading") {
