@@ -19,16 +19,21 @@
   }
 
   // Self-test: the answer stays hidden behind a real <button> (keyboard and screen-reader friendly)
-  // until the reader has tried to answer.
+  // until the reader has tried to answer. Whatever else would give it away (the demos' readings and
+  // charts) carries data-reveals-answer and is hidden and shown with it.
   function setupSelfTest() {
     var bar = document.querySelector("[data-self-test]");
     var panel = document.getElementById("answer-panel");
     if (!bar || !panel) return;
     var button = bar.querySelector("[data-reveal]");
     var toggle = bar.querySelector("[data-self-test-toggle]");
+    var extras = document.querySelectorAll("[data-reveals-answer]");
+    var note = bar.querySelector("[data-hidden-note]");
 
     function show(visible, moveFocus) {
       panel.hidden = !visible;
+      extras.forEach(function (el) { el.hidden = !visible; });
+      if (note) note.hidden = visible;
       button.setAttribute("aria-expanded", visible ? "true" : "false");
       button.textContent = visible ? "Hide answer" : "Reveal answer";
       if (visible && moveFocus) {
