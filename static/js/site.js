@@ -77,7 +77,29 @@
     });
   }
 
+  // The site's one format for absolute times, "2026-12-04 23:05 CET", in the visitor's own time zone.
+  // {% local_time %} (questions/templatetags/time_tags.py) writes the same format in UTC.
+  function formatLocalTime(date) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23", timeZoneName: "short"
+    }).formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute +
+      " " + parts.timeZoneName;
+  }
+
+  function localizeTimes(root) {
+    (root || document).querySelectorAll("time[data-local-time]").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date.getTime())) el.textContent = formatLocalTime(date);
+    });
+  }
+  // For content swapped in later (a demo's fresh result): sandbox.js calls it on what it inserts.
+  window.prepLocalizeTimes = localizeTimes;
+
   function init() {
+    localizeTimes(document);
     setupSelfTest();
     setupAutosubmit();
     setupSearchShortcut();
