@@ -7,8 +7,10 @@ its phrases; a phrase is its words in a row. Ordering is not the backends' job (
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Func, QuerySet
 
 from questions.markdown import FORMULA_MARK
 from questions.models import Question
@@ -94,8 +96,7 @@ class PostgresBackend(SearchBackend):
     def matching(self, parsed: ParsedQuery, queryset: QuerySet[Question], *, every_group: bool) -> QuerySet[Question]:
         from django.contrib.postgres.aggregates import StringAgg
         from django.contrib.postgres.search import SearchQuery, SearchVector
-        from django.db.models import OuterRef, Subquery, Value
-        from django.db.models.functions import Replace
+        from django.db.models import OuterRef, Subquery
 
         from questions.models import Tag
 
@@ -106,15 +107,26 @@ class PostgresBackend(SearchBackend):
             .annotate(text=StringAgg("slug", delimiter=" "))
             .values("text")[:1]
         )
-        vector = (
-            SearchVector("title", config="english")
-            + SearchVector("slug", config="english")
-            + SearchVector(tag_text, config="english")
-            + SearchVector(Replace("answer_text", Value(FORMULA_MARK), Value(" ")), config="english")
+        vector = SearchVector(
+            *(_words_only(column) for column in ("title", "slug", tag_text, "answer_text")), config="english"
         )
         # Words are letters and digits only (query.words), so they are safe inside a raw tsquery.
         raw = (" & " if every_group else " | ").join(_tsquery_group(g) for g in parsed.groups)
         return queryset.annotate(document=vector).filter(document=SearchQuery(raw, search_type="raw", config="english"))
+
+
+def _words_only(column: Any) -> Func:
+    """The column with every run of non-alphanumerics made one space, as FTS5's tokenizer splits.
+
+    PostgreSQL's parser otherwise reads "FlashAttention-2" as a word and the signed number "-2",
+    "W4A16/W8A8" as a file path and "v1.5" as a version, so the phrase "flashattention 2" would
+    match on SQLite and not here. The formula mark is not alphanumeric either.
+    """
+    from django.db.models import F, TextField, Value
+
+    expression = F(column) if isinstance(column, str) else column
+    return Func(expression, Value(r"[^[:alnum:]]+"), Value(" "), Value("g"), function="regexp_replace",
+                output_field=TextField())
 
 
 def _tsquery_group(group: Group) -> str:
