@@ -48,17 +48,27 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Tokens:
-    """A text's words: lower-cased, stemmed, and where each lies in the original text."""
+    """A text's words: lower-cased, stemmed, where each lies in the original text, and where each
+    word and each stem occurs (so a phrase is looked up, not scanned for)."""
 
     words: tuple[str, ...]
     stems: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]
+    by_word: dict[str, list[int]]
+    by_stem: dict[str, list[int]]
 
 
 @lru_cache(maxsize=4096)
 def tokenize(text: str) -> Tokens:
     found = [(m.group().lower(), m.span()) for m in _WORD_RE.finditer(text)]
-    return Tokens(tuple(w for w, _ in found), tuple(stem(w) for w, _ in found), tuple(s for _, s in found))
+    words = tuple(w for w, _ in found)
+    stems = tuple(stem(w) for w in words)
+    by_word: dict[str, list[int]] = {}
+    by_stem: dict[str, list[int]] = {}
+    for i, (w, s) in enumerate(zip(words, stems)):
+        by_word.setdefault(w, []).append(i)
+        by_stem.setdefault(s, []).append(i)
+    return Tokens(words, stems, tuple(s for _, s in found), by_word, by_stem)
 
 
 def _word_matches(tokens: Tokens, at: int, word: str, prefix: bool) -> bool:
@@ -67,13 +77,25 @@ def _word_matches(tokens: Tokens, at: int, word: str, prefix: bool) -> bool:
     return prefix and tokens.words[at].startswith(word)
 
 
+def _positions(tokens: Tokens, word: str, prefix: bool) -> set[int]:
+    """Where ``word`` occurs: itself, a word with its stem, or (``prefix``) a word it begins."""
+    found = set(tokens.by_word.get(word, ())) | set(tokens.by_stem.get(stem(word), ()))
+    if prefix:
+        for other, positions in tokens.by_word.items():
+            if other.startswith(word):
+                found.update(positions)
+    return found
+
+
 def group_spans(group: Group, tokens: Tokens) -> list[tuple[int, int]]:
     """Token ranges [start, end) where any phrase of ``group`` occurs."""
     found = []
     for phrase in group.phrases:
         last = len(phrase) - 1
-        for start in range(len(tokens.words) - last):
-            if all(_word_matches(tokens, start + j, w, group.prefix and j == last) for j, w in enumerate(phrase)):
+        for start in _positions(tokens, phrase[0], group.prefix and last == 0):
+            if start + last < len(tokens.words) and all(
+                _word_matches(tokens, start + j, w, group.prefix and j == last) for j, w in enumerate(phrase[1:], 1)
+            ):
                 found.append((start, start + len(phrase)))
     return sorted(set(found))
 
