@@ -27,6 +27,8 @@ SLUG_COVERAGE_BONUS, TITLE_COVERAGE_BONUS = 10.0, 2.0
 # body matches, never enough to outrank a title or tag match.
 BODY_REPEAT_CAP = 5
 SNIPPET_WORDS = 28
+# Words of context shown before the first match in a snippet.
+SNIPPET_LEAD_WORDS = 6
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 # Light English suffix stripping, longest first. It only has to map a word and its inflections to
@@ -179,6 +181,12 @@ def snippet_html(parsed: ParsedQuery, body: str, formulas: Callable[[], list[str
             count += marked[start + window - 1] - marked[start - 1]
         if count > best_count:
             best, best_count = start, count
+    # The earliest best window ends on its last hit; start it a few words before its first hit
+    # instead, so a match reads in its sentence, keeping every hit of the window inside.
+    hits = [i for i in range(best, best + window) if marked[i]]
+    if hits:
+        best = max(hits[0] - SNIPPET_LEAD_WORDS, hits[-1] - window + 1)
+        best = max(0, min(best, len(tokens.words) - window))
     first, last = best, best + window - 1
     begin = 0 if first == 0 else tokens.spans[first][0]
     end = len(body) if last == len(tokens.words) - 1 else tokens.spans[last][1]

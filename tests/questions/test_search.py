@@ -155,3 +155,12 @@ def test_queries_of_only_common_words_or_punctuation_are_not_searched(corpus):
     long = parse("paged attention " * 100)  # one synonym group per repetition
     assert len(long.groups) == MAX_QUERY_TERMS and long.dropped == 100 - MAX_QUERY_TERMS
     assert slugs("paged attention " * 1000)[0] == "title-hit"  # only the start of a huge query is read
+
+
+def test_a_snippet_starts_a_few_words_before_its_match(make_question):
+    filler = " ".join(f"word{n}" for n in range(60))
+    make_question("late-hit", answer_md=f"{filler} so the paged allocator wins. {filler}")
+    [hit] = search_questions("allocator")
+    # Six words lead up to the match: it reads in its sentence, not at either edge of the snippet.
+    assert hit.snippet_html.startswith("… word57 word58 word59 so the paged <mark>allocator</mark> wins.")
+    assert hit.snippet_html.endswith(" …")
