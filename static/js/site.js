@@ -89,10 +89,14 @@
       " " + parts.timeZoneName;
   }
 
+  // Absolute times ({% local_time %}) are rewritten; relative ones ("3 minutes ago") keep their
+  // words and get the exact local time as a tooltip.
   function localizeTimes(root) {
-    (root || document).querySelectorAll("time[data-local-time]").forEach(function (el) {
+    (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
-      if (!isNaN(date.getTime())) el.textContent = formatLocalTime(date);
+      if (isNaN(date.getTime())) return;
+      if (el.hasAttribute("data-local-time")) el.textContent = formatLocalTime(date);
+      else el.title = formatLocalTime(date);
     });
   }
   // For content swapped in later (a demo's fresh result): sandbox.js calls it on what it inserts.

@@ -30,5 +30,8 @@ def test_a_measured_time_is_shown_in_the_visitors_time_zone(chromium_browser, li
         shown = page.locator(".demo-panel time[data-local-time]").inner_text()
         assert shown.startswith("2026-12-05 07:05 ")  # 22:05 UTC is 07:05 the next morning in Tokyo
         assert "UTC" not in shown
+        # The relative "Measured … ago" keeps its words; its tooltip is the same local time.
+        relative = page.locator(".demo-panel .measured time:not([data-local-time])")
+        assert relative.get_attribute("title") == shown
     finally:
         context.close()
