@@ -112,11 +112,6 @@ class ParsedQuery:
     def __bool__(self) -> bool:
         return bool(self.groups)
 
-    @property
-    def phrase(self) -> Phrase:
-        """The query as one phrase (first alternative of each group), for the exact-phrase bonus."""
-        return tuple(word for group in self.groups for word in group.phrases[0])
-
 
 def _terms(query: str) -> list[Phrase]:
     """Terms as phrases: "top-p" → ("top", "p"); a possessive "model's" → ("model",)."""
