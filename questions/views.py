@@ -91,9 +91,11 @@ def _search_notice(query: str, parsed: ParsedQuery) -> str:
     if not query:
         return ""
     if parsed.only_stop_words:
-        return "Those words are too common to search for. Add a word that names the topic, for example “KV cache” or “top-p”."
+        return ("Those words are too common to search for. "
+                "Add a word that names the topic, for example “KV cache” or “top-p”.")
     if not parsed:
-        return "There are no letters or digits to search for. Type a word or two, for example “paged attention” or “int8”."
+        return ("There are no letters or digits to search for. "
+                "Type a word or two, for example “paged attention” or “int8”.")
     if parsed.dropped:
         return (f"Only the first {MAX_QUERY_TERMS} words were searched ({parsed.dropped} more were left out). "
                 "A few words that name the topic find it best.")

@@ -128,7 +128,8 @@ def get_attempt(owner: Owner | None, attempt_id: Any) -> Attempt:
 def attempts_for(owner: Owner | None) -> QuerySet[Attempt]:
     """The owner's attempts, newest first; any left open past their deadline are closed first, so
     history never shows an abandoned attempt as "In progress" (the periodic sweep does the same for all)."""
-    for pk in _owned(owner).filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=_grace_cutoff()).values_list("pk", flat=True):
+    expired = _owned(owner).filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=_grace_cutoff())
+    for pk in expired.values_list("pk", flat=True):
         _close(pk, Attempt.FinishReason.ABANDONED)
     return _owned(owner).order_by("-started_at")
 

@@ -34,7 +34,9 @@ class SearchHit:
     snippet_html: str
 
 
-def search_questions(query: str | ParsedQuery, *, queryset: QuerySet[Question] | None = None, limit: int = 50) -> list[SearchHit]:
+def search_questions(
+    query: str | ParsedQuery, *, queryset: QuerySet[Question] | None = None, limit: int = 50
+) -> list[SearchHit]:
     """Active questions matching ``query``, best first (optionally within ``queryset``)."""
     parsed = parse(query) if isinstance(query, str) else query
     if not parsed:

@@ -144,9 +144,9 @@ def parse(query: str) -> ParsedQuery:
     content = [g for g in groups if len(g.phrases) > 1 or g.phrases[0] not in _STOP_PHRASES]
     dropped = max(0, len(content) - MAX_QUERY_TERMS)
     content = content[:MAX_QUERY_TERMS]
-    last = content[-1] if content else None
-    if last is not None and len(last.phrases) == 1 and len(last.phrases[0]) == 1 and len(last.phrases[0][0]) >= MIN_PREFIX_CHARS:
-        content[-1] = Group(last.phrases, prefix=True)
+    # Only a last term that is one plain word of a few letters is a prefix: never "p" of "top-p".
+    if content and [len(p) for p in content[-1].phrases] == [1] and len(content[-1].phrases[0][0]) >= MIN_PREFIX_CHARS:
+        content[-1] = Group(content[-1].phrases, prefix=True)
     return ParsedQuery(tuple(content), dropped, only_stop_words=bool(groups) and not content)
 
 

@@ -7,7 +7,8 @@ identically. A question scores, for each query group it contains: 10 in the titl
 tag, 1 in the body (plus a little for each further body occurrence); the whole query as an exact
 phrase adds 8 in the title and 3 in the body; a slug the query covers adds up to 10 (squared
 share of its words: a slug that *is* the query counts like a title that names it, a slug sharing
-one word of three hardly) and a title up to 2. Questions that contain every group come before those that contain only some.
+one word of three hardly) and a title up to 2. Questions that contain every group come before those
+that contain only some.
 """
 from __future__ import annotations
 
@@ -212,7 +213,9 @@ def snippet_html(parsed: ParsedQuery, body: str, formulas: Callable[[], list[str
 
     def joined(i: int) -> bool:
         """Whether word i's highlight runs on into word i + 1 (the same phrase, no formula between)."""
-        return i < last and run[i] != 0 and run[i] == run[i + 1] and FORMULA_MARK not in body[tokens.spans[i][1]:tokens.spans[i + 1][0]]
+        if i >= last or run[i] == 0 or run[i] != run[i + 1]:
+            return False
+        return FORMULA_MARK not in body[tokens.spans[i][1] : tokens.spans[i + 1][0]]
 
     pieces: list[str] = ["… " if first else ""]
     cursor = begin

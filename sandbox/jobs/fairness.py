@@ -118,12 +118,16 @@ def _typical(kind: str, demo: str) -> Typical:
         cached = None
     if cached is not None:
         return Typical(*cached)
-    finished = Run.objects.filter(kind=kind, state=Run.State.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
+    finished = Run.objects.filter(kind=kind, state=Run.State.SUCCEEDED,
+                                  started_at__isnull=False, finished_at__isnull=False)
     if demo:
         finished = finished.filter(demo=demo)
     recent = finished.order_by("-finished_at").values_list("started_at", "finished_at")[:RECENT_RUNS]
     durations = [(end - start).total_seconds() for start, end in recent]
-    value = Typical(statistics.median(durations), len(durations)) if durations else Typical(DEFAULT_DURATION.get(kind, 10.0), 0)
+    if durations:
+        value = Typical(statistics.median(durations), len(durations))
+    else:
+        value = Typical(DEFAULT_DURATION.get(kind, 10.0), 0)
     try:
         cache.set(key, (value.seconds, value.runs), DURATION_CACHE_SECONDS)
     except Exception:

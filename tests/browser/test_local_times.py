@@ -19,7 +19,8 @@ def test_a_measured_time_is_shown_in_the_visitors_time_zone(chromium_browser, li
         kind=Run.Kind.DEMO, demo=demo.name, params=demo.validate({}), state=Run.State.SUCCEEDED,
         engine_version=ENGINE_VERSION, attempts=1, started_at=finished - timedelta(seconds=3), finished_at=finished,
         device="cpu", environment={"device": "cpu", "host": "worker-1", "torch": "2.13.0", "engine": ENGINE_VERSION},
-        result={"title": "Cache per token", "metrics": [], "table": {"columns": [], "rows": []}, "charts": [], "notes": []},
+        result={"title": "Cache per token", "metrics": [], "table": {"columns": [], "rows": []}, "charts": [],
+                "notes": []},
     )
     make_question("with-demo", demos=[demo.name])
     context = chromium_browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")  # UTC+9, no DST

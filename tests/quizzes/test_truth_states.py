@@ -35,7 +35,9 @@ def test_whitespace_is_no_answer(quiz_bank: Any, alice_owner: Any, rng: random.R
     assert Attempt.objects.get(pk=attempt.pk).pending_self_grades == 0  # nothing to self-grade
 
 
-def test_a_number_with_a_unit_is_neither_answered_nor_saved(quiz_bank: Any, alice_owner: Any, rng: random.Random) -> None:
+def test_a_number_with_a_unit_is_neither_answered_nor_saved(
+    quiz_bank: Any, alice_owner: Any, rng: random.Random
+) -> None:
     attempt = services.start_attempt(alice_owner, ALL_FOUR, rng)
     slot = slot_for(attempt, "numeric")
     with pytest.raises(InvalidInput) as error:

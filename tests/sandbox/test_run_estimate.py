@@ -50,7 +50,8 @@ def test_a_run_past_its_usual_time_says_so_instead_of_a_negative_countdown() -> 
 
 def test_a_queued_demo_adds_its_wait_in_line_to_its_run_time() -> None:
     _history("fixture_chart", 8, 8, 8)
-    make_run("fixture_chart", Run.State.RUNNING, started_at=timezone.now() - timedelta(seconds=1), params={"max_len": 64})
+    make_run("fixture_chart", Run.State.RUNNING, started_at=timezone.now() - timedelta(seconds=1),
+             params={"max_len": 64})
     queued = make_run("fixture_chart", enqueued_at=timezone.now())
     payload = status_payload(queued, include_html=False)
     assert payload["queue"]["position"] == 1 and payload["queue"]["running"] == 1
