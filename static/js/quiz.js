@@ -139,7 +139,8 @@
       inFlight.delete(slot);
       if (JSON.stringify(pending[slot]) === JSON.stringify(value)) { delete pending[slot]; storePending(); }
       if (r.response.ok) {
-        showError(slot, "");
+        // A save of what the field shows settles it; the clear sent after a refusal (below) does not.
+        if (JSON.stringify(valueOf(slot)) === JSON.stringify(value)) showError(slot, "");
         syncRemaining(r.data.remaining_seconds);
         setStatus(settledStatus());
       } else if (r.response.status === 409 || r.response.status === 404) {
@@ -147,6 +148,9 @@
         location.href = form.dataset.resultsUrl;
       } else {
         showError(slot, errorMessage(r.data) || "This answer could not be saved.");
+        // The server kept the answer saved before this one. The taker has replaced it with text that
+        // is not an answer, so clear it: the finish dialog's "will not count" must be true.
+        if (!isBlank(value) && !(slot in pending)) { pending[slot] = null; storePending(); }
         setStatus(settledStatus());
       }
       if (slot in pending) return send(slot);  // changed again while this save was in flight
