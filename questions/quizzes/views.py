@@ -99,7 +99,10 @@ def submit(request: HttpRequest, attempt_id: object) -> HttpResponse:
             try:
                 services.save_answer(owner, attempt.pk, slot.position, value)
             except QuizError as exc:
-                messages.warning(request, f"Question {slot.position}: {exc.message}")
+                messages.warning(request, f"Question {slot.position}: {exc.message} It was not counted.")
+                # What was typed replaces any earlier answer, as on the page with JavaScript: a stale
+                # answer must not be graded while the taker was told this one does not count.
+                services.save_answer(owner, attempt.pk, slot.position, None)
         services.finish(owner, attempt.pk)
     return redirect("quizzes:results", attempt.pk)
 

@@ -11,6 +11,7 @@ from django.test import Client
 from questions.quizzes import services
 from questions.quizzes.errors import InvalidInput
 from questions.quizzes.models import Answer, Attempt
+from questions.quizzes.ownership import Owner
 
 from .conftest import ALL_FOUR, slot_for
 
@@ -124,3 +125,15 @@ def test_the_periodic_sweep_closes_abandoned_attempts_too(quiz_bank: Any, alice_
     frozen_clock.advance(minutes=11)
     assert services.finalize_expired() == 1
     assert Attempt.objects.get(pk=attempt.pk).finish_reason == Attempt.FinishReason.ABANDONED
+
+
+def test_without_javascript_an_unparsable_answer_replaces_the_saved_one(client: Client, quiz_bank: Any) -> None:
+    response = client.post("/quiz/start/", {"count": "4", "time_limit_minutes": "10"})
+    attempt = Attempt.objects.get(pk=response.url.split("/")[-2])
+    numeric = slot_for(attempt, "numeric")
+    services.save_answer(Owner(None, attempt.anon_key), attempt.pk, numeric.position, "1000")
+    assert Answer.objects.get(slot=numeric).value == 1000.0
+    page = client.post(f"/quiz/a/{attempt.pk}/submit/", {f"slot-{numeric.position}": "4 GiB"}, follow=True)
+    assert "It was not counted." in page.content.decode()
+    answer = Answer.objects.get(slot=numeric)
+    assert answer.value is None and answer.points == 0
