@@ -285,7 +285,9 @@ def _close(attempt_pk: Any, reason: str) -> bool:
             return False
         attempt.refresh_from_db()
         _grade(attempt)
-        _schedule_reviews(attempt, now)
+        # A blank in an abandoned attempt says nothing about what the taker knows: they left (or
+        # started over) before reaching it. Blanks at a deadline they were there for count as wrong.
+        _schedule_reviews(attempt, now, blanks_are_wrong=reason != Attempt.FinishReason.ABANDONED)
     return True
 
 
@@ -320,16 +322,20 @@ def choices_of(slots: list[Slot]) -> dict[int, Choice]:
     return {choice.pk: choice for choice in Choice.objects.filter(pk__in=ids)} if ids else {}
 
 
-def _schedule_reviews(attempt: Attempt, now: datetime) -> None:
+def _schedule_reviews(attempt: Attempt, now: datetime, *, blanks_are_wrong: bool = True) -> None:
     """Feed auto-graded outcomes into the owner's FSRS cards (free text waits for its self-grade)."""
     owner = Owner(user_id=attempt.user_id, anon_key=attempt.anon_key)
     for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question"):
         question = answer.slot.question
         if question is None or answer.slot.spec.self_graded:  # fed in when the taker grades it
             continue
+        if answer.value is None and not blanks_are_wrong:
+            continue
         rating = review.rating_for_quiz_result(answer.is_correct)
         if rating is not None:
             review.record_review(owner, question, rating, ReviewLog.Source.QUIZ, now)
+    if not blanks_are_wrong:
+        return
     for slot in attempt.slots.filter(question__isnull=False, answer__isnull=True).exclude(kind__in=kinds.self_graded_names()):
         review.record_review(owner, slot.question, review.rating_for_quiz_result(False), ReviewLog.Source.QUIZ, now)
 

@@ -137,3 +137,16 @@ def test_without_javascript_an_unparsable_answer_replaces_the_saved_one(client: 
     assert "It was not counted." in page.content.decode()
     answer = Answer.objects.get(slot=numeric)
     assert answer.value is None and answer.points == 0
+
+
+def test_an_abandoned_attempt_schedules_reviews_only_for_what_was_answered(
+    client: Client, quiz_bank: Any
+) -> None:
+    from questions.quizzes.models import ReviewLog
+
+    first = start(client, "topic-kv-cache")
+    single = slot_for(first, "single")
+    services.save_answer(Owner(None, first.anon_key), first.pk, single.position,
+                         quiz_bank.token(first, quiz_bank.correct_ids(quiz_bank.single)[0]))
+    start(client, "topic-kv-cache", restart="1")  # left before answering the multiple-choice item
+    assert list(ReviewLog.objects.values_list("card__question__slug", flat=True)) == ["kv-single"]
