@@ -1,4 +1,4 @@
-"""Real learner queries on the real bank: each must find its question among the first three.
+"""Real learner queries on the real bank: each must find its question among the first three (or first).
 
 The queries live in search_queries.yaml (query → the slug a learner was looking for). One test, so
 the bank is loaded once; it reports every miss at once, with what came first instead. It runs in
@@ -32,6 +32,7 @@ def test_every_learner_query_finds_its_question_in_the_top_three(real_bank: None
     misses = []
     for case in QUERIES:
         top = [hit.question.slug for hit in search_questions(case["query"], limit=TOP)]
-        if case["expect"] not in top:
-            misses.append(f"{case['query']!r}: wanted {case['expect']}, got {top}")
+        within = case.get("top", TOP)
+        if case["expect"] not in top[:within]:
+            misses.append(f"{case['query']!r}: wanted {case['expect']} in the first {within}, got {top}")
     assert not misses, f"{len(misses)} of {len(QUERIES)} queries missed:\n" + "\n".join(misses)
