@@ -234,6 +234,11 @@
       (counts.invalid ? " · " + counts.invalid + (counts.invalid === 1 ? " needs" : " need") + " a fix" : "");
     answeredEl.hidden = false;
   }
+  // "Start over" closes this attempt for good; one stray click must not cost the answers given.
+  const restart = document.querySelector(".quiz-restart");
+  if (restart) restart.addEventListener("submit", function (e) {
+    if (!window.confirm("Start over? This attempt is closed as abandoned and graded on what you saved.")) e.preventDefault();
+  });
   form.addEventListener("change", showAnswered);
   form.addEventListener("input", showAnswered);
   showAnswered();
