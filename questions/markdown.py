@@ -195,10 +195,15 @@ _SPACE_BEFORE_PUNCTUATION_RE = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 FORMULA_MARK = "\ue002"
 
 
+# Where a display formula was: a sentence that led into it ("The size is") reads as cut, not as
+# running on into the next one ("The size is It is linear").
+DISPLAY_FORMULA_GAP = " … "
+
+
 def _prose_html(text: str) -> str:
     """The rendered document without code blocks and display formulas (see markdown_to_text)."""
     rendered = _CODE_BLOCK_RE.sub(" ", render_markdown(text))
-    return _DISPLAY_MATH_RE.sub(" ", rendered)
+    return _DISPLAY_MATH_RE.sub(DISPLAY_FORMULA_GAP, rendered)
 
 
 def markdown_to_text(text: str) -> str:
@@ -213,7 +218,7 @@ def markdown_to_text(text: str) -> str:
     """
     rendered = _INLINE_MATH_RE.sub(f" {FORMULA_MARK} ", _prose_html(text))
     plain = html.unescape(_TAG_RE.sub("", _BLOCK_TAG_RE.sub(" ", rendered)))
-    plain = _SPACE_RE.sub(" ", _RAW_DISPLAY_MATH_RE.sub(" ", plain)).strip()
+    plain = _SPACE_RE.sub(" ", _RAW_DISPLAY_MATH_RE.sub(DISPLAY_FORMULA_GAP, plain)).strip()
     return _SPACE_BEFORE_PUNCTUATION_RE.sub(r"\1", plain)
 
 

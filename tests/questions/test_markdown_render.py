@@ -54,8 +54,8 @@ def test_plain_text_drops_markup_but_keeps_words_whole():
 
 def test_plain_text_leaves_out_code_blocks_and_display_formulas():
     source = "Before.\n\n```python run\nprint(1)\n```\n\n    indented_code()\n\n$$\na = b\n$$\n\nAfter."
-    assert markdown_to_text(source) == "Before. After."
-    assert markdown_to_text("Formula:\n$$ p = e^{z} $$\nthen prose.") == "Formula: then prose."  # raw TeX too
+    assert markdown_to_text(source) == "Before. … After."  # the gap where the formula was shows
+    assert markdown_to_text("Formula:\n$$ p = e^{z} $$\nthen prose.") == "Formula: … then prose."  # raw TeX too
 
 
 def test_rendering_is_cached_by_content():
