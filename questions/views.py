@@ -12,9 +12,10 @@ from prep_site.web.errors import error_response
 from questions import queries
 from questions.markdown import render_markdown
 from questions.models import Difficulty, Question, Tag, Topic
-from questions.search import search_questions
+from questions.search import MAX_QUERY_TERMS, ParsedQuery, parse, search_questions
 
 SEARCH_LIMIT = 50
+SHOWN_QUERY_CHARS = 200
 PREVIEW_MAX_CHARS = 100_000
 
 
@@ -67,10 +68,38 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
-    hits = search_questions(query, limit=SEARCH_LIMIT) if query else []
-    # A full page means there may be more: the count then says "the first 50" instead of a false total.
-    return render(request, "questions/search.html", {"query": query, "hits": hits, "more": len(hits) >= SEARCH_LIMIT})
+    query = request.GET.get("q", "").strip()
+    parsed = parse(query)
+    hits = search_questions(parsed, limit=SEARCH_LIMIT) if parsed else []
+    return render(
+        request,
+        "questions/search.html",
+        {
+            # Shown back in the search boxes; a pasted page is cut (only its start was read anyway).
+            "query": query[:SHOWN_QUERY_CHARS],
+            "searched": bool(parsed),
+            "notice": _search_notice(query, parsed),
+            "hits": hits,
+            # A full page means there may be more: the count then says "the first 50" instead of a false total.
+            "more": len(hits) >= SEARCH_LIMIT,
+        },
+    )
+
+
+def _search_notice(query: str, parsed: ParsedQuery) -> str:
+    """What to do about a query that could not be searched as typed ("" when it could)."""
+    if not query:
+        return ""
+    if parsed.only_stop_words:
+        return ("Those words are too common to search for. "
+                "Add a word that names the topic, for example “KV cache” or “top-p”.")
+    if not parsed:
+        return ("There are no letters or digits to search for. "
+                "Type a word or two, for example “paged attention” or “int8”.")
+    if parsed.dropped:
+        return (f"Only the first {MAX_QUERY_TERMS} words were searched ({parsed.dropped} more were left out). "
+                "A few words that name the topic find it best.")
+    return ""
 
 
 @never_cache

@@ -61,6 +61,9 @@ class Attempt(models.Model):
     class FinishReason(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
         TIME_UP = "time_up", "Time ran out"
+        # Left open and closed at its deadline by the next read or the sweep, or replaced by
+        # "start over": the taker was not there when it ended.
+        ABANDONED = "abandoned", "Abandoned"
 
     # A UUID, not a counter: attempt URLs must not be guessable by other visitors.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

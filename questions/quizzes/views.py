@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from questions.models import Difficulty, Question, Topic
-from questions.quizzes import clock, conf, mastery, presenters, presets, review, services
+from questions.quizzes import conf, mastery, presenters, presets, review, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.errors import NotFound, QuizError
 from questions.quizzes.models import Attempt, ReviewCard, ReviewLog
@@ -25,21 +25,24 @@ def index(request: HttpRequest) -> HttpResponse:
     """The preset page: one click on a preset starts a timed quiz."""
     topic = request.GET.get("topic", "")
     owner = owner_for(request, create=False)
+    open_attempts = services.attempts_for(owner).filter(status=Attempt.Status.IN_PROGRESS)
     return render(request, "quizzes/index.html", {
         "presets": presets.all_presets(),
         "highlight_topic": topic,
         "topics": Topic.objects.all(),
         "difficulties": Difficulty.choices,
         "recent": services.attempts_for(owner)[:5],
-        "open_attempts": services.attempts_for(owner).filter(status=Attempt.Status.IN_PROGRESS,
-                                                            deadline__gt=clock.now()),
+        "open_attempts": open_attempts,
+        # Presets with an attempt running: their button resumes it instead of starting another.
+        "running_presets": {a.spec.get("preset") for a in open_attempts if a.spec.get("preset")},
     })
 
 
 @require_POST
 def start_preset(request: HttpRequest, key: str) -> HttpResponse:
+    """Start the preset, or resume the attempt at it that is still running ("restart": start over)."""
     try:
-        attempt = services.start_preset(owner_for(request), key)
+        attempt = services.start_preset(owner_for(request), key, restart=request.POST.get("restart") == "1")
     except QuizError as exc:
         messages.error(request, exc.message)
         return redirect("quizzes:index")
@@ -96,7 +99,10 @@ def submit(request: HttpRequest, attempt_id: object) -> HttpResponse:
             try:
                 services.save_answer(owner, attempt.pk, slot.position, value)
             except QuizError as exc:
-                messages.warning(request, f"Question {slot.position}: {exc.message}")
+                messages.warning(request, f"Question {slot.position}: {exc.message} It was not counted.")
+                # What was typed replaces any earlier answer, as on the page with JavaScript: a stale
+                # answer must not be graded while the taker was told this one does not count.
+                services.save_answer(owner, attempt.pk, slot.position, None)
         services.finish(owner, attempt.pk)
     return redirect("quizzes:results", attempt.pk)
 

@@ -173,8 +173,8 @@ def test_expired_attempt_page_goes_to_results(client: Client, quiz_bank: Any, fr
     frozen_clock.advance(minutes=16)
     assert client.get(f"/quiz/a/{attempt.pk}/").url == f"/quiz/a/{attempt.pk}/results/"
     page = client.get(f"/quiz/a/{attempt.pk}/results/").content.decode()
-    assert "time ran out" in page
-    assert services.get_attempt(Owner(None, attempt.anon_key), attempt.pk).finish_reason == "time_up"
+    assert "abandoned — closed at its deadline" in page
+    assert services.get_attempt(Owner(None, attempt.anon_key), attempt.pk).finish_reason == "abandoned"
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0 s"), (59, "59 s"), (60, "1 min 00 s"), (185, "3 min 05 s"),
