@@ -22,7 +22,8 @@ import fsrs
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from questions.quizzes import clock
+from questions.models import Question
+from questions.quizzes import clock, mastery, review
 from questions.quizzes.models import Answer, Attempt, QuestionView, ReviewCard, ReviewLog
 from questions.quizzes.ownership import Owner
 
@@ -135,9 +136,39 @@ def topic_progress(owner: Owner | None, questions: Iterable[Any]) -> dict[int, T
     return result
 
 
-def last_viewed(owner: Owner | None) -> QuestionView | None:
-    """The question the learner opened most recently (for "continue where you left off")."""
+@dataclass(frozen=True)
+class Overview:
+    topics: dict[int, TopicProgress]  # topic id -> counts
+    charts: dict[str, Any]  # topic slug -> mastery.TopicChart
+
+
+def study_overview(owner: Owner | None) -> Overview | None:
+    """Per-topic counts and mastery charts for a visitor with a session; None for everyone else."""
     if owner is None:
         return None
-    return (QuestionView.objects.filter(owner.filter(), question__is_active=True)
-            .select_related("question", "question__topic").first())
+    questions = Question.objects.filter(is_active=True).only("pk", "topic_id")
+    return Overview(topics=topic_progress(owner, questions),
+                    charts={chart.slug: chart for chart in mastery.topic_charts(owner)})
+
+
+@dataclass(frozen=True)
+class Resume:
+    due: int  # cards due now
+    attempt: Attempt | None  # a quiz still running
+    last_view: QuestionView | None  # the question opened most recently
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.due or self.attempt or self.last_view)
+
+
+def resume(owner: Owner | None) -> Resume | None:
+    """What a returning learner's home page leads with: what is due, and where they left off."""
+    if owner is None:
+        return None
+    now = clock.now()
+    attempt = (Attempt.objects.filter(owner.filter(), status=Attempt.Status.IN_PROGRESS, deadline__gt=now)
+               .order_by("-started_at").first())
+    last_view = (QuestionView.objects.filter(owner.filter(), question__is_active=True)
+                 .select_related("question", "question__topic").first())
+    return Resume(due=review.due_count(owner, now), attempt=attempt, last_view=last_view)
