@@ -196,7 +196,10 @@ def record_review(owner: Owner, obj: Any, rating: fsrs.Rating, source: str, when
         card = (ReviewCard.objects.select_for_update()
                 .filter(owner.filter(), subject=subject.name, object_id=obj.pk).first())
         if expected_reviews is not None and (card.reviews if card else 0) != expected_reviews:
-            return card  # type: ignore[return-value]  # already counted: the card exists
+            if card is None:  # a token for a card this visitor does not have (another identity, a stale page)
+                raise ReviewRefused("token", "This page is out of date for you; reload it and rate again. "
+                                             "Nothing was changed.")
+            return card  # already counted
         is_new = card is None
         if card is None:
             card = ReviewCard(subject=subject.name, object_id=obj.pk, question_id=subject.question_id_of(obj),

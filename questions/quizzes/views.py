@@ -230,21 +230,21 @@ def rate(request: HttpRequest, question_id: int) -> HttpResponse:
     try:
         rating = review.parse_rating(request.POST.get("rating", ""))
         expected = review.token_version_for(question, request.POST.get("token", ""))
+        card = review.record_review(owner, question, rating, ReviewLog.Source.SELF, expected_reviews=expected)
     except review.InvalidRating as exc:
         messages.error(request, str(exc).capitalize())
         return HttpResponseRedirect(back)
     except review.ReviewRefused as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
-    card = review.record_review(owner, question, rating, ReviewLog.Source.SELF, expected_reviews=expected)
     when = f"in {review.format_interval(card.due - clock.now())}"
     if review.due_count(owner):
         messages.success(request, f"Saved: “{question.title}” comes back {when}. Now the cards that are due.")
         return redirect("quizzes:review")
     following = queries.topic_neighbours(question).next
     if following is not None:
-        messages.success(request, f"Saved: “{question.title}” comes back {when}. Next question in "
-                                  f"{question.topic.title}:")
+        messages.success(request, f"Saved: “{question.title}” comes back {when}. Here is the next question "
+                                  f"in {question.topic.title}.")
         return HttpResponseRedirect(following.get_absolute_url())
     messages.success(request, f"Saved: “{question.title}” comes back {when}. That was the last question of "
                               f"{question.topic.title}.")

@@ -125,6 +125,14 @@ def test_the_same_first_rating_on_a_question_page_counts_once(client: Client, qu
     assert ReviewCard.objects.get().reviews == 1 and ReviewLog.objects.count() == 1
 
 
+def test_a_rating_token_for_a_card_this_visitor_lacks_is_refused(client: Client, quiz_bank: Any) -> None:
+    question = quiz_bank.numeric.question
+    stale = review.grade_token("question", question.pk, 3)  # issued to someone who had rated it three times
+    response = client.post(f"/quiz/rate/{question.pk}/", {"rating": "good", "token": stale}, follow=True)
+    assert "This page is out of date for you" in response.content.decode()
+    assert not ReviewCard.objects.exists()
+
+
 @pytest.mark.parametrize("json", [False, True])
 def test_refused_grades_change_nothing(client: Client, alice: Any, bob: Any, quiz_bank: Any, alice_owner: Any,
                                       frozen_clock: Any, json: bool) -> None:
