@@ -88,7 +88,8 @@ def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    questions = queries.filter_questions(queries.active_questions(), tag=tag.slug)
+    questions = progress.annotate(owner_for(request, create=False),
+                                  queries.filter_questions(queries.active_questions(), tag=tag.slug))
     return render(request, "questions/tag.html", {"tag": tag, "questions": questions})
 
 
