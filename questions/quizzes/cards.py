@@ -108,8 +108,10 @@ class QuizItemSubject(Subject):
         if choices:
             right = format_html_join("", "<li>{}</li>", ((c.text,) for c in choices if c.is_correct))
             answer = format_html('<h3>Right answer</h3><ul class="card-options">{}</ul>', right)
-        else:
+        elif obj.numeric_answer is not None:
             answer = format_html("<h3>Right answer</h3><p>{}</p>", format_number(obj.numeric_answer, obj.unit))
+        else:  # a kind answered neither by options nor by a number: its explanation is the answer
+            answer = format_html("")
         answer = format_html("{}{}", answer, _md(obj.explanation))
         return Face(title=obj.question.title, prompt_html=prompt, answer_html=answer,
                     url=obj.question.get_absolute_url(), label=self.label)
