@@ -40,7 +40,8 @@ def test_marks_say_seen_right_and_mastered(alice_client: Client, quiz_bank: Any,
     single, multiple, numeric = quiz_bank.single.question, quiz_bank.multiple.question, quiz_bank.numeric.question
     alice_client.get(single.get_absolute_url())
     attempt = services.start_attempt(alice_owner, EASY_KV)
-    services.save_answer(alice_owner, attempt.pk, 1, quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0]))
+    right = quiz_bank.token(attempt, quiz_bank.correct_ids(quiz_bank.single)[0])
+    services.save_answer(alice_owner, attempt.pk, 1, right)
     services.finish(alice_owner, attempt.pk)
     _master(alice_owner, numeric)
     marks = progress.marks_for(alice_owner, [single.pk, multiple.pk, numeric.pk, quiz_bank.free_question.pk])

@@ -168,7 +168,8 @@ def test_grading_on_a_question_page_goes_on(alice_client: Client, quiz_bank: Any
     assert response.url == second.get_absolute_url()  # nothing due: the next question of the topic
     _due_card(alice_owner, quiz_bank.numeric.question, frozen_clock)
     card = review.card_for(alice_owner, second)
-    response = alice_client.post(f"/quiz/rate/{second.pk}/", {"rating": "hard", "token": review.token_for(card, second)})
+    form = {"rating": "hard", "token": review.token_for(card, second)}
+    response = alice_client.post(f"/quiz/rate/{second.pk}/", form)
     assert response.url == "/quiz/review/"  # something due: the review session
     page = alice_client.get(first.get_absolute_url()).content.decode()
     assert re.search(r"Good — I knew it</span> <span class=\"grade-interval\">\d+ days?</span>", page)
@@ -187,6 +188,13 @@ def test_a_quiz_puts_its_items_into_review(alice_client: Client, quiz_bank: Any,
     assert "Quiz item" in page and "Pick for kv-single" in page and "Attention output" in page
     answer = page[page.index('id="card-answer"'):]
     assert "Right answer" in answer and "K and V" in answer and "Attention output" not in answer
+
+
+def test_a_numeric_item_card_answers_with_its_value(quiz_bank: Any, visitor: Any) -> None:
+    card = review.record_review(visitor, quiz_bank.numeric, fsrs.Rating.Again, ReviewLog.Source.QUIZ)
+    face = cards.faces([card])[card.pk]
+    assert "How many bytes?" in face.prompt_html and "card-options" not in face.prompt_html
+    assert "1,000 bytes" in face.answer_html and "1000 bytes." in face.answer_html
 
 
 class TopicSubject(cards.Subject):
