@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from questions.models import Topic
 from questions.quizzes.models import Attempt, ReviewCard, ReviewLog, Slot
 from questions.quizzes.ownership import Owner
 
@@ -38,8 +39,11 @@ class TopicChart:
         return len(self.points)
 
 
-def _quiz_events(owner: Owner) -> list[tuple[datetime, tuple[str, str], float, float]]:
-    """(when, (slug, title), points, max points) per slot of the owner's finished attempts.
+Event = tuple[datetime, str, float, float]  # (when, topic title, points, max points)
+
+
+def _quiz_events(owner: Owner) -> list[Event]:
+    """One event per slot of the owner's finished attempts.
 
     Unanswered questions count as zero; free text still waiting for its self-grade is left out.
     """
@@ -55,41 +59,43 @@ def _quiz_events(owner: Owner) -> list[tuple[datetime, tuple[str, str], float, f
             continue
         got = (answer.points or 0) if answer is not None else 0
         top = answer.max_points if answer is not None else slot.spec.max_points
-        events.append((slot.attempt.finished_at, (slot.topic.slug, slot.topic.title), got, top))
+        events.append((slot.attempt.finished_at, slot.topic.title, got, top))
     return events
 
 
-def _review_events(owner: Owner) -> list[tuple[datetime, tuple[str, str], float, float]]:
+def _review_events(owner: Owner) -> list[Event]:
+    """One event per grade given in a review session or on a question page (quiz-fed grades are the slots)."""
     logs = (ReviewLog.objects.filter(card__in=ReviewCard.objects.filter(owner.filter(), question__isnull=False))
             .exclude(source=ReviewLog.Source.QUIZ)
-            .values_list("reviewed_at", "rating", "card__question__topic__slug", "card__question__topic__title"))
-    return [(when, (slug, title), GRADE_SCORE.get(rating, 0.0), 1.0) for when, rating, slug, title in logs]
+            .values_list("reviewed_at", "rating", "card__question__topic__title"))
+    return [(when, title, GRADE_SCORE.get(rating, 0.0), 1.0) for when, rating, title in logs]
 
 
-def _series(owner: Owner | None) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+def _events(owner: Owner) -> list[Event]:
+    """Everything that says how well the learner knows a topic; another source adds its events here."""
+    return _quiz_events(owner) + _review_events(owner)
+
+
+def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]]]:
+    """Topic title → [(day, mastery)], one point per day with quiz answers or grades on the topic."""
     if owner is None:
         return {}
-    per_day: dict[tuple[tuple[str, str], object], list[float]] = {}  # (topic, day) -> [got, max, ]
-    last_at: dict[tuple[tuple[str, str], object], datetime] = {}
-    for when, topic, got, top in _quiz_events(owner) + _review_events(owner):
+    per_day: dict[tuple[str, object], list[float]] = {}  # (topic, day) -> [points, max points]
+    last_at: dict[tuple[str, object], datetime] = {}
+    for when, topic, got, top in _events(owner):
         key = (topic, timezone.localtime(when).date())
         sums = per_day.setdefault(key, [0.0, 0.0])
         sums[0] += got
         sums[1] += top
         last_at[key] = max(last_at.get(key, when), when)
-    series: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
-    for key in sorted(per_day, key=lambda k: (k[0], k[1])):
+    series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+    for key in sorted(per_day):
         got, top = per_day[key]
         fraction = got / top if top else 0.0
         history = series[key[0]]
         previous = history[-1][1] if history else fraction
         history.append((last_at[key], SMOOTHING * fraction + (1 - SMOOTHING) * previous))
     return dict(series)
-
-
-def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]]]:
-    """Topic title → [(day, mastery)], one point per day with quiz answers or reviews on the topic."""
-    return {title: points for (_slug, title), points in _series(owner).items()}
 
 
 def polyline(values: list[float]) -> str:
@@ -107,9 +113,11 @@ def polyline(values: list[float]) -> str:
 def topic_charts(owner: Owner | None) -> list[TopicChart]:
     """One chart per topic studied, by title. The line starts at 0 (nothing known before the first day),
     so even a single day of study draws as a rise rather than a dot."""
+    series = mastery_series(owner)
+    slugs = dict(Topic.objects.filter(title__in=list(series)).values_list("title", "slug")) if series else {}
     charts = []
-    for (slug, title), points in sorted(_series(owner).items(), key=lambda item: item[0][1]):
+    for title, points in sorted(series.items()):
         values = [0.0] + [value for _, value in points]
-        charts.append(TopicChart(topic=title, slug=slug, points=points, polyline=polyline(values),
+        charts.append(TopicChart(topic=title, slug=slugs.get(title, ""), points=points, polyline=polyline(values),
                                  latest_percent=round(100 * values[-1])))
     return charts
