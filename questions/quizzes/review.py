@@ -8,17 +8,19 @@ sent twice counts once.
 
 Two schedulers, deliberately:
 
-* ``SESSION`` (review sessions) has minute-scale learning and relearning steps,
-  as Anki does: a new card graded Again comes back in 1 minute, Good in 10; a
-  known card graded Again relearns in 10 minutes — inside the same session.
-* ``DAILY`` (quiz results, the rating on a question page) has none: those events
-  happen outside a session, where a card due "in 10 minutes" would only sit in
-  the queue, so a card goes straight to whole-day intervals (again/hard: 1 day,
-  good: 2, easy: 8 for a new card).
+* ``SESSION`` has minute-scale learning and relearning steps, as Anki does: a new
+  card graded Again comes back in 1 minute, then Good in 10; a known card graded
+  Again relearns in 10 minutes. It schedules every grade in a review session, and
+  every *failure* anywhere (a wrong quiz answer, Again on a question page): what
+  you just got wrong is due again in minutes, so the next session starts with it.
+* ``DAILY`` has none, and schedules success outside a session (a right quiz
+  answer, Hard/Good/Easy on a question page): there is no session to take a
+  10-minute step in, and the learner has just shown they know it, so the card goes
+  straight to whole days (hard: 1 day, good: 2, easy: 8 for a new card).
 
-A card in a learning step reviewed through ``DAILY`` simply graduates (fsrs does
-that when no steps are left). Fuzzing spreads due dates at random; it is off in
-both, so a learner (and a test) sees the interval FSRS computed.
+A card in a learning step rated through ``DAILY`` simply graduates (fsrs does that
+when no steps are left). Fuzzing spreads due dates at random; it is off in both,
+so a learner (and a test) sees the interval FSRS computed.
 """
 from __future__ import annotations
 
@@ -86,8 +88,8 @@ def rating_for_quiz_result(is_correct: bool | None, self_score: int | None = Non
     return fsrs.Rating.Good if is_correct else fsrs.Rating.Again
 
 
-def scheduler_for(source: str) -> fsrs.Scheduler:
-    return SESSION if source == ReviewLog.Source.REVIEW else DAILY
+def scheduler_for(source: str, rating: fsrs.Rating) -> fsrs.Scheduler:
+    return SESSION if source == ReviewLog.Source.REVIEW or rating == fsrs.Rating.Again else DAILY
 
 
 def _memory(card: ReviewCard | None, when: datetime) -> fsrs.Card:
@@ -126,10 +128,9 @@ class Choice:
 def preview(card: ReviewCard | None, source: str, when: datetime | None = None) -> list[Choice]:
     """What each rating would do to ``card`` now, computed by the scheduler and saved nowhere."""
     when = when or clock.now()
-    scheduler = scheduler_for(source)
     choices = []
     for key, (value, (rating, label)) in enumerate(RATINGS.items(), start=1):
-        after, _log = scheduler.review_card(_memory(card, when), rating, review_datetime=when)
+        after, _log = scheduler_for(source, rating).review_card(_memory(card, when), rating, review_datetime=when)
         choices.append(Choice(value=value, key=key, name=rating.name, label=label, due=after.due,
                               interval=format_interval(after.due - when)))
     return choices
@@ -174,7 +175,7 @@ def token_version_for(obj: Any, token: str) -> int:
 
 
 def _apply(card: ReviewCard, rating: fsrs.Rating, source: str, when: datetime) -> None:
-    memory, _log = scheduler_for(source).review_card(_memory(card, when), rating, review_datetime=when)
+    memory, _log = scheduler_for(source, rating).review_card(_memory(card, when), rating, review_datetime=when)
     card.fsrs_state = memory.to_dict()
     card.due = memory.due
     card.last_review = when

@@ -117,7 +117,7 @@ def test_history_shows_attempts_and_a_mastery_chart(client: Client, quiz_bank: A
 
 def test_review_queue_and_rating(client: Client, quiz_bank: Any, frozen_clock: Any) -> None:
     question = quiz_bank.single.question
-    form = {"rating": "again", "token": review.token_for(None, question)}
+    form = {"rating": "hard", "token": review.token_for(None, question)}
     response = client.post(f"/quiz/rate/{question.pk}/", form)
     # Nothing due yet and no question after it in its topic: back to the topic, not the top of the same page.
     assert response.url == "/topics/kv-cache/"

@@ -103,6 +103,23 @@ def test_a_failed_card_comes_back_in_the_same_session(alice_client: Client, quiz
     assert "Nothing is due right now. 2 cards are scheduled" in summary
 
 
+def test_a_quiz_mistake_is_learnt_in_minute_steps(alice_client: Client, quiz_bank: Any, alice_owner: Any,
+                                                  frozen_clock: Any) -> None:
+    card = review.record_review(alice_owner, quiz_bank.numeric, fsrs.Rating.Again, ReviewLog.Source.QUIZ)
+    assert card.due - frozen_clock.current == review.LEARNING_STEPS[0]
+    # Straight to the review session: nothing else is due, and a card in a learning step is shown early.
+    page = alice_client.get("/quiz/review/").content.decode()
+    assert f"/quiz/review/{card.pk}/grade/" in page
+    assert _intervals(page)[:3] == ["1 min", "6 min", "10 min"]  # again, hard (between the steps), good
+    _grade(alice_client, card, "good")
+    card.refresh_from_db()
+    assert card.due - frozen_clock.current == review.LEARNING_STEPS[1]
+    frozen_clock.current = card.due
+    _grade(alice_client, card, "good")
+    card.refresh_from_db()
+    assert card.due - frozen_clock.current >= timedelta(days=1)  # graduated
+
+
 def test_a_grade_posted_twice_counts_once(alice_client: Client, quiz_bank: Any, alice_owner: Any,
                                           frozen_clock: Any) -> None:
     card = _due_card(alice_owner, quiz_bank.single.question, frozen_clock)
