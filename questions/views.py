@@ -58,7 +58,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     owner = owner_for(request, create=False)
     questions = progress.annotate(
         owner, queries.filter_questions(queries.active_questions(), topic=topic.slug, difficulty=difficulty))
-    study = progress.study_overview(owner)
+    study = progress.study_overview(owner, topic)
     return render(
         request,
         "questions/topic.html",

@@ -142,11 +142,14 @@ class Overview:
     charts: dict[str, Any]  # topic slug -> mastery.TopicChart
 
 
-def study_overview(owner: Owner | None) -> Overview | None:
-    """Per-topic counts and mastery charts for a visitor with a session; None for everyone else."""
+def study_overview(owner: Owner | None, topic: Any = None) -> Overview | None:
+    """Per-topic counts (of every topic, or of ``topic`` alone) and mastery charts for a visitor with a
+    session; None for everyone else."""
     if owner is None:
         return None
     questions = Question.objects.filter(is_active=True).only("pk", "topic_id")
+    if topic is not None:
+        questions = questions.filter(topic=topic)
     return Overview(topics=topic_progress(owner, questions),
                     charts={chart.slug: chart for chart in mastery.topic_charts(owner)})
 

@@ -3,15 +3,16 @@
 ``{% load quiz_tags %}``
 ``{% self_rating question %}`` — the "How well did you know this?" form for a question page.
 ``{% review_due_count as n %}`` / ``{% review_due_count %}`` — cards due now for this visitor.
-``{% include "quizzes/_mark.html" with mark=q.progress %}`` — a question's progress mark (``progress.annotate``).
+``{% progress_mark q.progress %}`` — a question's progress mark (``progress.annotate`` / ``progress.marks_for``).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
-from questions.quizzes import review
+from questions.quizzes import progress, review
 from questions.quizzes.models import ReviewLog
 from questions.quizzes.ownership import owner_for
 
@@ -38,3 +39,18 @@ def review_due_count(context: template.Context) -> int:
     if request is None:
         return 0
     return review.due_count(owner_for(request, create=False))
+
+
+_MARK_ICONS = {"mastered": "★", "right": "✓", "seen": "●", "new": "○"}
+
+
+@register.simple_tag
+def progress_mark(mark: progress.Mark | None) -> str:
+    """A question's mark: shape and word, never colour alone; nothing for a visitor without history.
+
+    A tag rather than an included template: a topic page shows hundreds of them.
+    """
+    if mark is None:
+        return ""
+    return format_html('<span class="progress-mark progress-{}"><span class="mark-icon" aria-hidden="true">{}</span> '
+                       "{}</span>", mark.level, _MARK_ICONS[mark.level], mark.label)
