@@ -45,12 +45,12 @@ _MARK_ICONS = {"mastered": "★", "right": "✓", "seen": "●", "new": "○"}
 
 
 @register.simple_tag
-def progress_mark(mark: progress.Mark | None) -> str:
+def progress_mark(mark: object) -> str:
     """A question's mark: shape and word, never colour alone; nothing for a visitor without history.
 
     A tag rather than an included template: a topic page shows hundreds of them.
     """
-    if mark is None:
+    if not isinstance(mark, progress.Mark):  # a list not passed through progress.annotate, or no history
         return ""
     return format_html('<span class="progress-mark progress-{}"><span class="mark-icon" aria-hidden="true">{}</span> '
                        "{}</span>", mark.level, _MARK_ICONS[mark.level], mark.label)
