@@ -180,6 +180,7 @@ def _review_page(request: HttpRequest, status: int = 200, error: str = "") -> Ht
     scheduled = ReviewCard.objects.filter(owner.filter(), question__is_active=True) if owner else None
     return render(request, "quizzes/review.html", {
         "current": current,
+        "due_now": review.due_count(owner) if current is not None else 0,
         "revealed": current is not None and request.GET.get("reveal") == str(current.card.pk),
         "summary": summary,
         "error": error,

@@ -43,15 +43,15 @@ def _grade(client: Client, card: ReviewCard, rating: str, token: str | None = No
 
 def test_one_card_at_a_time_with_the_answer_hidden_until_reveal(alice_client: Client, quiz_bank: Any,
                                                                alice_owner: Any, frozen_clock: Any) -> None:
-    first = _due_card(alice_owner, quiz_bank.single.question, frozen_clock)
-    review.record_review(alice_owner, quiz_bank.numeric.question, fsrs.Rating.Good, ReviewLog.Source.SELF,
-                         first.due - timedelta(hours=1))
+    _due_card(alice_owner, quiz_bank.single.question, frozen_clock)
+    overdue = review.record_review(alice_owner, quiz_bank.numeric.question, fsrs.Rating.Good, ReviewLog.Source.SELF,
+                                   frozen_clock.current - timedelta(days=2, hours=1))
     page = alice_client.get("/quiz/review/").content.decode()
-    assert page.count('id="card-prompt"') == 1
+    assert page.count('id="card-prompt"') == 1 and "2 cards due now, this one included." in page
+    assert f'href="?reveal={overdue.pk}"' in page  # the most overdue first
     assert re.search(r'id="card-answer"[^>]*aria-live="polite" hidden', page)
-    assert f'href="?reveal={first.pk}"' in page
-    shown = alice_client.get(f"/quiz/review/?reveal={first.pk}").content.decode()  # the no-JavaScript reveal
-    assert not re.search(r'id="card-answer"[^>]* hidden', shown) and "The model answer for kv-single." in shown
+    shown = alice_client.get(f"/quiz/review/?reveal={overdue.pk}").content.decode()  # the no-JavaScript reveal
+    assert not re.search(r'id="card-answer"[^>]* hidden', shown) and "The model answer for decode-numeric." in shown
 
 
 def test_the_buttons_print_the_schedulers_intervals(alice_client: Client, quiz_bank: Any, alice_owner: Any,
@@ -109,7 +109,7 @@ def test_a_quiz_mistake_is_learnt_in_minute_steps(alice_client: Client, quiz_ban
     assert card.due - frozen_clock.current == review.LEARNING_STEPS[0]
     # Straight to the review session: nothing else is due, and a card in a learning step is shown early.
     page = alice_client.get("/quiz/review/").content.decode()
-    assert f"/quiz/review/{card.pk}/grade/" in page
+    assert f"/quiz/review/{card.pk}/grade/" in page and "shown a few minutes early" in page
     assert _intervals(page)[:3] == ["1 min", "6 min", "10 min"]  # again, hard (between the steps), good
     _grade(alice_client, card, "good")
     card.refresh_from_db()
