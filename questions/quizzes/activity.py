@@ -18,7 +18,8 @@ from questions.quizzes.models import ReviewCard, ReviewLog
 from questions.quizzes.ownership import Owner
 
 WEEKS = 26
-CELL, GAP = 11, 2
+CELL, GAP = 10, 2
+LEFT, TOP = 26, 14  # room for the weekday labels (left) and the month labels (top)
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,16 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Label:
+    x: int
+    y: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Heatmap:
     cells: list[Cell]
+    labels: list[Label]  # month names over the first week of each month, and Mon / Wed / Fri
     total: int
     active_days: int
     streak: int  # consecutive days with a review, ending today (or yesterday, if none yet today)
@@ -73,11 +82,16 @@ def heatmap(owner: Owner | None, weeks: int = WEEKS) -> Heatmap:
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     counts = daily_counts(owner, first)
     busiest = max(counts.values(), default=0)
-    cells = []
+    cells, labels = [], []
     for offset in range((today - first).days + 1):
         day = first + timedelta(days=offset)
         count = counts.get(day, 0)
-        cells.append(Cell(day=day, count=count, level=_level(count, busiest),
-                          x=(offset // 7) * (CELL + GAP), y=day.weekday() * (CELL + GAP)))
-    return Heatmap(cells=cells, total=sum(counts.values()), active_days=sum(1 for c in counts.values() if c),
-                   streak=streak(counts, today), width=weeks * (CELL + GAP), height=7 * (CELL + GAP), weeks=weeks)
+        x, y = LEFT + (offset // 7) * (CELL + GAP), TOP + day.weekday() * (CELL + GAP)
+        cells.append(Cell(day=day, count=count, level=_level(count, busiest), x=x, y=y))
+        if day.weekday() == 0 and day.day <= 7 and (today - day).days >= 14:  # first Monday; not at the edge
+            labels.append(Label(x=x, y=TOP - 4, text=day.strftime("%b")))
+    labels += [Label(x=0, y=TOP + row * (CELL + GAP) + CELL - 1, text=name)
+               for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"))]
+    return Heatmap(cells=cells, labels=labels, total=sum(counts.values()),
+                   active_days=sum(1 for c in counts.values() if c), streak=streak(counts, today),
+                   width=LEFT + weeks * (CELL + GAP), height=TOP + 7 * (CELL + GAP), weeks=weeks)

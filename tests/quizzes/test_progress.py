@@ -150,3 +150,10 @@ def test_history_page_shows_the_heatmap(client: Client, quiz_bank: Any) -> None:
     page = client.get("/quiz/history/").content.decode()
     assert "<strong>1</strong> day in a row" in page and "1 review on 1 day" in page
     assert page.count('class="heat heat-') == len(activity.heatmap(None).cells)
+
+
+def test_heatmap_labels_name_each_month_once(visitor: Any, frozen_clock: Any, db: None) -> None:
+    heat = activity.heatmap(visitor)
+    months = [label.text for label in heat.labels if label.text not in ("Mon", "Wed", "Fri")]
+    assert len(months) == len(set(months)) >= 5  # 26 weeks span six or seven months; each named once
+    assert all(label.x + 20 <= heat.width for label in heat.labels)  # none runs off the right edge
