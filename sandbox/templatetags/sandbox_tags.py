@@ -27,6 +27,7 @@ NUMBER_CELL = re.compile(r"^(?:[-−+]?[\d,]*\.?\d+(?:e[-+]?\d+)?(?:\s?[A-Za-z%/
 from engine.demos import UnknownDemoError, get_demo
 from engine.environment import ENGINE_VERSION
 from sandbox import code_runs
+from sandbox.jobs import fairness
 from sandbox.models import Run
 from sandbox.display.rendering import render_result
 
@@ -71,6 +72,8 @@ def demo_panel(name: str) -> dict[str, Any]:
         "fields": [_field(p, demo.name) for p in description["params"]],
         "cached": cached,
         "result_html": render_result(cached) if cached else "",
+        # Said before Run is pressed, so the wait that follows is expected (fairness.run_estimate while it runs).
+        "typical": fairness.demo_duration(demo.name),
     }
 
 

@@ -112,7 +112,11 @@
     this.setBusy(false);
     if (this.ui.cancel) this.ui.cancel.hidden = true;
     if (this.ui.onFinal) this.ui.onFinal(run);
-    if (run.result_html) this.ui.onResult(run.result_html);
+    if (run.result_html) {
+      this.ui.onResult(run.result_html);
+      // Its "Measured …" time arrives in UTC; site.js puts every time in the visitor's zone.
+      if (window.prepLocalizeTimes) window.prepLocalizeTimes(document);
+    }
     if (run.state === "succeeded") {
       this.ui.progress.hidden = true;
     } else {
