@@ -2,8 +2,8 @@
 
 The engine's ``verify`` (engine/serving/speculative.py) applies the same rule but draws its own
 uniforms from a generator; with the uniforms supplied, the rule is restated here in float64.
-tests/exercises/test_speculative_sampling_oracle.py checks that this oracle reproduces the target
-distribution and agrees with the engine's ``verify`` in distribution.
+tests/exercises/test_speculative_sampling_oracle.py drives this oracle with fresh uniforms and checks
+that the tokens it emits follow the target distribution p, as the engine's rule guarantees.
 """
 import torch
 
