@@ -51,6 +51,8 @@ def cases(seed: int) -> list[Case]:
              explain="Row 0 (absmax 1.27) and row 1 (absmax 0.0331) each get their own scale and use the full range of codes."),
         Case("square-matrix", args=(torch.tensor([[1.0, -0.3, 0.2], [0.05, 0.4, -0.01], [-0.6, 0.002, 0.9]]),), visible=True,
              explain="A square matrix: scales must come from rows (outputs), not columns (inputs)."),
+        Case("row-maximum-is-127", args=(_weights(g, 4, 10),),
+             explain="The largest magnitude of every row is coded exactly +127 or -127: the scale is max|w| / 127, not / 128."),
         Case("random-float32", args=(_weights(g, 16, 32),), explain="A random [16, 32] float32 weight with rows of different magnitude."),
         Case("random-float64", args=(_weights(g, 8, 8, torch.float64),), explain="float64 input: computed in float32, scales returned as float32."),
         Case("bfloat16-weights", args=(_weights(g, 12, 24, torch.bfloat16),), explain="bfloat16 weights, as checkpoints are usually stored."),
