@@ -46,7 +46,7 @@ def cases(seed: int) -> list[Case]:
         Case("first-step-with-copies", args=first_step,
              explain="On the first step the copies of the prompt carry -1e9, so every survivor extends beam 0."),
         Case("width-one", args=_random(g, 6, 25, 1, torch.float64, spread=0.3), explain="Beam width 1 is a greedy step over all beams."),
-        Case("large-8-beams-vocab-32000", args=_random(g, 8, 32000, 8), explain="Eight beams over a realistic vocabulary, timed against the engine's ranking."),
+        Case("large-8-beams-vocab-32000", args=_random(g, 8, 32000, 8), explain="Eight beams over a realistic vocabulary, timed against the float64 oracle."),
     ]
 
 

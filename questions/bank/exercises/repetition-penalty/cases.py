@@ -28,7 +28,7 @@ def cases(seed: int) -> list[Case]:
              explain="Each row is penalised with its own history only."),
         Case("history-of-one", args=(logits(2, 9, torch.float64), torch.tensor([[4], [8]]), 3.0), explain="A one-token history."),
         Case("minus-infinity-stays", args=(with_inf, torch.tensor([[0, 1, 2], [0, 5, 5]]), 1.8), explain="A seen -inf logit stays -inf."),
-        Case("large-batch-32-vocab-32000", args=(logits(32, 32000), torch.randint(0, 32000, (32, 512), generator=g), 1.2),
+        Case("large-batch-16-vocab-32000", args=(logits(16, 32000), torch.randint(0, 32000, (16, 512), generator=g), 1.2),
              explain="A realistic vocabulary and a 512-token history, timed against the engine."),
     ]
 
