@@ -26,6 +26,8 @@ from questions.quiz_writer import write_quiz_items
 
 DEFAULT_BANK_DIR = Path(__file__).resolve().parent / "bank"
 TOPICS_FILE = "topics.yaml"
+# Not a topic: graded coding exercises (questions/exercises/catalogue.py reads them), one folder each.
+EXERCISES_FOLDER = "exercises"
 
 __all__ = ["DEFAULT_BANK_DIR", "LoadReport", "ParsedQuestion", "load_bank", "parse_bank_file"]
 
@@ -70,7 +72,7 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
 
     seen_paths: set[str] = set()
     slugs_in_files: dict[str, str] = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and p.name != EXERCISES_FOLDER):
         files = sorted(folder.glob("*.md"))
         if folder.name not in topic_objects:
             if files:

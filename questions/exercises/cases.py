@@ -34,3 +34,21 @@ class Case:
     def is_large(self) -> bool:
         """The case the grader times the submission against the engine on."""
         return self.name.startswith("large-")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The grader's line on the ``large-`` case: the submission's seconds next to the engine's.
+
+    The engine's seconds are those of the exercise's ``engine(case)`` when ``cases.py`` defines one
+    (the engine's own production path, e.g. the tiled float32 attention), else of ``expected(case)``.
+    """
+
+    case: str
+    submission_s: float
+    engine_s: float
+
+    def sentence(self) -> str:
+        ratio = self.submission_s / self.engine_s if self.engine_s > 0 else float("inf")
+        return (f"On {self.case}: your function took {self.submission_s:.4f} s, the engine {self.engine_s:.4f} s "
+                f"({ratio:.1f}x).")

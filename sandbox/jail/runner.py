@@ -22,6 +22,12 @@ Layers every run gets (``sandbox/README.md`` has the threat model):
 * a wall-clock timeout and an output cap enforced by the parent, which stream-reads
   the child's output and kills the whole process group at the first limit crossed.
 
+A run may also get an ``Exchange`` (graded exercises use it): input files the child can
+read but not change (``./input/``), a result pipe whose write end the child finds in
+``SANDBOX_RESULT_FD`` (read by the parent under its own size cap, so a run cannot fill a
+disk with what it returns), and ``engine=False``, which leaves the engine's source unmounted
+and off ``PYTHONPATH``: an exercise submission must not find the implementation it is graded against.
+
 Why root needs the uid switch: the kernel applies RLIMIT_NPROC neither to root nor
 to a uid that a user namespace maps back to root. So as root bubblewrap runs without
 a user namespace and ``setpriv`` drops the child to its run's uid right before Python
@@ -40,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -57,6 +63,9 @@ MB = 1024 * 1024
 # Root workers give each concurrent run a uid from here (no passwd entry needed); see uids.py.
 DEFAULT_UID_BASE = 1_900_000
 DEFAULT_UID_COUNT = 32
+
+
+INPUT_DIR = "input"  # the exchange's input files, relative to the child's working directory
 
 
 class SandboxUnavailable(RuntimeError):
@@ -106,6 +115,22 @@ class Jail:
 
 
 @dataclass(frozen=True)
+class Exchange:
+    """What a run gets beyond its code: input files in, one result stream out, with or without the engine."""
+
+    files: Mapping[str, bytes] = field(default_factory=dict)  # plain names; the child reads them from ./input/
+    result_bytes: int = 0  # cap on what the child may send back on SANDBOX_RESULT_FD; 0: no result pipe
+    engine: bool = True  # False: the engine's source is neither mounted nor importable
+    # Called with each piece of the child's output as it arrives (decoded; a split character waits for its rest).
+    on_output: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        for name in self.files:
+            if not name or "/" in name or name.startswith("."):
+                raise ValueError(f"exchange file names must be plain names, got {name!r}")
+
+
+@dataclass(frozen=True)
 class Outcome:
     exit_code: int | None
     output: str
@@ -116,6 +141,8 @@ class Outcome:
     mode: str
     reason: str  # a sentence for the visitor when the sandbox stopped the program, else ""
     confinement: dict[str, str] = field(default_factory=dict)  # which mechanism enforced what, for the run's record
+    result: bytes = b""  # what the child wrote to its result pipe (an Exchange with result_bytes), up to the cap
+    result_truncated: bool = False  # the child tried to send more than result_bytes: killed, result cut
 
     @property
     def ok(self) -> bool:
@@ -146,12 +173,13 @@ def _tasks_of_uid(uid: int) -> int:
     return total
 
 
-def _child_env(home: str) -> dict[str, str]:
+def _child_env(home: str, engine: bool = True) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,
-        "PYTHONPATH": str(REPO_ROOT),  # `import engine` works; nothing else of the repo is visible
+        # `import engine` works; nothing else of the repo is visible (an exercise run gets not even that).
+        **({"PYTHONPATH": str(REPO_ROOT)} if engine else {}),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "PYTHONIOENCODING": "utf-8",
@@ -218,14 +246,25 @@ class Sandbox:
     def probe(cls) -> Probe:
         raise NotImplementedError
 
-    def _argv(self, workdir: str, limits: Limits, uid: int | None, seccomp_fd: int) -> list[str]:
+    def _argv(
+        self,
+        workdir: str,
+        limits: Limits,
+        uid: int | None,
+        seccomp_fd: int,
+        exchange: Exchange | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> list[str]:
         raise NotImplementedError
 
     def _preexec(self, limits: Limits, confinement: _Confinement) -> Callable[[], None]:
         raise NotImplementedError
 
-    def run(self, code: str, limits: Limits, should_stop: Callable[[], bool] | None = None) -> Outcome:
+    def run(
+        self, code: str, limits: Limits, should_stop: Callable[[], bool] | None = None, exchange: Exchange | None = None
+    ) -> Outcome:
         """Run ``code`` with ``python -`` (the program arrives on stdin) and collect its output."""
+        exchange = exchange or Exchange()
         with ExitStack() as stack:
             workdir = tempfile.mkdtemp(prefix="sandbox-")
             stack.callback(shutil.rmtree, workdir, ignore_errors=True)  # last: after the uid's processes are gone
@@ -240,6 +279,7 @@ class Sandbox:
                         "try again in a moment (or raise SANDBOX_UID_COUNT)."
                     ) from None
                 os.chown(workdir, uid, uid)
+            _write_inputs(workdir, exchange.files)
             group = self._cgroup(limits)
             if group is not None:
                 stack.callback(group.destroy)
@@ -247,7 +287,7 @@ class Sandbox:
                 confinement = _Confinement(uid, group, seccomp.filter_bpf())
             except seccomp.SeccompUnavailable as exc:  # never run without the filter
                 raise SandboxUnavailable(f"Code runs are unavailable on this worker: {exc}") from None
-            return self._run_in(workdir, code, limits, should_stop or (lambda: False), confinement)
+            return self._run_in(workdir, code, limits, should_stop or (lambda: False), confinement, exchange)
         raise AssertionError("unreachable")  # pragma: no cover  (ExitStack does not swallow exceptions)
 
     def _cgroup(self, limits: Limits) -> RunCgroup | None:
@@ -262,34 +302,52 @@ class Sandbox:
             return None
 
     def _run_in(
-        self, workdir: str, code: str, limits: Limits, should_stop: Callable[[], bool], confinement: _Confinement
+        self,
+        workdir: str,
+        code: str,
+        limits: Limits,
+        should_stop: Callable[[], bool],
+        confinement: _Confinement,
+        exchange: Exchange,
     ) -> Outcome:
         started = time.monotonic()
         seccomp_fd = seccomp.filter_fd()
+        result_read, result_write = os.pipe() if exchange.result_bytes else (None, None)
+        result_env = {"SANDBOX_RESULT_FD": str(result_write)} if result_write is not None else {}
         try:
             proc = subprocess.Popen(
-                self._argv(workdir, limits, confinement.uid, seccomp_fd),
+                self._argv(workdir, limits, confinement.uid, seccomp_fd, exchange, extra_env=result_env),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,  # one stream, in the order the program wrote it
                 cwd=workdir,
-                env=_child_env(workdir),
+                env={**_child_env(workdir, exchange.engine), **result_env},
                 preexec_fn=self._preexec(limits, confinement),
                 start_new_session=True,  # its own process group, so one killpg stops everything it started
                 close_fds=True,
-                pass_fds=(seccomp_fd,) if self.mode == "bubblewrap" else (),
+                pass_fds=tuple(fd for fd in (seccomp_fd if self.mode == "bubblewrap" else None, result_write) if fd is not None),
             )
+        except BaseException:
+            if result_read is not None:
+                os.close(result_read)
+            raise
         finally:
             os.close(seccomp_fd)
+            if result_write is not None:
+                os.close(result_write)  # the child holds the only write end: EOF on it means the child is done
         try:
             proc.stdin.write(code.encode())
             proc.stdin.close()
         except BrokenPipeError:
             pass
+        collected = _Collected(limits.output_bytes, exchange.result_bytes, exchange.on_output)
         try:
-            output, truncated, timed_out, cancelled = self._collect(proc, started, limits, should_stop)
+            truncated, timed_out, cancelled = self._collect(proc, started, limits, should_stop, collected, result_read)
         finally:  # also when the worker's own time limit interrupts us: never leave the child behind
             _kill_group(proc)
+            if result_read is not None:
+                os.close(result_read)
+        output = b"".join(collected.output)
         exit_code = proc.wait()
         duration = time.monotonic() - started
         text = output.decode("utf-8", errors="replace")
@@ -302,40 +360,135 @@ class Sandbox:
             cancelled=cancelled,
             duration_s=round(duration, 3),
             mode=self.mode,
-            reason=_reason(exit_code, text, truncated, timed_out, cancelled, out_of_memory, limits),
+            reason=(f"Stopped: the program sent back more than {exchange.result_bytes / MB:g} MB of results."
+                    if collected.result_truncated  # we killed it for that: not the signal's usual meaning
+                    else _reason(exit_code, text, truncated, timed_out, cancelled, out_of_memory, limits)),
             confinement=confinement.describe(limits, self.mode),
+            result=b"".join(collected.result),
+            result_truncated=collected.result_truncated,
         )
 
     @staticmethod
     def _collect(
-        proc: subprocess.Popen, started: float, limits: Limits, should_stop: Callable[[], bool]
-    ) -> tuple[bytes, bool, bool, bool]:
-        """Read until EOF, killing the child at the first limit it crosses."""
-        chunks: list[bytes] = []
-        size = 0
-        fd = proc.stdout.fileno()
-        os.set_blocking(fd, False)
+        proc: subprocess.Popen,
+        started: float,
+        limits: Limits,
+        should_stop: Callable[[], bool],
+        collected: _Collected,
+        result_fd: int | None = None,
+    ) -> tuple[bool, bool, bool]:
+        """Read output (and the result pipe) until EOF, killing the child at the first limit it crosses.
+
+        Returns (output truncated, timed out, cancelled); what was read is in ``collected``.
+        """
+        out_fd = proc.stdout.fileno()
+        open_fds = {out_fd} | ({result_fd} if result_fd is not None else set())
         with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_READ)
-            while True:
+            for fd in open_fds:
+                os.set_blocking(fd, False)
+                selector.register(fd, selectors.EVENT_READ)
+            # The output's EOF ends the run (as before the result pipe existed); the result pipe is then
+            # drained of what is already written, since the child has exited or closed its stdout.
+            while out_fd in open_fds:
                 if time.monotonic() - started > limits.wall_seconds:
-                    return b"".join(chunks), False, True, False
+                    return False, True, False
                 if should_stop():
-                    return b"".join(chunks), False, False, True
-                if not selector.select(timeout=0.05):
-                    continue
-                try:
-                    data = os.read(fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    return b"".join(chunks), False, False, False
-                room = limits.output_bytes - size
-                if len(data) > room:
-                    chunks.append(data[:room])
-                    return b"".join(chunks), True, False, False
-                chunks.append(data)
-                size += len(data)
+                    return False, False, True
+                for key, _ in selector.select(timeout=0.05):
+                    try:
+                        data = os.read(key.fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        selector.unregister(key.fd)
+                        open_fds.discard(key.fd)
+                    elif key.fd == out_fd and not collected.add_output(data):
+                        return True, False, False
+                    elif key.fd != out_fd and not collected.add_result(data):
+                        return False, False, False
+            if result_fd in open_fds:
+                _drain(result_fd, collected, deadline=started + limits.wall_seconds)
+        return False, False, False
+
+
+@dataclass
+class _Collected:
+    """What a run sent back, each stream under its own cap."""
+
+    output_cap: int
+    result_cap: int
+    on_output: Callable[[str], None] | None = None
+    output: list[bytes] = field(default_factory=list)
+    result: list[bytes] = field(default_factory=list)
+    output_size: int = 0
+    result_size: int = 0
+    result_truncated: bool = False
+    _pending: bytes = b""  # the start of a UTF-8 character split across reads, for on_output
+
+    def add_output(self, data: bytes) -> bool:
+        """Keep ``data`` (up to the cap); False when the cap is crossed."""
+        room = self.output_cap - self.output_size
+        kept = data[:room]
+        self.output.append(kept)
+        self.output_size += len(kept)
+        self._stream(kept)
+        return len(data) <= room
+
+    def add_result(self, data: bytes) -> bool:
+        room = self.result_cap - self.result_size
+        if len(data) > room:
+            self.result_truncated = True
+            return False
+        self.result.append(data)
+        self.result_size += len(data)
+        return True
+
+    def _stream(self, data: bytes) -> None:
+        if self.on_output is None or not data:
+            return
+        data, self._pending = self._pending + data, b""
+        cut = len(data)
+        # Hold back an incomplete trailing UTF-8 sequence (at most 3 bytes) until its rest arrives.
+        for back in range(1, min(4, len(data)) + 1):
+            byte = data[-back]
+            if byte & 0xC0 != 0x80:  # the lead byte of the last character
+                needed = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+                if needed > back:
+                    cut = len(data) - back
+                break
+        data, self._pending = data[:cut], data[cut:]
+        if data:
+            try:
+                self.on_output(data.decode("utf-8", errors="replace"))
+            except Exception:  # a listener's failure (a closed page) must not stop the run
+                log.warning("on_output listener failed", exc_info=True)
+
+
+def _drain(fd: int, collected: _Collected, deadline: float) -> None:
+    """Read what is left in the result pipe after the child's output closed (bounded by the run's deadline)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=0.05):
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not data or not collected.add_result(data):
+                return
+
+
+def _write_inputs(workdir: str, files: Mapping[str, bytes]) -> None:
+    """The exchange's input files, readable by the run's uid and writable by nobody but the worker."""
+    if not files:
+        return
+    folder = Path(workdir) / INPUT_DIR
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+        (folder / name).chmod(0o444)
+    folder.chmod(0o555)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -406,7 +559,7 @@ class BubblewrapSandbox(Sandbox):
             os.close(fd)
         return Probe(probe.returncode == 0, probe.stderr.decode(errors="replace").strip()[:300])
 
-    def _mounts(self) -> list[str]:
+    def _mounts(self, engine: bool = True) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
         for name in ("bin", "lib", "lib64", "sbin", "lib32"):
             path = Path("/") / name
@@ -415,7 +568,7 @@ class BubblewrapSandbox(Sandbox):
             elif path.is_dir():
                 args += ["--ro-bind", str(path), str(path)]
         # The interpreter, the venv (torch, triton, the bundled model) and the engine's source.
-        binds = [sys.base_prefix, sys.prefix, str(REPO_ROOT / "engine")]
+        binds = [sys.base_prefix, sys.prefix, *([str(REPO_ROOT / "engine")] if engine else [])]
         weights = _weights_dir()
         if weights:  # the dequantised weight cache, read-only, so snippets can load the model fast
             binds.append(weights)
@@ -432,8 +585,16 @@ class BubblewrapSandbox(Sandbox):
         return args
 
     def _argv(
-        self, workdir: str, limits: Limits, uid: int | None, seccomp_fd: int, program: list[str] | None = None
+        self,
+        workdir: str,
+        limits: Limits,
+        uid: int | None,
+        seccomp_fd: int,
+        exchange: Exchange | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        program: list[str] | None = None,
     ) -> list[str]:
+        exchange = exchange or Exchange()
         if uid is not None:
             # Root: no user namespace (it would map the child back to root); setpriv drops to the run's uid instead.
             isolation = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
@@ -452,7 +613,7 @@ class BubblewrapSandbox(Sandbox):
         # Set inside the new namespaces: a user namespace counts only its own tasks against it (see the docstring).
         nproc = ["/usr/bin/prlimit", f"--nproc={limits.processes}:{limits.processes}", "--"]
         env: list[str] = ["--clearenv"]  # bwrap applies these in order: every --setenv must come after it
-        child_env = _child_env("/tmp")
+        child_env = {**_child_env("/tmp", exchange.engine), **(extra_env or {})}
         if _weights_dir():
             child_env["ENGINE_DATA_DIR"] = _weights_dir()
         for key, value in child_env.items():
@@ -461,7 +622,9 @@ class BubblewrapSandbox(Sandbox):
             "bwrap", *isolation, "--die-with-parent", "--new-session", "--hostname", "sandbox",
             # The private /tmp comes first: a checkout or venv that lives under /tmp is bound on top of it.
             "--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-            *self._mounts(),
+            *self._mounts(exchange.engine),
+            # The exchange's input files, read-only, at ./input (the working directory is /tmp).
+            *(["--ro-bind", str(Path(workdir) / INPUT_DIR), f"/tmp/{INPUT_DIR}"] if exchange.files else []),
             "--proc", "/proc", "--dev", "/dev",
             # /dev is a tmpfs the run's uid owns in a user namespace: cap /dev/shm and make the rest read-only,
             # or it is an unbounded place to park memory.
@@ -513,7 +676,15 @@ class RlimitSandbox(Sandbox):
             os.setresuid(uid, uid, uid)
         seccomp.load_in_this_process(seccomp_program)  # last: it also sets no_new_privs
 
-    def _argv(self, workdir: str, limits: Limits, uid: int | None, seccomp_fd: int) -> list[str]:
+    def _argv(
+        self,
+        workdir: str,
+        limits: Limits,
+        uid: int | None,
+        seccomp_fd: int,
+        exchange: Exchange | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> list[str]:
         return [sys.executable, "-u", "-s", "-"]
 
     def _preexec(self, limits: Limits, confinement: _Confinement) -> Callable[[], None]:
