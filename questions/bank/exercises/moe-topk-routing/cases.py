@@ -49,11 +49,12 @@ def expected(case: Case):
     chosen = z.gather(1, ids)
     exps = torch.exp(chosen - chosen[:, :1])  # column 0 holds each row's largest chosen logit
     weights = exps / exps.sum(dim=-1, keepdim=True)
-    keep = torch.zeros(t, k, dtype=torch.bool)
+    rows = ids.tolist()
+    keep = [[False] * k for _ in range(t)]
     taken = [0] * e
     for choice in range(k):
         for token in range(t):
-            expert = int(ids[token, choice])
+            expert = rows[token][choice]
             taken[expert] += 1
-            keep[token, choice] = taken[expert] <= capacity
-    return ids, weights.to(logits.dtype), keep
+            keep[token][choice] = taken[expert] <= capacity
+    return ids, weights.to(logits.dtype), torch.tensor(keep, dtype=torch.bool).reshape(t, k)
