@@ -74,7 +74,7 @@ def _max_error(out, reference) -> float:
 def flash_correctness(deadline: Deadline) -> dict[str, Any]:
     import torch
 
-    from engine.core.attention import attention_reference_fp64
+    from engine.core.attention import Masking, attention_reference_fp64
     from engine.kernels.flash_attention import triton_attention
 
     g = torch.Generator(device="cuda").manual_seed(0)
@@ -115,9 +115,9 @@ def flash_correctness(deadline: Deadline) -> dict[str, Any]:
                 opts["key_padding_mask"] = padding(*opts["key_padding_mask"])
             q, k, v = rand(b, hq, t, d, dtype=dtype), rand(b, hkv, s, d, dtype=dtype), rand(b, hkv, s, d, dtype=dtype)
             reference = attention_reference_fp64(q, k, v, **opts)
-            errors[f"{name}/{dtype_name}/autotuned"] = _max_error(triton_attention(q, k, v, **opts), reference)
+            errors[f"{name}/{dtype_name}/autotuned"] = _max_error(triton_attention(q, k, v, Masking(**opts)), reference)
             errors[f"{name}/{dtype_name}/blocks-64x64"] = _max_error(
-                triton_attention(q, k, v, block_m=64, block_n=64, **opts), reference
+                triton_attention(q, k, v, Masking(**opts), block_m=64, block_n=64), reference
             )
             del q, k, v, reference
     failures = {key: e for key, e in errors.items() if not e < TOLERANCE[key.split("/")[1]]}

@@ -41,6 +41,7 @@ Masking conventions (shared by every backend through :func:`allowed_keys`):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -54,6 +55,19 @@ DEFAULT_BLOCK_Q = 128
 DEFAULT_BLOCK_K = 128
 
 BlockObserver = Callable[[torch.Size], None]
+
+
+@dataclass(frozen=True, eq=False)  # a tensor field: compare by identity, never element-wise
+class Masking:
+    """Which keys each query may see: the three conventions of the module docstring, as one value.
+
+    :func:`attention` builds it from its keyword arguments; every backend takes it whole, so a new
+    kind of mask is one field here rather than one more parameter in five signatures.
+    """
+
+    causal: bool = True
+    window: int | None = None
+    key_padding_mask: torch.Tensor | None = None  # [B, S] bool, True for a real token
 
 
 # --------------------------------------------------------------------------- public API
@@ -76,13 +90,14 @@ def attention(
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    scale = _check_inputs(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
+    masking = Masking(causal, window, key_padding_mask)
+    scale = _check_inputs(q, k, v, masking, scale)
     if backend == "triton":
         # Imported here so that CPU-only callers never load Triton or define its kernel.
         from engine.kernels.flash_attention import triton_attention as implementation
     else:
         implementation = _TORCH_BACKENDS[backend]
-    return implementation(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
+    return implementation(q, k, v, masking, scale=scale)
 
 
 def attention_reference_fp64(
@@ -99,10 +114,9 @@ def attention_reference_fp64(
 
     Returns a float64 tensor on q's device, so rounding of the backend under test is the only difference.
     """
-    scale = _check_inputs(q, k, v, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
-    return naive_attention(
-        q.double(), k.double(), v.double(), causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale
-    )
+    masking = Masking(causal, window, key_padding_mask)
+    scale = _check_inputs(q, k, v, masking, scale)
+    return naive_attention(q.double(), k.double(), v.double(), masking, scale=scale)
 
 
 def allowed_keys(
@@ -128,21 +142,13 @@ def allowed_keys(
     return allowed
 
 
-def full_mask(
-    t: int,
-    s: int,
-    *,
-    causal: bool,
-    window: int | None,
-    key_padding_mask: torch.Tensor | None,
-    device: torch.device,
-) -> torch.Tensor | None:
+def full_mask(t: int, s: int, masking: Masking, device: torch.device) -> torch.Tensor | None:
     """The whole boolean mask, broadcastable to ``[B, H, T, S]`` (True = attend), or None if nothing is masked."""
     positions = _query_positions(0, t, t, s, device)
-    mask = allowed_keys(positions, torch.arange(s, device=device), causal=causal, window=window)
+    mask = allowed_keys(positions, torch.arange(s, device=device), causal=masking.causal, window=masking.window)
     mask = None if mask is None else mask[None, None]  # [1, 1, T, S]
-    if key_padding_mask is not None:
-        padding = key_padding_mask[:, None, None, :]  # [B, 1, 1, S]
+    if masking.key_padding_mask is not None:
+        padding = masking.key_padding_mask[:, None, None, :]  # [B, 1, 1, S]
         mask = padding if mask is None else mask & padding
     return mask
 
@@ -150,30 +156,15 @@ def full_mask(
 # --------------------------------------------------------------------------- naive
 
 
-def naive_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    *,
-    causal: bool = True,
-    window: int | None = None,
-    key_padding_mask: torch.Tensor | None = None,
-    scale: float,
-) -> torch.Tensor:
+def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, masking: Masking, *, scale: float) -> torch.Tensor:
     """Materialise every score, mask, softmax, weight V. Expects validated inputs (use :func:`attention`)."""
-    weights = attention_weights(q, k, causal=causal, window=window, key_padding_mask=key_padding_mask, scale=scale)
+    weights = attention_weights(q, k, masking, scale=scale)
     v = v.repeat_interleave(q.shape[1] // v.shape[1], dim=1)  # [B, Hq, S, D]
     return (weights.to(v.dtype) @ v).to(q.dtype)
 
 
 def attention_weights(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    *,
-    causal: bool = True,
-    window: int | None = None,
-    key_padding_mask: torch.Tensor | None = None,
-    scale: float | None = None,
+    q: torch.Tensor, k: torch.Tensor, masking: Masking = Masking(), *, scale: float | None = None
 ) -> torch.Tensor:
     """The ``[B, Hq, T, S]`` softmax weights (float32 at least); rows that see no key are all zero.
 
@@ -186,7 +177,7 @@ def attention_weights(
     # Half-precision softmax loses the small weights; do the scores and softmax in float32 at least.
     work = torch.promote_types(q.dtype, torch.float32)
     scores = (q.to(work) @ k.to(work).transpose(-1, -2)) * scale  # [B, Hq, T, S]
-    mask = full_mask(q.shape[2], k.shape[2], causal=causal, window=window, key_padding_mask=key_padding_mask, device=q.device)
+    mask = full_mask(q.shape[2], k.shape[2], masking, q.device)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)
@@ -198,25 +189,14 @@ def attention_weights(
 # --------------------------------------------------------------------------- sdpa
 
 
-def sdpa_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    *,
-    causal: bool = True,
-    window: int | None = None,
-    key_padding_mask: torch.Tensor | None = None,
-    scale: float,
-) -> torch.Tensor:
+def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, masking: Masking, *, scale: float) -> torch.Tensor:
     """PyTorch's fused attention. Expects validated inputs (use :func:`attention`)."""
     t, s = q.shape[2], k.shape[2]
     grouped = q.shape[1] != k.shape[1]
     # is_causal in SDPA is top-left aligned, which equals ours only when T == S; every other
     # case (decode, chunked prefill, windows, padding) gets our explicit bottom-right mask.
-    simple_causal = causal and t == s and window is None and key_padding_mask is None
-    mask = None if simple_causal else full_mask(
-        t, s, causal=causal, window=window, key_padding_mask=key_padding_mask, device=q.device
-    )
+    simple_causal = masking.causal and t == s and masking.window is None and masking.key_padding_mask is None
+    mask = None if simple_causal else full_mask(t, s, masking, q.device)
     out = F.scaled_dot_product_attention(
         q, k, v, attn_mask=mask, is_causal=simple_causal, scale=scale, enable_gqa=grouped
     )
@@ -233,10 +213,8 @@ def tiled_attention(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
+    masking: Masking = Masking(),
     *,
-    causal: bool = True,
-    window: int | None = None,
-    key_padding_mask: torch.Tensor | None = None,
     scale: float,
     block_q: int = DEFAULT_BLOCK_Q,
     block_k: int = DEFAULT_BLOCK_K,
@@ -247,6 +225,7 @@ def tiled_attention(
     ``observe_block`` is a test seam: it is called with the shape of every score block
     created, so a test can prove that no ``[T, S]`` matrix is ever materialised.
     """
+    causal, window, key_padding_mask = masking.causal, masking.window, masking.key_padding_mask
     b, hq, t, d = q.shape
     hkv, s = k.shape[1], k.shape[2]
     group = hq // hkv
@@ -333,17 +312,9 @@ def _zero_empty_rows(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return x.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)
 
 
-def _check_inputs(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    *,
-    causal: bool,
-    window: int | None,
-    key_padding_mask: torch.Tensor | None,
-    scale: float | None,
-) -> float:
+def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, masking: Masking, scale: float | None) -> float:
     """Raise a ValueError that names the argument for every malformed input; return the scale to use."""
+    causal, window, key_padding_mask = masking.causal, masking.window, masking.key_padding_mask
     for name, x in (("q", q), ("k", k), ("v", v)):
         if x.dim() != 4:
             raise ValueError(f"{name} must be 4-D [batch, heads, seq, head_dim], got shape {tuple(x.shape)}")

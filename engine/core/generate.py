@@ -83,7 +83,7 @@ def recompute_step(model: Transformer, seq: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def stream_tokens(
+def stream_generate(
     model: Transformer,
     prompt_ids: Sequence[int] | torch.Tensor,
     max_new_tokens: int,
@@ -93,7 +93,7 @@ def stream_tokens(
     window: int | None = None,
     stats: dict | None = None,
 ) -> Iterator[int]:
-    """The generation loop: yields each new id as soon as it is chosen.
+    """The generation loop: yields each new id as soon as it is chosen (for streaming text to a user).
 
     ``stats`` (optional) is filled with timings and cache sizes as the loop runs; ``generate``
     turns it into a GenerationResult.
@@ -137,19 +137,6 @@ def stream_tokens(
             logits = decode_one_token(model, seq[:, n - 1 : n], kv)
 
 
-def stream_generate(
-    model: Transformer,
-    prompt_ids: Sequence[int] | torch.Tensor,
-    max_new_tokens: int,
-    sampling: SamplingParams | None = None,  # default: SamplingParams() (temperature 1, no filters)
-    cache: str = "static",
-    stop_token_ids: Sequence[int] = (),
-    window: int | None = None,
-) -> Iterator[int]:
-    """Yield new token ids one at a time (for streaming text to a user)."""
-    yield from stream_tokens(model, prompt_ids, max_new_tokens, sampling, cache, stop_token_ids, window)
-
-
 def generate(
     model: Transformer,
     prompt_ids: Sequence[int] | torch.Tensor,
@@ -169,7 +156,7 @@ def generate(
     tokens: list[int] = []
     begin = time.perf_counter()
     every = max(1, max_new_tokens // 20)
-    for token in stream_tokens(model, prompt_ids, max_new_tokens, sampling, cache, stop_token_ids, window, stats):
+    for token in stream_generate(model, prompt_ids, max_new_tokens, sampling, cache, stop_token_ids, window, stats):
         tokens.append(token)
         if progress is not None and len(tokens) % every == 0:
             progress(min(99, int(100 * len(tokens) / max_new_tokens)), f"{len(tokens)}/{max_new_tokens} tokens")

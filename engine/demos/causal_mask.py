@@ -38,7 +38,7 @@ BACKEND_CHOICES = ("naive", "sdpa", "tiled")
 def causal_mask_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     import torch
 
-    from engine.core.attention import attention, attention_weights
+    from engine.core.attention import Masking, attention, attention_weights
 
     words = params["sentence"].split()
     if not 2 <= len(words) <= MAX_WORDS:
@@ -61,8 +61,8 @@ def causal_mask_demo(params: dict[str, Any], progress: ProgressFn) -> dict[str, 
         return tuple(t[None, None].float() for t in (q, k, v))  # [1, 1, T, d]
 
     q, k, v = qkv(words)
-    masked = attention_weights(q, k, causal=True)[0, 0]
-    unmasked = attention_weights(q, k, causal=False)[0, 0]
+    masked = attention_weights(q, k, Masking(causal=True))[0, 0]
+    unmasked = attention_weights(q, k, Masking(causal=False))[0, 0]
 
     progress(50, "changing one word")
     q2, k2, v2 = qkv(edited)

@@ -21,9 +21,14 @@ shape lives in one place; ``run_demo`` returns it as JSON-serialisable data::
 """
 from __future__ import annotations
 
+import importlib
 import math
+import os
+import pkgutil
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 ProgressFn = Callable[[int, str], None]
@@ -241,6 +246,37 @@ class DemoResult:
 
 REGISTRY: dict[str, Demo] = {}
 
+_loaded = False
+# Threaded web servers may ask for the registry from several requests at once; the
+# flag must only flip after every module is imported, or a racing caller sees an empty registry.
+_load_lock = threading.Lock()
+
+
+def load_all() -> None:
+    """Import every demo module of this package, plus any listed in ENGINE_EXTRA_DEMO_MODULES.
+
+    Each demo module registers itself on import, so this is what makes the registry complete.
+    It lives here rather than in the package's ``__init__`` so that the registry never imports
+    its own package (which imports the registry): the modules are found by walking this folder.
+    The extra modules (comma-separated dotted paths) are a seam for tests and deployments that
+    add experiments without editing the engine, e.g. a deliberately slow demo that the
+    worker-crash tests kill mid-run.
+    """
+    global _loaded
+    if _loaded:
+        return
+    with _load_lock:
+        if _loaded:
+            return
+        package = __name__.rpartition(".")[0]
+        for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+            if module.name != "registry" and not module.name.startswith("_"):
+                importlib.import_module(f"{package}.{module.name}")
+        for dotted in os.environ.get("ENGINE_EXTRA_DEMO_MODULES", "").split(","):
+            if dotted.strip():
+                importlib.import_module(dotted.strip())
+        _loaded = True
+
 
 def register(name: str, *, title: str, summary: str, params: tuple[Param, ...] = (), queue: str = "cpu", uses_model: bool = False):
     """Decorator: ``@register("causal_mask", title=..., summary=..., params=(Param(...),))``."""
@@ -255,8 +291,6 @@ def register(name: str, *, title: str, summary: str, params: tuple[Param, ...] =
 
 
 def get_demo(name: str) -> Demo:
-    from engine.demos import load_all
-
     load_all()
     try:
         return REGISTRY[name]
@@ -265,8 +299,6 @@ def get_demo(name: str) -> Demo:
 
 
 def all_demos() -> list[Demo]:
-    from engine.demos import load_all
-
     load_all()
     return [REGISTRY[name] for name in sorted(REGISTRY)]
 

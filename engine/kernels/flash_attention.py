@@ -28,6 +28,7 @@ import torch
 import triton
 import triton.language as tl
 
+from engine.core.attention import Masking
 from engine.kernels.interpreter import let_the_interpreter_index_with_numpy_2_4
 
 LOG2_E = 1.4426950408889634  # exp(x) == exp2(x * log2(e)); exp2 is the cheaper instruction on GPUs
@@ -223,10 +224,8 @@ def triton_attention(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
+    masking: Masking = Masking(),
     *,
-    causal: bool = True,
-    window: int | None = None,
-    key_padding_mask: torch.Tensor | None = None,
     scale: float | None = None,
     block_m: int | None = None,
     block_n: int | None = None,
@@ -247,6 +246,7 @@ def triton_attention(
         )
     if interpreted:
         let_the_interpreter_index_with_numpy_2_4()
+    causal, window, key_padding_mask = masking.causal, masking.window, masking.key_padding_mask
     b, hq, t, d = q.shape
     hkv, s = k.shape[1], k.shape[2]
     if scale is None:

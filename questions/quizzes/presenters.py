@@ -48,9 +48,7 @@ def attempt_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, 
     slots = _slots(attempt)
     choices = services.choices_of(slots)
     return {
-        "id": str(attempt.pk),
-        "title": attempt.title,
-        "status": attempt.status,
+        **_identity(attempt),
         "started_at": attempt.started_at.isoformat(),
         "deadline": attempt.deadline.isoformat(),
         "time_limit_seconds": attempt.time_limit_seconds,
@@ -62,6 +60,11 @@ def attempt_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, 
             for slot in slots
         ],
     }
+
+
+def _identity(attempt: Attempt) -> dict[str, str]:
+    """What every payload of an attempt starts with."""
+    return {"id": str(attempt.pk), "title": attempt.title, "status": attempt.status}
 
 
 def _urls(attempt: Attempt) -> dict[str, str]:
@@ -92,9 +95,7 @@ def results_payload(attempt: Attempt, now: datetime | None = None) -> dict[str, 
     slots = _slots(attempt)
     choices = services.choices_of(slots)
     return {
-        "id": str(attempt.pk),
-        "title": attempt.title,
-        "status": attempt.status,
+        **_identity(attempt),
         "finish_reason": attempt.finish_reason,
         "score": attempt.score,
         "max_score": attempt.max_score,

@@ -12,6 +12,7 @@ import torch
 
 from engine.core.attention import (
     BACKENDS,
+    Masking,
     allowed_keys,
     attention,
     attention_reference_fp64,
@@ -161,7 +162,7 @@ def test_sliding_window_matches_transformers_definition():
     hf = masking_utils.sliding_window_causal_mask_function(window)
     rows, cols = torch.arange(n)[:, None], torch.arange(n)[None, :]
     expected = hf(torch.tensor(0), torch.tensor(0), rows, cols).expand(n, n)
-    ours = full_mask(n, n, causal=True, window=window, key_padding_mask=None, device=torch.device("cpu"))
+    ours = full_mask(n, n, Masking(window=window), torch.device("cpu"))
     assert torch.equal(ours[0, 0], expected)
     assert int(ours[0, 0].sum(dim=-1).max()) == window  # at most W keys, itself included
 
@@ -187,7 +188,7 @@ def test_explicit_scale_is_used():
 @pytest.mark.parametrize("name", ["gqa-prefill", "chunked-prefill", "window", "left-padding"])
 def test_tiled_is_exact_for_any_block_size(block_q, block_k, name):
     (q, k, v), options = case_inputs(name)
-    out = tiled_attention(q, k, v, scale=0.25, block_q=block_q, block_k=block_k, **options)
+    out = tiled_attention(q, k, v, Masking(**options), scale=0.25, block_q=block_q, block_k=block_k)
     assert torch.allclose(out.double(), attention_reference_fp64(q, k, v, **options), atol=1e-5)
 
 
@@ -195,7 +196,7 @@ def test_tiled_never_creates_more_than_one_block_of_scores():
     b, hq, hkv, n, block = 1, 4, 2, 256, 32
     q, k, v = random_inputs(b, hq, hkv, n, n)
     shapes = []
-    tiled_attention(q, k, v, causal=False, scale=0.25, block_q=block, block_k=block, observe_block=shapes.append)
+    tiled_attention(q, k, v, Masking(causal=False), scale=0.25, block_q=block, block_k=block, observe_block=shapes.append)
     largest = max(math.prod(shape) for shape in shapes)
     assert largest == b * hq * block * block  # one [bq, bk] block per head, never [T, S]
     assert largest * (n // block) ** 2 == b * hq * n * n
@@ -208,7 +209,7 @@ def test_tiled_skips_blocks_above_the_diagonal_and_outside_the_window():
 
     def count(**options):
         shapes = []
-        tiled_attention(q, k, v, scale=0.25, block_q=block, block_k=block, observe_block=shapes.append, **options)
+        tiled_attention(q, k, v, Masking(**options), scale=0.25, block_q=block, block_k=block, observe_block=shapes.append)
         return len(shapes)
 
     assert count(causal=False) == blocks_per_side**2

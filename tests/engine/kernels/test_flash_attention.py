@@ -93,6 +93,7 @@ def _child(mode: str) -> dict:
     from test_attention import case_inputs, random_inputs  # the same inputs as the CPU backends' tests
 
     from engine.core.attention import attention, attention_reference_fp64
+    from engine.core.attention import Masking
     from engine.kernels.flash_attention import interpreter_enabled, triton_attention
 
     report: dict = {"interpreter": interpreter_enabled()}
@@ -149,7 +150,7 @@ def _child(mode: str) -> dict:
     out = attention(q, k, v, backend="triton", window=11)
     report["odd_lengths_error"] = (out.double() - reference).abs().max().item()
     # Query and key blocks of different sizes, as a GPU launch may use: the block skipping must still line up.
-    out = triton_attention(q, k, v, window=11, block_m=32, block_n=16)
+    out = triton_attention(q, k, v, Masking(window=11), block_m=32, block_n=16)
     report["uneven_blocks_error"] = (out.double() - reference).abs().max().item()
     try:
         attention(q.double(), k.double(), v.double(), backend="triton")
