@@ -59,8 +59,10 @@ def case_problems(spec: ExerciseSpec, built: list[Case]) -> list[str]:
         problems.append(f"{path}: cases: needs at least {MIN_VISIBLE} visible cases, has {visible}")
     if len(built) - visible < MIN_HIDDEN:
         problems.append(f"{path}: cases: needs at least {MIN_HIDDEN} hidden cases, has {len(built) - visible}")
-    if not any(case.is_large for case in built):
-        problems.append(f"{path}: cases: needs one case named large-… (the grader times it against the engine)")
+    large = [case.name for case in built if case.is_large]
+    if len(large) != 1:
+        problems.append(f"{path}: cases: needs exactly one case named large-… (the grader times it against the engine), "
+                        f"has {len(large)}{': ' + ', '.join(large) if large else ''}")
     for case in built:
         if not isinstance(case.args, tuple) or not isinstance(case.kwargs, dict):
             problems.append(f"{path}: {case.name}: args must be a tuple and kwargs a dict")

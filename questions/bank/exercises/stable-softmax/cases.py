@@ -20,7 +20,7 @@ def cases(seed: int) -> list[Case]:
              explain="A small row you can check by hand: about [0.090, 0.245, 0.665]."),
         Case("columns-dim-0", args=(torch.tensor([[1.0, 5.0], [3.0, 5.0], [2.0, 5.0]]),), kwargs={"dim": 0},
              visible=True, explain="dim=0 normalises each column, so every column sums to 1."),
-        Case("large-positive-scores", args=(randn(4, 8, scale=10.0) + 1000.0,),
+        Case("positive-scores-near-1000", args=(randn(4, 8, scale=10.0) + 1000.0,),
              explain="Scores near 1000: exp overflows unless each slice's maximum is subtracted first."),
         Case("very-negative-scores", args=(randn(4, 8, dtype=torch.float64) - 1000.0,),
              explain="Scores near -1000 in float64: exp underflows to 0 and 0/0 is NaN unless shifted by the maximum."),
