@@ -27,7 +27,7 @@ def cases(seed: int) -> list[Case]:
 
 
 def expected(case: Case):
-    from engine.core.attention import full_mask
+    from engine.core.attention import Masking, full_mask
 
     t, s = case.args
-    return full_mask(t, s, causal=True, window=None, key_padding_mask=None, device=torch.device("cpu"))[0, 0]
+    return full_mask(t, s, Masking(causal=True), torch.device("cpu"))[0, 0]  # [1, 1, T, S] -> [T, S]
