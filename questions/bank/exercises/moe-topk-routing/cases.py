@@ -12,7 +12,14 @@ from questions.exercises.cases import Case
 def _logits(g, tokens, experts, dtype=torch.float32, skew=0.0):
     """Random router logits; ``skew`` adds a per-expert bias so some experts are more popular."""
     bias = torch.randn(experts, generator=g, dtype=torch.float64) * skew
-    return (torch.randn(tokens, experts, generator=g, dtype=torch.float64) + bias).to(dtype)
+    logits = (torch.randn(tokens, experts, generator=g, dtype=torch.float64) + bias).to(dtype)
+    # Rounding to float32 can make two logits of a row equal; the statement promises no ties, so redraw those rows.
+    while True:
+        tied = (logits.sort(dim=-1).values.diff(dim=-1) == 0).any(dim=-1)
+        if not bool(tied.any()):
+            return logits
+        redraw = torch.randn(int(tied.sum()), experts, generator=g, dtype=torch.float64) + bias
+        logits[tied] = redraw.to(dtype)
 
 
 def cases(seed: int) -> list[Case]:
