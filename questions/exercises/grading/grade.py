@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Literal
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
 
 import torch
 
@@ -34,13 +36,15 @@ def grade(
     seed: int | None = None,
     sandbox: Sandbox | str | None = None,
     on_output: execute.OutputListener | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Verdict:
     """Grade ``source`` against ``spec``'s cases.
 
     ``sandbox``: None uses the configured sandbox (settings.SANDBOX_BACKEND); a Sandbox instance is used
-    as is; ``"local"`` runs without isolation (in-process, or a plain child process when a case caps
+    as is; ``"local"`` runs without isolation (in-process, or a forked child when a case caps
     memory) and is only for trusted code such as the bank's own references in tests.
     ``seed``: None picks one for "submit" (recorded in the verdict, so a re-run reproduces); "check" uses 0.
+    ``on_output`` gets the submission's printed text as it arrives; ``should_stop`` (polled) cancels the run.
     """
     if mode not in ("submit", "check"):
         raise ValueError(f"mode must be 'submit' or 'check', got {mode!r}")
@@ -50,15 +54,15 @@ def grade(
     if mode == "check":
         cases = [case for case in cases if case.visible]
     inputs = execute.encode_inputs(spec.function, cases)
-    execution = _execute(sandbox, source, inputs, cases, on_output)
+    execution = _execute(sandbox, source, inputs, cases, on_output, should_stop)
     return _verdict(spec, source, mode, seed, cases, execution)
 
 
 def _execute(sandbox: Sandbox | str | None, source: str, inputs: bytes, cases: list[Case],
-             on_output: execute.OutputListener | None) -> execute.Execution:
+             on_output: execute.OutputListener | None, should_stop: Callable[[], bool] | None) -> execute.Execution:
     if sandbox == LOCAL:
         if any(case.memory_limit_bytes is not None for case in cases):
-            return execute.in_subprocess(source, inputs, Limits().wall_seconds, on_output)
+            return execute.in_fork(source, inputs, Limits().wall_seconds, on_output)
         return execute.in_process(source, inputs, on_output)
     limits, result_bytes = _limits()
     if sandbox is None:
@@ -66,7 +70,7 @@ def _execute(sandbox: Sandbox | str | None, source: str, inputs: bytes, cases: l
 
         sandbox = get_sandbox(settings.SANDBOX_BACKEND, Jail.from_settings())
     assert isinstance(sandbox, Sandbox), f"sandbox must be a Sandbox, None or {LOCAL!r}"
-    return execute.in_sandbox(sandbox, limits, source, inputs, result_bytes, on_output)
+    return execute.in_sandbox(sandbox, limits, source, inputs, result_bytes, on_output, should_stop)
 
 
 def _limits() -> tuple[Limits, int]:
@@ -137,10 +141,22 @@ def _engine_seconds(module: Any, case: Case, oracle_s: float) -> float:
     engine = getattr(module, "engine", None)
     if not callable(engine):
         return oracle_s
-    engine(case)  # once to warm up (first-call allocations), as the submission's run had its imports done
-    started = time.perf_counter()
-    engine(case)
-    return time.perf_counter() - started
+    with _one_thread():
+        engine(case)  # once to warm up (first-call allocations), as the submission's run had its imports done
+        started = time.perf_counter()
+        engine(case)
+        return time.perf_counter() - started
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Time the engine on one thread, as the sandboxed submission runs (OMP_NUM_THREADS=1): a fair race."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _passed_message(error: float | None, tolerance: tuple[float, float] | None) -> str:
