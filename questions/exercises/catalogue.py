@@ -14,7 +14,9 @@ import ast
 import hashlib
 import keyword
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -267,9 +269,14 @@ def _split_walkthrough(body: str) -> tuple[str, str]:
     return body.strip(), ""
 
 
+def _files(folder: Path) -> list[Path]:
+    """The folder's files, without the bytecode caches that importing cases.py leaves behind."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def _folder_hash(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in _files(folder):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -306,14 +313,12 @@ def exercise_folders(root: Path = EXERCISES_DIR) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def _cached_load(folder: Path, references: dict[str, set[str]] | None = None) -> ExerciseSpec:
-    stamp = tuple((str(p), p.stat().st_mtime) for p in sorted(folder.rglob("*")) if p.is_file())
+def _cached_load(folder: Path, references: Callable[[], dict[str, set[str]]] | None = None) -> ExerciseSpec:
+    stamp = tuple((str(p), p.stat().st_mtime) for p in _files(folder))
     cached = _cache.get(folder)
     if cached and cached[0] == stamp:
         return cached[1]
-    if references is None:
-        references = _references()
-    spec = load_exercise(folder, **references)
+    spec = load_exercise(folder, **(references or _references)())
     _cache[folder] = (stamp, spec)
     return spec
 
@@ -328,7 +333,7 @@ def all_exercises(root: Path | str = EXERCISES_DIR, *, strict: bool = True) -> d
     ``strict`` (the default, for tests and the CLI) raises ExerciseFormatError listing every bad folder;
     ``strict=False`` (for pages) leaves bad folders out and logs them, so one typo hides one exercise only.
     """
-    references = _references()
+    references = lru_cache(maxsize=1)(_references)  # read at most once per call, and only if a folder changed
     exercises: dict[str, ExerciseSpec] = {}
     problems: list[str] = []
     for folder in exercise_folders(Path(root)):

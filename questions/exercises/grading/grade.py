@@ -55,7 +55,7 @@ def grade(
         cases = [case for case in cases if case.visible]
     inputs = execute.encode_inputs(spec.function, cases)
     execution = _execute(sandbox, source, inputs, cases, on_output, should_stop)
-    return _verdict(spec, source, mode, seed, cases, execution)
+    return _verdict(spec, mode, seed, cases, execution)
 
 
 def _execute(sandbox: Sandbox | str | None, source: str, inputs: bytes, cases: list[Case],
@@ -83,57 +83,58 @@ def _limits() -> tuple[Limits, int]:
         return Limits(), DEFAULT_RESULT_MB * MB
 
 
-def _verdict(spec: ExerciseSpec, source: str, mode: Mode, seed: int, cases: list[Case],
-             execution: execute.Execution) -> Verdict:
+def _verdict(spec: ExerciseSpec, mode: Mode, seed: int, cases: list[Case], execution: execute.Execution) -> Verdict:
     loaded = next((r for r in execution.records if r["kind"] == "loaded"), None)
-    results = {r["case"]: r for r in execution.records if r["kind"] == "case"}
-    started = {r["case"] for r in execution.records if r["kind"] == "start"}
-    error = None
     if loaded is None:
         error = execution.stopped or "The grader's program stopped before it loaded your code."
-    elif loaded["error"]:
-        error = loaded["error"]
-    elif execution.stopped:
-        error = execution.stopped
-
+    else:
+        error = loaded["error"] or execution.stopped or None
+    results = {r["case"]: r for r in execution.records if r["kind"] == "case"}
+    started = {r["case"] for r in execution.records if r["kind"] == "start"}
     module = cases_module(spec)
     tests, timing = [], None
     for case in cases:
         test = TestResult(case.name, False, "", visible=case.visible, shapes=_shapes(case))
         record = results.get(case.name)
         if loaded is not None and loaded["error"]:
-            test.message = f"Not run: {loaded['error']}"
-            test.traceback = loaded["traceback"]
+            test.message, test.traceback = f"Not run: {loaded['error']}", loaded["traceback"]
         elif record is None:
-            test.message = (f"{execution.stopped or 'Stopped'} (while running this case). {case.explain}"
-                            if case.name in started else
-                            f"Not run: {execution.stopped or 'the run stopped'} before this case.")
+            stopped = execution.stopped or "The run stopped"
+            test.message = (f"{stopped} (while running this case). {case.explain}" if case.name in started
+                            else f"Not run: {stopped} before this case.")
         elif not record["ok"]:
-            test.seconds, test.traceback = None, record["traceback"]
-            if record["memory"] and case.memory_limit_bytes is not None:
-                test.message = (f"Ran out of memory: this case allows {case.memory_limit_bytes / MB:g} MB of extra "
-                                f"memory. {case.explain}")
-            else:
-                test.message = f"Your function raised {record['error']}. This case checks: {case.explain}"
+            test.message, test.traceback = _raised_message(case, record), record["traceback"]
         else:
+            oracle_s = _judge(test, case, record["output"], module, spec)
             test.seconds = round(float(record["seconds"]), 6)
-            started_at = time.perf_counter()
-            expected = module.expected(case)
-            engine_s = time.perf_counter() - started_at
-            result = compare(expected, record["output"], spec.tolerance_for, exact=case.compare == "exact")
-            test.max_abs_error = result.max_abs_error
-            test.tolerance = list(result.tolerance) if result.tolerance else None
-            if isinstance(result, Mismatch):
-                test.first_mismatch = result.first_mismatch
-                test.message = f"{result.message}. This case checks: {case.explain}"
-            else:
-                test.passed = True
-                test.message = _passed_message(result.max_abs_error, result.tolerance)
-                if case.is_large:
-                    timing = Timing(case.name, test.seconds, round(_engine_seconds(module, case, engine_s), 6))
+            if test.passed and case.is_large:
+                timing = Timing(case.name, test.seconds, round(_engine_seconds(module, case, oracle_s), 6))
         tests.append(test)
-    return Verdict(spec.slug, all(t.passed for t in tests) and bool(tests), mode, seed, tests, timing, error,
+    return Verdict(spec.slug, bool(tests) and all(t.passed for t in tests), mode, seed, tests, timing, error,
                    execution.output)
+
+
+def _raised_message(case: Case, record: dict) -> str:
+    if record["memory"] and case.memory_limit_bytes is not None:
+        return f"Ran out of memory: this case allows {case.memory_limit_bytes / MB:g} MB of extra memory. {case.explain}"
+    return f"Your function raised {record['error']}. This case checks: {case.explain}"
+
+
+def _judge(test: TestResult, case: Case, output: Any, module: Any, spec: ExerciseSpec) -> float:
+    """Compare ``output`` with the oracle's into ``test``; returns the oracle's seconds."""
+    started = time.perf_counter()
+    expected = module.expected(case)
+    oracle_s = time.perf_counter() - started
+    result = compare(expected, output, spec.tolerance_for, exact=case.compare == "exact")
+    test.max_abs_error = result.max_abs_error
+    test.tolerance = list(result.tolerance) if result.tolerance else None
+    if isinstance(result, Mismatch):
+        test.first_mismatch = result.first_mismatch
+        test.message = f"{result.message}. This case checks: {case.explain}"
+    else:
+        test.passed = True
+        test.message = _passed_message(result.max_abs_error, result.tolerance)
+    return oracle_s
 
 
 def _engine_seconds(module: Any, case: Case, oracle_s: float) -> float:
