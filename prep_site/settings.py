@@ -233,6 +233,8 @@ SANDBOX_MAX_ATTEMPTS = env_int("SANDBOX_MAX_ATTEMPTS", 2)
 SANDBOX_QUEUED_RESEND_AFTER = env_int("SANDBOX_QUEUED_RESEND_AFTER", 60)
 SANDBOX_QUEUED_DEADLINE = env_int("SANDBOX_QUEUED_DEADLINE", 15 * 60)
 SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
+# Graded exercises: the most a submission may return through the result pipe (its outputs, MB).
+EXERCISE_RESULT_MB = env_int("EXERCISE_RESULT_MB", 64)
 # Graded exercises: the worker's own time per submission (inputs, oracle, comparison) on top of the
 # sandboxed child's SANDBOX_CODE_TIMEOUT; a grade that takes longer is stopped and reported.
 EXERCISE_GRADING_SECONDS = env_int("EXERCISE_GRADING_SECONDS", 60)
