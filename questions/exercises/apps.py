@@ -10,3 +10,8 @@ class ExercisesConfig(AppConfig):
     def ready(self) -> None:
         # Connects the receiver that moves an anonymous visitor's submissions to their account on log-in.
         from questions.exercises import signals  # noqa: F401
+        # Solved exercises become review cards: one more subject in the one registry of card subjects.
+        from questions.exercises.review import ExerciseSubject
+        from questions.quizzes import cards
+
+        cards.register(ExerciseSubject())

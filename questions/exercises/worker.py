@@ -15,6 +15,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from questions.exercises.catalogue import ExerciseFormatError, get_exercise
 from questions.exercises.grading import grade
+from questions.exercises.models import Submission
+from questions.exercises.review import schedule_solved
 from sandbox.jobs.execution import open_sandbox, run_environment
 from sandbox.jobs.lease import Lease
 from sandbox.jobs.models import Run
@@ -54,8 +56,11 @@ def grade_run(run: Run, lease: Lease) -> None:
         return
     result = verdict.as_dict()
     environment = run_environment({"sandbox": sandbox.mode})
-    run.finish(
+    finished = run.finish(
         attempt, Run.State.SUCCEEDED, result=result, environment=environment,
         device=str(environment.get("device") or "cpu"), progress=100,
         progress_message="passed" if result.get("passed") else "failed",
     )
+    if finished and mode == "submit" and result.get("passed"):
+        # Only the worker whose verdict was recorded schedules the review, so it is counted once.
+        schedule_solved(Submission.objects.select_related("exercise").get(run=run))

@@ -52,7 +52,7 @@ class Subject:
         raise NotImplementedError
 
 
-def _md(text: str) -> SafeString:
+def markdown_html(text: str) -> SafeString:
     # Safe to mark: render_markdown's output has been through the nh3 allow-list.
     return mark_safe(render_markdown(text or ""))
 
@@ -76,7 +76,7 @@ class QuestionSubject(Subject):
     def face(self, obj: Any) -> Face:
         points = format_html_join("", "<li>{}</li>", ((p,) for p in obj.key_points))
         answer = format_html("{}{}", format_html('<h3>Key points</h3><ul>{}</ul>', points) if obj.key_points else "",
-                             _md(obj.answer_md))
+                             markdown_html(obj.answer_md))
         return Face(title=obj.title, prompt_html=format_html("<p>{}</p>", obj.title), answer_html=answer,
                     url=obj.get_absolute_url(), label=self.label)
 
@@ -103,7 +103,7 @@ class QuizItemSubject(Subject):
 
         choices = list(obj.choices.all())
         options = format_html_join("", "<li>{}</li>", ((c.text,) for c in choices))
-        prompt = format_html("{}{}", _md(obj.prompt), format_html('<ul class="card-options">{}</ul>', options)
+        prompt = format_html("{}{}", markdown_html(obj.prompt), format_html('<ul class="card-options">{}</ul>', options)
                              if choices else "")
         if choices:
             right = format_html_join("", "<li>{}</li>", ((c.text,) for c in choices if c.is_correct))
@@ -112,7 +112,7 @@ class QuizItemSubject(Subject):
             answer = format_html("<h3>Right answer</h3><p>{}</p>", format_number(obj.numeric_answer, obj.unit))
         else:  # a kind answered neither by options nor by a number: its explanation is the answer
             answer = format_html("")
-        answer = format_html("{}{}", answer, _md(obj.explanation))
+        answer = format_html("{}{}", answer, markdown_html(obj.explanation))
         return Face(title=obj.question.title, prompt_html=prompt, answer_html=answer,
                     url=obj.question.get_absolute_url(), label=self.label)
 

@@ -210,6 +210,32 @@ class TestGradingOnTheWorker:
         assert len(polled["verdict"]["tests"]) == 6 and "Solved" in polled["verdict_html"]
         assert "return x + 1" in polled["after_html"]
 
+    def test_a_passing_submit_puts_the_exercise_in_the_review_queue_once(self, exercise, post_submission, no_broker):
+        from questions.quizzes.cards import faces
+        from questions.quizzes.models import ReviewCard, ReviewLog
+
+        body = post_submission({"slug": "add-one", "code": RIGHT_ADD_ONE, "mode": "submit"}).json()
+        self.run_worker(body["id"])
+        self.run_worker(body["id"])  # a redelivered message finds the run finished and schedules nothing more
+        card = ReviewCard.objects.get(subject="exercise")
+        assert card.object_id == exercise.pk and card.reviews == 1
+        assert card.question.slug == "kv-basics"  # the question it practises gives the card its topic
+        assert list(card.logs.values_list("source", flat=True)) == [ReviewLog.Source.EXERCISE]
+        face = faces([card])[card.pk]
+        # The card asks to write it again: the statement and signature, never the reference solution.
+        assert "add_one" in face.prompt_html and "return x + 1" not in face.prompt_html + face.answer_html
+
+    @pytest.mark.parametrize("mode,code", [("submit", "WRONG"), ("check", "RIGHT")])
+    def test_a_failed_submit_or_any_check_schedules_no_review(self, exercise, post_submission, no_broker, mode, code):
+        from questions.quizzes.models import ReviewCard
+
+        from .fixture_exercise import WRONG_ADD_ONE
+
+        source = WRONG_ADD_ONE if code == "WRONG" else RIGHT_ADD_ONE
+        body = post_submission({"slug": "add-one", "code": source, "mode": mode}).json()
+        self.run_worker(body["id"])
+        assert not ReviewCard.objects.filter(subject="exercise").exists()
+
     def test_the_visitors_traceback_is_shown(self, exercise, client, post_submission, no_broker):
         code = "def add_one(x):\n    return helper(x)\n\ndef helper(x):\n    raise ValueError('nope')\n"
         body = post_submission({"slug": "add-one", "code": code, "mode": "check"}).json()
