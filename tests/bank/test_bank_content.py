@@ -69,8 +69,11 @@ class BankFile:
 
 
 def question_paths() -> list[Path]:
-    """Question files live one folder down (<topic>/<slug>.md); README/CORRECTIONS sit at the top."""
-    return sorted(p for p in BANK.glob("*/*.md"))
+    """Question files live one folder down (<topic>/<slug>.md); README/CORRECTIONS sit at the top.
+
+    ``exercises/`` is not a topic: its folders are exercises, checked by tests/exercises.
+    """
+    return sorted(p for p in BANK.glob("*/*.md") if p.parent.name != "exercises")
 
 
 class BankFileError(ValueError):
