@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -158,19 +158,25 @@ def _apply_rlimits(limits: Limits, nproc: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def _tasks_of_uid(uid: int) -> int:
-    """Threads running under ``uid`` now: what RLIMIT_NPROC would count besides the run."""
-    total = 0
+def proc_statuses(uid: int) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(pid, /proc/<pid>/status fields)`` of each process whose real uid is ``uid`` (no procps needed).
+
+    A process that exits while /proc is walked is skipped, not an error.
+    """
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 status = (entry / "status").read_text()
             except OSError:
                 continue
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            fields = {key: value.strip() for key, value in (line.split(":", 1) for line in status.splitlines() if ":" in line)}
             if fields.get("Uid", "").split()[:1] == [str(uid)]:
-                total += int(fields.get("Threads", "1").strip() or 1)
-    return total
+                yield int(entry.name), fields
+
+
+def _tasks_of_uid(uid: int) -> int:
+    """Threads running under ``uid`` now: what RLIMIT_NPROC would count besides the run."""
+    return sum(int(fields.get("Threads") or 1) for _, fields in proc_statuses(uid))
 
 
 def _child_env(home: str, engine: bool = True) -> dict[str, str]:
