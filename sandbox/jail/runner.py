@@ -51,6 +51,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sandbox.jail import seccomp
 from sandbox.jail.cgroup import RunCgroup, find_parent
@@ -682,15 +683,8 @@ class RlimitSandbox(Sandbox):
             os.setresuid(uid, uid, uid)
         seccomp.load_in_this_process(seccomp_program)  # last: it also sets no_new_privs
 
-    def _argv(
-        self,
-        workdir: str,
-        limits: Limits,
-        uid: int | None,
-        seccomp_fd: int,
-        exchange: Exchange | None = None,
-        extra_env: Mapping[str, str] | None = None,
-    ) -> list[str]:
+    def _argv(self, *_launch: Any, **_options: Any) -> list[str]:
+        # No wrapper to configure: the interpreter runs as is, confined by _preexec in the child.
         return [sys.executable, "-u", "-s", "-"]
 
     def _preexec(self, limits: Limits, confinement: _Confinement) -> Callable[[], None]:
