@@ -21,6 +21,7 @@ _EXPORTS = {
     "generate": "engine.core.generate",
     "stream_generate": "engine.core.generate",
     "GenerationResult": "engine.core.generate",
+    "DecodeOptions": "engine.core.generate",
     "SamplingParams": "engine.core.sampling",
     "SamplingError": "engine.core.sampling",
     "ModelConfig": "engine.core.config",
@@ -30,6 +31,7 @@ _EXPORTS = {
 
 __all__ = [
     "PRESETS",
+    "DecodeOptions",
     "GenerationResult",
     "ModelConfig",
     "SamplingError",

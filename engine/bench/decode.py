@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.bench.report import header, table
+
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 KV_LENGTHS = (64, 128, 256, 512)
 
@@ -129,14 +131,14 @@ def render_markdown(result: dict[str, Any]) -> str:
 
     m = result["machine"]
     lines = [
-        "# Engine benchmarks",
-        "",
-        (f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['threads_used']} torch threads), "
-        f"torch {m['torch']}, Python {m['python']}. Load average {m['load_average_at_start']} at the start and "
-        f"{m.get('load_average_at_end')} at the end: this machine is shared with other jobs, so the numbers are noisy "
-        "(the decode paths run in interleaved rounds so that noise hits all of them, and each is summarised by its "
-        "10th-percentile step; the KV-cache table shows medians of interleaved runs)."),
-        "",
+        *header(
+            "Engine benchmarks",
+            (f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['threads_used']} torch threads), "
+            f"torch {m['torch']}, Python {m['python']}. Load average {m['load_average_at_start']} at the start and "
+            f"{m.get('load_average_at_end')} at the end: this machine is shared with other jobs, so the numbers are noisy "
+            "(the decode paths run in interleaved rounds so that noise hits all of them, and each is summarised by its "
+            "10th-percentile step; the KV-cache table shows medians of interleaved runs)."),
+        ),
         *(["*Quick run: fewer rounds and lengths.*", ""] if result.get("quick") else []),
         *([f"Sections measured in this run: {', '.join(result['sections_measured'])}; the others are carried over from an "
            "earlier run and state their own dates.", ""] if set(result.get("sections_measured", SECTIONS)) != set(SECTIONS) else []),
@@ -146,9 +148,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         "## KV cache vs recomputing the prefix (time for one new token)",
         "",
-        "| context tokens | cached ms | recompute ms | recompute / cached |",
-        "|---:|---:|---:|---:|",
-        *[f"| {r['context_tokens']} | {r['cached_ms']} | {r['recompute_ms']} | {r['speedup']}x |" for r in result["kv_cache_vs_none"]],
+        *table(
+            ("context tokens", "cached ms", "recompute ms", "recompute / cached"), ">>>>",
+            ((r["context_tokens"], r["cached_ms"], r["recompute_ms"], f"{r['speedup']}x") for r in result["kv_cache_vs_none"]),
+        ),
         "",
     ]
     if "attention" in result:

@@ -42,6 +42,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from engine.bench.report import header, table
+
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = ENGINE_DIR.parent
 BUDGET_S = 480.0
@@ -464,19 +466,17 @@ def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
 
 def render_markdown(report: dict[str, Any]) -> str:
     device = report["device"]
-    lines = [
-        "# GPU check",
-        "",
+    lines = header(
+        "GPU check",
         (f"Measured {report['date']} on **{device.get('gpu_name')}** ({device.get('gpu_memory_gib')} GiB, compute capability "
          f"{device.get('compute_capability')}, CUDA {device.get('cuda')}), torch {device.get('torch')}, triton "
          f"{device.get('triton')}, by `python -m engine gpu-check` in {report.get('total_s', 0):.0f} s "
          f"(budget {report['budget_s']:.0f} s). Every stage ran in its own process; see BENCHMARKS_GPU.json for every number."),
-        "",
-        "| stage | status | seconds |",
-        "|---|---|---:|",
-    ]
-    for name, stage in report["stages"].items():
-        lines.append(f"| {STAGES[name][0]} | {_status(stage)} | {stage.get('seconds', 0):.0f} |")
+    )
+    lines += table(
+        ("stage", "status", "seconds"), "<<>",
+        ((STAGES[name][0], _status(stage), f"{stage.get('seconds', 0):.0f}") for name, stage in report["stages"].items()),
+    )
     for name, stage in report["stages"].items():
         lines += ["", f"## {STAGES[name][0]}", ""]
         if stage.get("status") != "ok":
@@ -497,10 +497,12 @@ def _status(stage: dict[str, Any]) -> str:
 
 
 def _render_errors(result: dict[str, Any]) -> list[str]:
-    lines = ["| case | max error vs float64 | tolerance | |", "|---|---:|---:|---|"]
-    for key, error in result["errors"].items():
-        tolerance = result["tolerance"][key.split("/")[1]]
-        lines.append(f"| {key} | {error:.2e} | {tolerance:.0e} | {'ok' if error < tolerance else 'FAIL'} |")
+    tolerances = {key: result["tolerance"][key.split("/")[1]] for key in result["errors"]}
+    lines = table(
+        ("case", "max error vs float64", "tolerance", ""), "<>><",
+        ((key, f"{error:.2e}", f"{tolerances[key]:.0e}", "ok" if error < tolerances[key] else "FAIL")
+         for key, error in result["errors"].items()),
+    )
     if result.get("skipped"):
         lines += ["", f"Skipped for time: {', '.join(result['skipped'])}."]
     return lines
@@ -512,15 +514,14 @@ def _render_flash_speed(result: dict[str, Any]) -> list[str]:
         (f"Target: Triton at least {t['speed_vs_sdpa']}x SDPA's speed at N >= {t['n_at_least']}, {t['dtype']}, head_dim "
          f"{t['head_dim']}, max error <= {t['max_error']:g}: **{'met' if result['target_met'] else 'not met'}**."),
         "",
-        "| N | head_dim | dtype | SDPA ms | Triton ms | Triton speed / SDPA | Triton TFLOP/s | SDPA TFLOP/s | SDPA max err | Triton max err |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        *table(
+            ("N", "head_dim", "dtype", "SDPA ms", "Triton ms", "Triton speed / SDPA", "Triton TFLOP/s", "SDPA TFLOP/s",
+             "SDPA max err", "Triton max err"), ">><>>>>>>>",
+            ((r["n"], r["head_dim"], r["dtype"], f"{r['sdpa_ms']:.3f}", f"{r['triton_ms']:.3f}",
+              f"{r['triton_speed_vs_sdpa']:.2f}", f"{r['triton_tflops']:.0f}", f"{r['sdpa_tflops']:.0f}",
+              f"{r['sdpa_max_error']:.1e}", f"{r['triton_max_error']:.1e}") for r in result["rows"]),
+        ),
     ]
-    for r in result["rows"]:
-        lines.append(
-            f"| {r['n']} | {r['head_dim']} | {r['dtype']} | {r['sdpa_ms']:.3f} | {r['triton_ms']:.3f} | "
-            f"{r['triton_speed_vs_sdpa']:.2f} | {r['triton_tflops']:.0f} | {r['sdpa_tflops']:.0f} | "
-            f"{r['sdpa_max_error']:.1e} | {r['triton_max_error']:.1e} |"
-        )
     if result.get("skipped"):
         lines += ["", f"Skipped for time: {', '.join(result['skipped'])}."]
     return lines
@@ -531,15 +532,14 @@ def _render_paged_speed(result: dict[str, Any]) -> list[str]:
         (f"Target: the paged kernel at least {result['target_speed_vs_sdpa']}x the speed of SDPA on a contiguous cache: "
          f"**{'met' if result['target_met'] else 'not met'}**."),
         "",
-        "| context | dtype | batch x heads (kv) x D | paged ms | SDPA ms | paged speed / SDPA | paged GB/s | SDPA GB/s | max diff |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        *table(
+            ("context", "dtype", "batch x heads (kv) x D", "paged ms", "SDPA ms", "paged speed / SDPA", "paged GB/s",
+             "SDPA GB/s", "max diff"), "><<>>>>>>",
+            ((r["context"], r["dtype"], f"{r['batch']} x {r['q_heads']} ({r['kv_heads']}) x {r['head_dim']}",
+              f"{r['paged_ms']:.3f}", f"{r['sdpa_ms']:.3f}", f"{r['paged_speed_vs_sdpa']:.2f}", f"{r['paged_gb_s']:.0f}",
+              f"{r['sdpa_gb_s']:.0f}", f"{r['max_difference']:.1e}") for r in result["rows"]),
+        ),
     ]
-    for r in result["rows"]:
-        lines.append(
-            f"| {r['context']} | {r['dtype']} | {r['batch']} x {r['q_heads']} ({r['kv_heads']}) x {r['head_dim']} | "
-            f"{r['paged_ms']:.3f} | {r['sdpa_ms']:.3f} | {r['paged_speed_vs_sdpa']:.2f} | {r['paged_gb_s']:.0f} | "
-            f"{r['sdpa_gb_s']:.0f} | {r['max_difference']:.1e} |"
-        )
     return lines
 
 

@@ -33,6 +33,8 @@ from typing import Any
 
 import torch
 
+from engine.bench.report import table
+
 THREADS = 2
 NEW_TOKENS = 128
 PROMPT = "Explain, step by step, how a transformer language model generates text one token at a time."
@@ -270,15 +272,15 @@ def render_markdown(result: dict[str, Any]) -> str:
          f"({bw['gb_s']} and {bw['gb_s_after']} GB/s; the faster is used, so the floor is a lower bound). "
          "Floor = bytes a decode step must read (weights + KV cache at the mean context) / read bandwidth."),
         "",
-        "| path | tok/s (p10 step) | step p10 / median | runs, tok/s | TTFT | bytes read / token | floor | fraction of floor | same leading tokens as engine float32 |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
+        *table(
+            ("path", "tok/s (p10 step)", "step p10 / median", "runs, tok/s", "TTFT", "bytes read / token", "floor",
+             "fraction of floor", "same leading tokens as engine float32"), "<>><>>>>>",
+            ((row["label"], f"**{row['tokens_per_s']}**", f"{row['step_ms_p10']} / {row['step_ms_median']} ms",
+              row["runs_tokens_per_s"], f"{row['ttft_ms']} ms", f"{row['bytes_per_token'] / 1e6:.1f} MB ({row['bytes_note']})",
+              f"{row['floor_ms']} ms", f"**{row['fraction_of_floor']:.0%}**",
+              f"{row['leading_tokens_equal_to_engine_float32']} of {row['new_tokens']}") for row in paths.values()),
+        ),
     ]
-    for row in paths.values():
-        lines.append(
-            f"| {row['label']} | **{row['tokens_per_s']}** | {row['step_ms_p10']} / {row['step_ms_median']} ms | "
-            f"{row['runs_tokens_per_s']} | {row['ttft_ms']} ms | {row['bytes_per_token'] / 1e6:.1f} MB ({row['bytes_note']}) | "
-            f"{row['floor_ms']} ms | **{row['fraction_of_floor']:.0%}** | {row['leading_tokens_equal_to_engine_float32']} of {row['new_tokens']} |"
-        )
     if result.get("llama_cpp_missing"):
         lines += ["", f"llama.cpp: not measured: {result['llama_cpp_missing']}."]
     t = result["targets"]

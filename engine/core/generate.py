@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 import torch
 
@@ -27,6 +28,17 @@ from engine.core.model import Transformer
 from engine.core.sampling import SamplingParams, make_generator, next_token
 
 ProgressFn = Callable[[int, str], None]
+
+
+class DecodeOptions(TypedDict, total=False):
+    """The keyword options of ``stream_generate`` that ``generate`` passes on unchanged.
+
+    One declaration, so the loop's options are spelled once (``stream_generate``'s defaults apply).
+    """
+
+    cache: str  # static | dynamic | none | sliding | int8 (see engine.kv_cache)
+    stop_token_ids: Sequence[int]
+    window: int | None  # the sliding cache's size
 
 
 @dataclass
@@ -109,7 +121,7 @@ def stream_generate(
     seq[0, : len(prompt)] = torch.tensor(prompt, dtype=torch.long)
     generator = make_generator(sampling, device)
     stats = stats if stats is not None else {}
-    stats.update(step_times=[], stopped_by="max_new_tokens", cache=kv)
+    stats.update(step_times=[], stopped_by="max_new_tokens", cache=kv, cache_type=cache)
 
     n = len(prompt)
     start = time.perf_counter()
@@ -141,22 +153,21 @@ def generate(
     model: Transformer,
     prompt_ids: Sequence[int] | torch.Tensor,
     max_new_tokens: int,
-    sampling: SamplingParams | None = None,  # default: SamplingParams() (temperature 1, no filters)
-    cache: str = "static",
-    stop_token_ids: Sequence[int] = (),
+    sampling: SamplingParams | None = None,
+    *,
     progress: ProgressFn | None = None,
-    window: int | None = None,
+    **options: Unpack[DecodeOptions],
 ) -> GenerationResult:
     """Generate up to ``max_new_tokens`` ids after ``prompt_ids`` (one sequence) and time it.
 
-    ``cache``: static | dynamic | none | sliding | int8 (see engine.kv_cache); ``window`` sets the
-    sliding cache's size. ``progress(percent, message)`` is called every few tokens.
+    Consumes ``stream_generate`` (``options``: its ``cache``, ``stop_token_ids``, ``window``);
+    ``progress(percent, message)`` is called every few tokens.
     """
     stats: dict = {}
     tokens: list[int] = []
     begin = time.perf_counter()
     every = max(1, max_new_tokens // 20)
-    for token in stream_generate(model, prompt_ids, max_new_tokens, sampling, cache, stop_token_ids, window, stats):
+    for token in stream_generate(model, prompt_ids, max_new_tokens, sampling, stats=stats, **options):
         tokens.append(token)
         if progress is not None and len(tokens) % every == 0:
             progress(min(99, int(100 * len(tokens) / max_new_tokens)), f"{len(tokens)}/{max_new_tokens} tokens")
@@ -171,7 +182,7 @@ def generate(
         tpot_s=tpot,
         tokens_per_s=1.0 / tpot if tpot > 0 else 0.0,
         total_s=total,
-        cache=cache,
+        cache=stats["cache_type"],
         cache_bytes=kv.bytes_in_use,
         cache_bytes_reserved=kv.bytes_reserved,
         stopped_by=stats["stopped_by"],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 # Other users' requests that share the batch; each is longer than the default prompt, so row 0 is padded.
 NEIGHBOURS = [
@@ -79,12 +79,10 @@ def batch_invariance(params: dict[str, Any], progress: ProgressFn) -> DemoResult
     from engine.demos._prompts import chat_ids, clean_prompt
     from engine.experiments.measure import one_thread
     from engine.core.kv_cache import make_cache
-    from engine.io.loader import shared_model
 
     text = clean_prompt(params["prompt"])
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     prompt = chat_ids(tokenizer, text)
-    progress(5, "model loaded")
     batch, steps, eos = params["batch_size"], params["max_new_tokens"], tokenizer.eos_token_id
     device = model.device
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 
 def batch_sizes_up_to(limit: int) -> list[int]:
@@ -37,11 +37,9 @@ def batch_size_tradeoff(params: dict[str, Any], progress: ProgressFn) -> dict[st
 
     from engine.experiments.measure import one_thread
     from engine.core.kv_cache import make_cache
-    from engine.io.loader import shared_model
     from engine.experiments.measure import median_time
 
-    model, _ = shared_model()
-    progress(10, "model loaded")
+    model, _ = load_demo_model(progress)
     context = params["context"]
     sizes = batch_sizes_up_to(params["max_batch"])
     rows, latency_ms, throughput = [], [], []

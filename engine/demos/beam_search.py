@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from engine.demos._prompts import chat_ids, clean_prompt
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 from engine.demos.sampling_strategies import distinct_n, repetition_rate
 
 
@@ -33,13 +33,11 @@ def beam_search_demo(params: dict[str, Any], progress: ProgressFn) -> DemoResult
     from engine.core.beam_search import beam_search, sequence_logprob
     from engine.experiments.measure import one_thread
     from engine.core.generate import generate
-    from engine.io.loader import shared_model
     from engine.core.sampling import SamplingParams
 
     text = clean_prompt(params["prompt"])
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     prompt = chat_ids(tokenizer, text)
-    progress(5, "model loaded")
     eos, n, beams = tokenizer.eos_token_id, params["max_new_tokens"], params["num_beams"]
 
     def run_sampler(sampling: SamplingParams) -> tuple[list[int], float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 
 def lengths_up_to(max_len: int) -> list[int]:
@@ -31,11 +31,9 @@ def lengths_up_to(max_len: int) -> list[int]:
     uses_model=True,
 )
 def kv_cache_vs_recompute(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    from engine.io.loader import shared_model
     from engine.experiments.measure import DecodeStepper, filler_ids, interleaved_median_times
 
-    model, _ = shared_model()
-    progress(10, "model loaded")
+    model, _ = load_demo_model(progress)
     lengths = lengths_up_to(params["max_len"])
     ids = filler_ids(lengths[-1] + 1, model.config.vocab_size)
     rows, cached_ms, recompute_ms = [], [], []

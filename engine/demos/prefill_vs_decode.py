@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 
 @register(
@@ -25,12 +25,10 @@ from engine.demos.registry import DemoResult, Param, ProgressFn, register, serie
 )
 def prefill_vs_decode(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     from engine.core.generate import generate
-    from engine.io.loader import shared_model
     from engine.experiments.measure import copy_bandwidth, filler_ids, weight_bytes_read_per_token
     from engine.core.sampling import SamplingParams
 
-    model, _ = shared_model()
-    progress(10, "model loaded")
+    model, _ = load_demo_model(progress)
     prompt_len, new_tokens = params["prompt_len"], params["new_tokens"]
     prompt = filler_ids(prompt_len, model.config.vocab_size)[0].tolist()
     generate(model, prompt[:8], 2, SamplingParams(temperature=0))  # warm-up: first-call allocations

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register
 
 KINDS = ("attn.qkv", "attn.o_proj", "mlp.gate_up", "mlp.down_proj")
 
@@ -37,8 +37,7 @@ def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str,
     from engine.experiments.native_agreement import teacher_forced_agreement
     from engine.io.loader import shared_model
 
-    model, tokenizer = shared_model()
-    progress(5, "model loaded")
+    model, tokenizer = load_demo_model(progress)
     native, _ = shared_model(weights="gguf")
     progress(10, "GGUF blocks loaded")
     ids = tokenizer.encode(EVAL_TEXT)

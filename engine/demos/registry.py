@@ -29,7 +29,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from engine.core.model import Transformer
+    from engine.io.tokenizer import Tokenizer
 
 ProgressFn = Callable[[int, str], None]
 
@@ -288,6 +292,19 @@ def register(name: str, *, title: str, summary: str, params: tuple[Param, ...] =
         return fn
 
     return wrap
+
+
+def load_demo_model(progress: ProgressFn) -> tuple[Transformer, Tokenizer]:
+    """The model demos' SmolLM2-135M and tokenizer, reported to ``progress`` once loaded.
+
+    ``shared_model`` keeps one copy per worker; it is imported here, not at the top, because the
+    web process imports this module to list demos and must not import torch.
+    """
+    from engine.io.loader import shared_model
+
+    loaded = shared_model()
+    progress(5, "model loaded")
+    return loaded
 
 
 def get_demo(name: str) -> Demo:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 
 def settings_for(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -61,13 +61,11 @@ def sampling_distribution(params: dict[str, Any], progress: ProgressFn) -> DemoR
 
     from engine.demos._prompts import chat_ids, clean_prompt
     from engine.core.generate import generate
-    from engine.io.loader import shared_model
     from engine.core.sampling import SamplingParams, process_logits
 
     text = clean_prompt(params["prompt"])
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     prompt = chat_ids(tokenizer, text)
-    progress(5, "model loaded")
     answer = generate(model, prompt, params["steps"], SamplingParams(temperature=0.0)).tokens  # no stop: every step counts
     progress(60, f"{len(answer)} answer tokens generated")
     with torch.inference_mode():

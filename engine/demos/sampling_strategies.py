@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 STRATEGIES: list[tuple[str, dict[str, Any]]] = [
     ("greedy", {"temperature": 0.0}),
@@ -107,12 +107,10 @@ def generate_side_by_side(
 def sampling_strategies(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     from engine.core.sampling import SamplingParams
     from engine.demos._prompts import chat_ids, clean_prompt
-    from engine.io.loader import shared_model
 
     text = clean_prompt(params["prompt"])
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     prompt = chat_ids(tokenizer, text)
-    progress(5, "model loaded")
     samplings = [SamplingParams(seed=params["seed"], **settings) for _, settings in STRATEGIES]
     progress(10, f"decoding {len(STRATEGIES)} strategies side by side")
     generated, entropies = generate_side_by_side(

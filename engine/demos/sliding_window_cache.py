@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a message in a bottle."
 
@@ -29,12 +29,10 @@ def sliding_window_cache(params: dict[str, Any], progress: ProgressFn) -> dict[s
     from engine.formulas import kv_cache_bytes
     from engine.core.generate import decode_one_token, prefill
     from engine.core.kv_cache import make_cache
-    from engine.io.loader import shared_model
 
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     prompt = tokenizer.encode_chat([{"role": "user", "content": PROMPT}])
     window, steps = params["window"], params["new_tokens"]
-    progress(5, "model loaded")
 
     def run(kind: str) -> tuple[list[int], list[int], list[int]]:
         cache = make_cache(kind, model.config, 1, len(prompt) + steps, window=window if kind == "sliding" else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register
 
 
 @register(
@@ -28,10 +28,8 @@ from engine.demos.registry import DemoResult, Param, ProgressFn, register
 def speculative_decoding(params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     from engine.experiments.serving import quoting_prompt, speculative_speedup
     from engine.experiments.measure import one_thread
-    from engine.io.loader import shared_model
 
-    model, tokenizer = shared_model()
-    progress(10, "model loaded")
+    model, tokenizer = load_demo_model(progress)
     with one_thread():
         r = speculative_speedup(
             # A passage a little longer than the answer: quoting is what prompt lookup exploits, and a

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 PERSON_SCHEMA = {
     "type": "object",
@@ -104,11 +104,9 @@ def structured_decoding(params: dict[str, Any], progress: ProgressFn) -> DemoRes
     from engine.experiments.measure import one_thread
     from engine.serving.constrained import generate_constrained
     from engine.demos._prompts import chat_ids
-    from engine.io.loader import shared_model
 
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     target = targets()[params["target"]]
-    progress(5, "model loaded")
     texts = target["prompts"][: params["n_prompts"]]
     prompts = [chat_ids(tokenizer, text) for text in texts]
     eos, n = tokenizer.eos_token_id, params["max_new_tokens"]

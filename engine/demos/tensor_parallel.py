@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from engine.demos.registry import DemoResult, Param, ProgressFn, register, series
+from engine.demos.registry import DemoResult, Param, ProgressFn, load_demo_model, register, series
 
 
 def single_process_replay(model, prompt: list[int], fed: list[int]) -> tuple[Any, list[float]]:
@@ -48,14 +48,13 @@ def tensor_parallel_demo(params: dict[str, Any], progress: ProgressFn) -> DemoRe
     from engine.demos._prompts import chat_ids, clean_prompt
     from engine.experiments.measure import torch_threads
     from engine.io.gguf import smollm2_gguf_path
-    from engine.io.loader import shared_model
     from engine.experiments.tensor_parallel import run_tensor_parallel, shard_plan
 
     text = clean_prompt(params["prompt"])
-    model, tokenizer = shared_model()
+    model, tokenizer = load_demo_model(progress)
     prompt = chat_ids(tokenizer, text)
     world, steps = params["world_size"], params["steps"]
-    progress(3, f"starting {world} processes")
+    progress(5, f"starting {world} processes")
 
     def on_rank_progress(step: int, message: str) -> None:
         progress(5 + int(60 * step / steps), f"rank 0: {message}")

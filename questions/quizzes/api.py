@@ -17,6 +17,7 @@ from prep_site.web.json_body import read_json_object
 from questions.quizzes import presenters, presets, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.errors import AttemptClosed, InvalidInput
+from questions.quizzes.models import Attempt
 from questions.quizzes.ownership import owner_for
 
 
@@ -47,8 +48,7 @@ def start(request: HttpRequest) -> JsonResponse:
 @require_GET
 @json_field_errors
 def attempt(request: HttpRequest, attempt_id: str) -> JsonResponse:
-    found = services.get_attempt(owner_for(request, create=False), attempt_id)
-    return JsonResponse(presenters.attempt_payload(found))
+    return JsonResponse(presenters.attempt_payload(_visitors_attempt(request, attempt_id)))
 
 
 @require_POST
@@ -83,7 +83,7 @@ def finish(request: HttpRequest, attempt_id: str) -> JsonResponse:
 @require_GET
 @json_field_errors
 def results(request: HttpRequest, attempt_id: str) -> JsonResponse:
-    found = services.get_attempt(owner_for(request, create=False), attempt_id)
+    found = _visitors_attempt(request, attempt_id)
     if not found.is_finished:
         raise AttemptClosed("attempt", "results are available once the attempt is finished")
     return JsonResponse(presenters.results_payload(found))
@@ -97,3 +97,8 @@ def self_grade(request: HttpRequest, attempt_id: str) -> JsonResponse:
     owner = owner_for(request, create=False)
     services.self_grade(owner, attempt_id, data.get("slot"), data.get("score"))
     return JsonResponse(presenters.results_payload(services.get_attempt(owner, attempt_id)))
+
+
+def _visitors_attempt(request: HttpRequest, attempt_id: str) -> Attempt:
+    """The attempt if it belongs to this visitor; reading never creates an anonymous identity."""
+    return services.get_attempt(owner_for(request, create=False), attempt_id)

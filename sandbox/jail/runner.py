@@ -46,11 +46,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sandbox.jail import seccomp
 from sandbox.jail.cgroup import RunCgroup, find_parent
@@ -158,19 +159,25 @@ def _apply_rlimits(limits: Limits, nproc: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def _tasks_of_uid(uid: int) -> int:
-    """Threads running under ``uid`` now: what RLIMIT_NPROC would count besides the run."""
-    total = 0
+def proc_statuses(uid: int) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(pid, /proc/<pid>/status fields)`` of each process whose real uid is ``uid`` (no procps needed).
+
+    A process that exits while /proc is walked is skipped, not an error.
+    """
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 status = (entry / "status").read_text()
             except OSError:
                 continue
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            fields = {key: value.strip() for key, value in (line.split(":", 1) for line in status.splitlines() if ":" in line)}
             if fields.get("Uid", "").split()[:1] == [str(uid)]:
-                total += int(fields.get("Threads", "1").strip() or 1)
-    return total
+                yield int(entry.name), fields
+
+
+def _tasks_of_uid(uid: int) -> int:
+    """Threads running under ``uid`` now: what RLIMIT_NPROC would count besides the run."""
+    return sum(int(fields.get("Threads") or 1) for _, fields in proc_statuses(uid))
 
 
 def _child_env(home: str, engine: bool = True) -> dict[str, str]:
@@ -676,15 +683,8 @@ class RlimitSandbox(Sandbox):
             os.setresuid(uid, uid, uid)
         seccomp.load_in_this_process(seccomp_program)  # last: it also sets no_new_privs
 
-    def _argv(
-        self,
-        workdir: str,
-        limits: Limits,
-        uid: int | None,
-        seccomp_fd: int,
-        exchange: Exchange | None = None,
-        extra_env: Mapping[str, str] | None = None,
-    ) -> list[str]:
+    def _argv(self, *_launch: Any, **_options: Any) -> list[str]:
+        # No wrapper to configure: the interpreter runs as is, confined by _preexec in the child.
         return [sys.executable, "-u", "-s", "-"]
 
     def _preexec(self, limits: Limits, confinement: _Confinement) -> Callable[[], None]:

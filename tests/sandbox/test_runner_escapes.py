@@ -18,22 +18,14 @@ from pathlib import Path
 import pytest
 from sandbox_backends import require
 
-from sandbox.jail.runner import DEFAULT_UID_BASE, DEFAULT_UID_COUNT, MB, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox
+from sandbox.jail.runner import (
+    DEFAULT_UID_BASE, DEFAULT_UID_COUNT, MB, REPO_ROOT, BubblewrapSandbox, Limits, RlimitSandbox, proc_statuses,
+)
 
 
 def processes_of(uid: int) -> list[int]:
-    """Live processes whose real uid is ``uid`` (read from /proc, so no procps needed)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
-            if uid_line.split()[1:2] == [str(uid)] and "State:\tZ" not in status:
-                found.append(int(entry.name))
-    return found
+    """Live processes whose real uid is ``uid`` (zombies are already dead; they only wait to be reaped)."""
+    return [pid for pid, fields in proc_statuses(uid) if not fields.get("State", "").startswith("Z")]
 
 
 LIMITS = Limits(wall_seconds=15, cpu_seconds=5, memory_bytes=1024 * MB, output_bytes=64 * 1024, processes=32)

@@ -55,6 +55,19 @@ def test_stream_yields_the_same_tokens_as_generate(model):
     assert streamed == generate(model, PROMPT, 15, GREEDY).tokens
 
 
+def test_generate_passes_its_options_to_the_stream_and_reports_the_cache(model):
+    options = {"cache": "sliding", "window": 8, "stop_token_ids": ()}
+    streamed = list(stream_generate(model, PROMPT, 15, GREEDY, **options))
+    result = generate(model, PROMPT, 15, GREEDY, **options)
+    assert result.tokens == streamed and result.cache == "sliding"
+    assert generate(model, PROMPT, 3, GREEDY).cache == "static"  # stream_generate's default
+
+
+def test_generate_options_are_keyword_only(model):
+    with pytest.raises(TypeError):
+        generate(model, PROMPT, 3, GREEDY, "dynamic")
+
+
 def test_stop_token_ends_generation_and_is_included(model):
     full = generate(model, PROMPT, 20, GREEDY).tokens
     stop = full[5]
