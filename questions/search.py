@@ -182,9 +182,9 @@ def get_backend() -> SearchBackend:
 
 
 def search_questions(query: str, *, queryset: QuerySet[Question] | None = None, limit: int = 50) -> list[SearchHit]:
-    """Active questions matching ``query``, best first (optionally within ``queryset``)."""
+    """Published questions matching ``query``, best first (optionally within ``queryset``)."""
     base = queryset if queryset is not None else Question.objects.all()
-    base = base.filter(is_active=True).select_related("topic")
+    base = base.published().select_related("topic")
     return get_backend().search(query, base, limit)
 
 

@@ -44,9 +44,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    question = get_object_or_404(
-        Question.objects.select_related("topic").prefetch_related("tags"), slug=slug, is_active=True
-    )
+    question = get_object_or_404(queries.active_questions(), slug=slug)
     return render(
         request,
         "questions/question.html",
