@@ -124,28 +124,28 @@ def parsed_items(data: dict[str, Any]) -> list[ParsedQuizItem]:
     ]
 
 
-def _normalised(value: Any) -> Any:
+def normalised(value: Any) -> Any:
     """Text as a file holds it: admin textareas send CRLF and keep edge whitespace the loader strips."""
     if isinstance(value, str):
         return value.replace("\r\n", "\n").strip()
     if isinstance(value, list):
-        return [_normalised(v) for v in value]
+        return [normalised(v) for v in value]
     if isinstance(value, dict):
-        return {k: _normalised(v) for k, v in value.items()}
+        return {k: normalised(v) for k, v in value.items()}
     return value
 
 
 def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two snapshots hold the same authored content (status aside, line endings and edge spaces aside)."""
     content = [k for k in a if k != "status"]
-    return all(_normalised(a.get(k)) == _normalised(b.get(k)) for k in content) and set(content) == set(b) - {"status"}
+    return all(normalised(a.get(k)) == normalised(b.get(k)) for k in content) and set(content) == set(b) - {"status"}
 
 
 def changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     """The snapshot keys whose values differ, for a history line like "title, quiz"."""
     if before is None:
         return []
-    return [key for key in after if _normalised(before.get(key)) != _normalised(after.get(key))]
+    return [key for key in after if normalised(before.get(key)) != normalised(after.get(key))]
 
 
 # --- recording and applying --------------------------------------------------------------------
