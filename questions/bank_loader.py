@@ -254,16 +254,17 @@ def _bank_file(question: Question, root: Path) -> tuple[ParsedQuestion, Topic, i
     return parsed, topics[parsed.topic], parsed.order if parsed.order is not None else position * 10
 
 
-def take_file_version(question: Question, user: object = None, root: Path = DEFAULT_BANK_DIR) -> Question:
+def take_file_version(question: Question, user: object = None, root: Path | None = None) -> Question:
     """Resolve a conflict for the file: the admin's edit is replaced (it stays in the question's history)."""
-    parsed, topic, order = _bank_file(question, Path(root))
+    # DEFAULT_BANK_DIR is read at call time, not bound as a default, so tests can point it elsewhere.
+    parsed, topic, order = _bank_file(question, Path(root or DEFAULT_BANK_DIR))
     return write_file_version(question, parsed, topic, question.source_path, order, user)
 
 
-def keep_admin_version(question: Question, user: object = None, root: Path = DEFAULT_BANK_DIR) -> None:
+def keep_admin_version(question: Question, user: object = None, root: Path | None = None) -> None:
     """Resolve a conflict for the admin's edit: the file as it is now counts as seen, so the next load
     keeps the edit quietly; the next change to the file is reported again. Export makes it permanent."""
-    parsed, _, _ = _bank_file(question, Path(root))
+    parsed, _, _ = _bank_file(question, Path(root or DEFAULT_BANK_DIR))
     with transaction.atomic():
         question.edited_base_hash = parsed.content_hash
         question.save(update_fields=["edited_base_hash", "updated_at"])
