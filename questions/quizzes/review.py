@@ -73,7 +73,7 @@ def due_cards(owner: Owner, when: datetime | None = None) -> QuerySet[ReviewCard
     """The owner's daily queue: every card due by ``when``, most overdue first, retired questions left out."""
     when = when or clock.now()
     return (
-        ReviewCard.objects.filter(owner.filter(), due__lte=when, question__is_active=True)
+        ReviewCard.objects.filter(owner.filter(), due__lte=when, question__in=Question.objects.published())
         .select_related("question", "question__topic")
         .order_by("due")
     )

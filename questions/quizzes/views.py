@@ -159,7 +159,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     cards = list(review.due_cards(owner)[:50]) if owner else []
     # With nothing due, say when something will be: an empty page alone reads as "rating did nothing".
     scheduled = (
-        ReviewCard.objects.filter(owner.filter(), question__is_active=True).order_by("due")
+        ReviewCard.objects.filter(owner.filter(), question__in=Question.objects.published()).order_by("due")
         if owner and not cards else ReviewCard.objects.none()
     )
     return render(request, "quizzes/review.html", {
@@ -171,7 +171,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def rate(request: HttpRequest, question_id: int) -> HttpResponse:
     """One FSRS rating, from the review queue or the "How well did you know this?" form on a question page."""
-    question = get_object_or_404(Question, pk=question_id)
+    question = get_object_or_404(Question.objects.published(), pk=question_id)
     source = ReviewLog.Source.REVIEW if request.POST.get("source") == "review" else ReviewLog.Source.SELF
     try:
         rating = review.parse_rating(request.POST.get("rating", ""))
