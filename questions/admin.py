@@ -11,7 +11,9 @@ from django.urls import URLPattern, URLResolver, reverse_lazy
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
+from questions.admin_forms import OPTION_ROWS, QuizItemWithOptionsForm, StructuredQuestionForm, error_summary
 from questions.admin_import import import_urls
+from questions.admin_preview import preview_urls
 from questions.admin_lifecycle import LifecycleAdminMixin
 from questions import kinds
 from questions.models import Choice, Question, QuizItem, Tag, Topic, published_filter
@@ -31,10 +33,8 @@ class MarkdownPreviewWidget(forms.Textarea):
         super().__init__({"rows": 14, **(attrs or {}), "data-markdown-preview": "", "data-preview-url": PREVIEW_URL})
 
 
-class QuestionForm(forms.ModelForm):
-    class Meta:
-        model = Question
-        fields = "__all__"
+class QuestionForm(StructuredQuestionForm):
+    class Meta(StructuredQuestionForm.Meta):
         widgets = {"answer_md": MarkdownPreviewWidget()}
 
 
@@ -99,15 +99,17 @@ class ChoiceInline(admin.TabularInline):
 
 
 class QuizItemInline(admin.StackedInline):
+    """Each item with its options as rows (text, correct, why): nested editing without nested inlines."""
+
     model = QuizItem
-    form = QuizItemForm
-    extra = 0
-    show_change_link = True  # choices are edited on the item's own page
+    form = QuizItemWithOptionsForm
+    extra = 1  # a blank item to fill in even without JavaScript (left untouched, it is not saved)
     fields = (
         ("key", "kind", "order", "is_active"),
         "prompt",
         "explanation",
         ("numeric_answer", "tolerance", "tolerance_mode", "unit"),
+        *OPTION_ROWS,
     )
 
 
@@ -176,7 +178,14 @@ class QuestionAdmin(LifecycleAdminMixin, admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern | URLResolver]:
         # The importer's preview-then-commit page lives under this admin (…/question/import/),
         # before the default patterns so "import" is not read as an object id.
-        return [*import_urls(), *super().get_urls()]
+        return [*import_urls(), *preview_urls(self), *super().get_urls()]
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        # Errors beside their fields are easy to miss below the fold: the top of the form lists them all too.
+        adminform = context.get("adminform")
+        formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
+        context["error_summary"] = error_summary(adminform.form if adminform else None, formsets)
+        return super().render_change_form(request, context, *args, **kwargs)
 
 
 @admin.register(QuizItem)
