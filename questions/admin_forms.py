@@ -70,7 +70,7 @@ class ListField(forms.Field):
         rows = value if isinstance(value, (list, tuple)) else str(value).splitlines()
         items = [str(row).strip() for row in rows]
         items = [item for item in items if item]
-        if len(items) == 1 and items[0].startswith("[") and items[0].endswith("]"):
+        if len(items) == 1 and (items[0].startswith(("[\"", "['")) or items[0] in ("[]", "[ ]")):
             # The field's old shape (a JSON list, still what scripts post) is read as its items;
             # anything else that looks like one is refused rather than stored as a single odd item.
             items = _json_list(items[0], label)
@@ -164,7 +164,7 @@ class DemoPicker(forms.MultipleChoiceField):
                                         "pick from the list.")
 
 
-LIST_FIELDS = ("key_points", "common_mistakes", "follow_ups", "sources", "covers")
+LIST_FIELDS = ("key_points", "common_mistakes", "follow_ups", "sources", "covers", "review_notes")
 
 
 class StructuredQuestionForm(forms.ModelForm):
