@@ -219,7 +219,7 @@ def _commit(request: HttpRequest) -> HttpResponse:
     for outcome in targets:
         report = write_files([outcome.parsed], upload.topic or None)  # type: ignore[list-item]
         result = report.files[0]
-        messages.success(request, f"{outcome.name}: imported {result.questions} question{'s' if result.questions != 1 else ''} "
+        messages.success(request, f"File {outcome.name}: imported {result.questions} question{'s' if result.questions != 1 else ''} "
                                   f"as drafts ({result.created} created, {result.updated} updated, "
                                   f"{result.unchanged} unchanged).")
     committed = {o.index for o in targets}
