@@ -14,7 +14,7 @@ from django.utils.timezone import localtime
 from questions.admin_forms import OPTION_ROWS, QuizItemWithOptionsForm, StructuredQuestionForm, error_summary
 from questions.admin_import import import_urls
 from questions.admin_preview import preview_urls
-from questions.admin_lifecycle import LifecycleAdminMixin
+from questions.admin_lifecycle import LifecycleAdminMixin, QuizItemLifecycleMixin
 from questions import kinds
 from questions.models import Choice, Question, QuizItem, Tag, Topic, published_filter
 from questions.parsed import ParsedChoice, ParsedQuizItem
@@ -189,7 +189,7 @@ class QuestionAdmin(LifecycleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(QuizItem)
-class QuizItemAdmin(admin.ModelAdmin):
+class QuizItemAdmin(QuizItemLifecycleMixin, admin.ModelAdmin):
     form = QuizItemForm
     inlines = [ChoiceInline]
     list_display = ("__str__", "kind", "is_active")

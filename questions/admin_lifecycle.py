@@ -70,6 +70,61 @@ def _status_form(base: type[forms.ModelForm], user: Any, current: str) -> type[f
     return LifecycleForm
 
 
+def _state_before(question_id: int | None) -> tuple[str, dict | None]:
+    """The question's status and snapshot as stored, read before a save: tags and quiz items are saved
+    after the main form (save_related), so the database still holds the old ones here."""
+    if question_id is None:
+        return "", None
+    before = Question.objects.get(pk=question_id)
+    return before.status, lifecycle.snapshot(before)
+
+
+def _record_change(request: HttpRequest, question: Question, state_before: tuple[str, dict | None]) -> None:
+    """After an admin save: a revision naming what changed, and the edited mark if the content changed."""
+    status_before, before = state_before
+    changed = lifecycle.changed_fields(before, lifecycle.snapshot(question))
+    if not changed:
+        return
+    if not question.revisions.exists():  # the first change since revisions began: keep what it replaced
+        lifecycle.record_revision(question, None, "State before the first recorded change", data=before)
+    if any(name != "status" for name in changed):
+        lifecycle.mark_edited(question, request.user)
+    lifecycle.record_revision(question, request.user, f"Changed {', '.join(changed)}", status_before=status_before)
+
+
+class QuizItemLifecycleMixin:
+    """For ``QuizItemAdmin``: an item (and its options) is part of its question's content, so editing it
+    follows the question's rules (authors only in drafts) and is a revision of the question."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        return allowed and lifecycle.can_edit(request.user, obj.question if obj is not None else None)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        base = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        user = request.user
+
+        class ItemForm(base):  # type: ignore[misc, valid-type]
+            def clean_question(self) -> Question:
+                question = self.cleaned_data["question"]
+                if not lifecycle.can_edit(user, question):
+                    raise forms.ValidationError(
+                        f"“{question.title}” is {question.get_status_display()}; only a reviewer may change its quiz items."
+                    )
+                return question
+
+        return ItemForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj._lifecycle_before = _state_before(obj.question_id)
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        item = form.instance
+        _record_change(request, Question.objects.get(pk=item.question_id), item._lifecycle_before)
+
+
 class LifecycleAdminMixin:
     """For ``QuestionAdmin``: permissions per status, revisions on save, actions and extra pages."""
 
@@ -101,28 +156,16 @@ class LifecycleAdminMixin:
         return [*super().get_list_filter(request), EditedInAdminFilter]  # type: ignore[misc]
 
     def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:
-        # The state before this save, read from the database (tags and quiz items are saved later,
-        # in save_related), so the revision can say what changed and the first edit keeps a baseline.
-        before = Question.objects.get(pk=obj.pk) if change else None
-        obj._lifecycle_before = (before.status, lifecycle.snapshot(before)) if before else ("", None)  # type: ignore[attr-defined]
+        obj._lifecycle_before = _state_before(obj.pk if change else None)  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)  # type: ignore[misc]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
         question: Question = form.instance
-        status_before, before = question._lifecycle_before  # type: ignore[attr-defined]
-        after = lifecycle.snapshot(question)
-        changed = lifecycle.changed_fields(before, after)
-        if not change:
+        if change:
+            _record_change(request, question, question._lifecycle_before)  # type: ignore[attr-defined]
+        else:
             lifecycle.record_revision(question, request.user, "Created in the admin")
-            return
-        if not changed:
-            return
-        if not question.revisions.exists():
-            lifecycle.record_revision(question, None, "State before the first recorded change", data=before)
-        if any(name != "status" for name in changed):
-            lifecycle.mark_edited(question, request.user)
-        lifecycle.record_revision(question, request.user, f"Changed {', '.join(changed)}", status_before=status_before)
 
     # --- list cell -------------------------------------------------------------------------------
 

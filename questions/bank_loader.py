@@ -203,15 +203,7 @@ def _parsed_snapshot(parsed: ParsedQuestion, topic: Topic, order: int) -> dict:
         "title": parsed.title, "difficulty": parsed.difficulty, "answer_md": parsed.body,
     }
     data.update({name: list(getattr(parsed, name)) for name in lifecycle.LIST_FIELDS})
-    data["quiz"] = [
-        {
-            "key": item.key, "kind": item.kind, "prompt": item.prompt, "explanation": item.explanation,
-            "numeric_answer": item.numeric_answer, "tolerance": item.tolerance, "tolerance_mode": item.tolerance_mode,
-            "unit": item.unit,
-            "choices": [{"text": c.text, "correct": c.correct, "explanation": c.explanation} for c in item.choices],
-        }
-        for item in parsed.quiz
-    ]
+    data["quiz"] = [lifecycle.item_data(item) for item in parsed.quiz]
     return data
 
 

@@ -103,11 +103,20 @@ def snapshot(question: Question) -> dict[str, Any]:
 def item_snapshot(item: Any) -> dict[str, Any]:
     """One active quiz item, its options in the order the author wrote them (not the shuffled storage order)."""
     options = authored_order(item, list(item.choices.order_by("order", "pk")))
+    return item_data(ParsedQuizItem(
+        kind=item.kind, prompt=item.prompt, key=item.key, explanation=item.explanation,
+        choices=tuple(ParsedChoice(c.text, c.is_correct, c.explanation) for c in options),
+        numeric_answer=item.numeric_answer, tolerance=item.tolerance, tolerance_mode=item.tolerance_mode, unit=item.unit,
+    ))
+
+
+def item_data(item: ParsedQuizItem) -> dict[str, Any]:
+    """A parsed quiz item as snapshot JSON: the one shape shared by revisions, the export and load_bank's comparison."""
     return {
         "key": item.key, "kind": item.kind, "prompt": item.prompt, "explanation": item.explanation,
         "numeric_answer": item.numeric_answer, "tolerance": item.tolerance, "tolerance_mode": item.tolerance_mode,
         "unit": item.unit,
-        "choices": [{"text": c.text, "correct": c.is_correct, "explanation": c.explanation} for c in options],
+        "choices": [{"text": c.text, "correct": c.correct, "explanation": c.explanation} for c in item.choices],
     }
 
 

@@ -19,9 +19,12 @@ GROUPS = {"Authors": AUTHOR_PERMISSIONS, "Reviewers": REVIEWER_PERMISSIONS}
 
 def create_groups(apps, schema_editor):
     app_config = apps.get_app_config("questions")
-    app_config.models_module = True  # create_permissions skips apps without models
+    # create_permissions skips an app whose models_module is unset, as it is in a migration's state;
+    # put back whatever was there (tests call this with the real registry to restore the groups).
+    previous = getattr(app_config, "models_module", None)
+    app_config.models_module = previous or True
     create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in GROUPS.items():

@@ -11,9 +11,7 @@ from django.core.management import call_command
 from questions.bank_loader import load_bank
 from questions.models import Question, Status, Topic
 
-# serialized_rollback: the Authors and Reviewers groups come from a data migration, which a
-# transactional test's flush would otherwise wipe.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("authoring_groups")]
 PASSWORD = "pw-123456789"
 
 

@@ -20,20 +20,20 @@ def _client_for(django_user_model: Any, username: str, *, staff: bool, group: st
 
 
 @pytest.fixture
-def author(db: None, django_user_model: Any) -> Client:
+def author(authoring_groups: None, django_user_model: Any) -> Client:
     return _client_for(django_user_model, "alice", staff=True, group="Authors")
 
 
 @pytest.fixture
-def reviewer(db: None, django_user_model: Any) -> Client:
+def reviewer(authoring_groups: None, django_user_model: Any) -> Client:
     return _client_for(django_user_model, "rita", staff=True, group="Reviewers")
 
 
 @pytest.fixture
-def bare_staff(db: None, django_user_model: Any) -> Client:
+def bare_staff(authoring_groups: None, django_user_model: Any) -> Client:
     return _client_for(django_user_model, "olga", staff=True, group=None)
 
 
 @pytest.fixture
-def visitor_user(db: None, django_user_model: Any) -> Client:
+def visitor_user(authoring_groups: None, django_user_model: Any) -> Client:
     return _client_for(django_user_model, "victor", staff=False, group=None)

@@ -123,3 +123,14 @@ def test_export_then_load_resolves_the_edit_with_no_change(reviewer, bank, loade
     loaded.refresh_from_db()
     assert loaded.title == "The admin's title" and loaded.key_points == ["A point added in the admin"]
     assert loaded.edited_at is None  # the file now says what the admin said: nothing left to reconcile
+
+
+def test_editing_a_quiz_item_on_its_own_page_is_an_edit_of_the_bank_question(reviewer, bank, loaded):
+    item = loaded.quiz_items.get()
+    url = reverse("admin:questions_quizitem_change", args=[item.pk])
+    response = reviewer.post(url, form_data(reviewer.get(url), prompt="What does V hold, exactly?"))
+    assert response.status_code == 302
+    loaded.refresh_from_db()
+    assert loaded.edited_at is not None and loaded.revisions.first().summary == "Changed quiz"
+    assert load_bank(bank.root).kept_edits == ["q1"]
+    assert loaded.quiz_items.get().prompt == "What does V hold, exactly?"

@@ -126,3 +126,20 @@ def test_a_reviewer_publishes(reviewer, make_question):
     queued.refresh_from_db()
     assert queued.status == Status.PUBLISHED
     assert queued.revisions.get().author == reviewer.user
+
+
+def test_an_author_cannot_change_the_quiz_items_of_a_published_question(author, objects, make_question):
+    item = objects["quizitem"]
+    assert author.post(reverse("admin:questions_quizitem_change", args=[item.pk]), {"prompt": "x"}).status_code == 403
+    data = {
+        "question": str(objects["question"].pk), "key": "new", "kind": "numeric", "prompt": "How many more?",
+        "explanation": "", "numeric_answer": "2", "tolerance": "0.1", "tolerance_mode": "relative", "unit": "",
+        "order": "0", "is_active": "on", "choices-TOTAL_FORMS": "0", "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "0", "choices-MAX_NUM_FORMS": "1000",
+    }
+    refused = author.post(reverse("admin:questions_quizitem_add"), data)
+    assert refused.context["adminform"].form.errors["question"] == [
+        "“Question live?” is Published; only a reviewer may change its quiz items."
+    ]
+    draft = make_question("a-draft", status=Status.DRAFT)
+    assert author.post(reverse("admin:questions_quizitem_add"), {**data, "question": str(draft.pk)}).status_code == 302
