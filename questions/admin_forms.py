@@ -186,12 +186,18 @@ class StructuredQuestionForm(forms.ModelForm):
         if "demos" in self.fields:
             self.fields["demos"] = DemoPicker(label="Demos", help_text=Question._meta.get_field("demos").help_text)
 
-    def clean_answer_md(self) -> str:
-        text = self.cleaned_data.get("answer_md") or ""
-        removed = sanitiser_removals(text)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        check_markdown(self, {"answer_md": "Answer"})
+        return cleaned
+
+
+def check_markdown(form: forms.BaseForm, fields: dict[str, str]) -> None:
+    """Put an error on each of ``fields`` (name → label) whose Markdown the page's sanitiser would cut."""
+    for name, label in fields.items():
+        removed = sanitiser_removals(form.cleaned_data.get(name) or "")
         if removed:
-            raise forms.ValidationError(f"Answer: the page would strip {removed}; write it in Markdown instead.")
-        return text
+            form.add_error(name, f"{label}: the page would strip {removed}; write it in Markdown instead.")
 
 
 def _option_fields(number: int) -> dict[str, forms.Field]:
@@ -254,6 +260,11 @@ class QuizItemWithOptionsForm(forms.ModelForm, _OptionFields):
             field = "option_1_text" if problem.field == "choices" else problem.field
             self.add_error(field if field in self.fields else None, _sentence(problem.message))
         self._parsed_options = options
+        # Last: an error removes the field from cleaned_data, which the checks above must still see.
+        check_markdown(self, {
+            "prompt": "Prompt", "explanation": "Explanation",
+            **{f"option_{n}_{part}": f"Option {n}" for n in range(1, MAX_OPTIONS + 1) for part in ("text", "why")},
+        })
         return cleaned
 
     def _write_options(self) -> None:

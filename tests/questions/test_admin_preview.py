@@ -41,7 +41,7 @@ def test_the_preview_is_the_visitors_page_from_unsaved_data_and_saves_nothing(st
     assert "<strong>keys and values</strong>" in html and 'data-runnable="python"' in html
     assert "Grows with context" in html and 'class="demo-panels"' in html and DEMO in html
     assert "Prefill <strong class=\"quiz-mark\">(correct)</strong>" in html and "Every prompt token at once." in html
-    assert "Answer: 524288.0" in html
+    assert "Answer: 524288.0" in html and "data-preview-notice" in html
     assert not Question.objects.exists() and not QuizItem.objects.exists()
 
 

@@ -119,3 +119,9 @@ def test_a_slug_clash_names_the_slug(staff, topic, make_question) -> None:
     response = save(staff, new_question(staff, topic.pk, two_items()))
     assert response.context["error_summary"] == ["Slug: another question already uses this slug; choose another."]
     assert Question.objects.filter(slug="kv-size").count() == 1
+
+
+def test_a_quiz_option_with_html_the_page_would_strip_is_named(staff, topic) -> None:
+    items = [quiz_item("phase", "single", "Pick", [("Prefill <iframe src=x></iframe>", True, ""), ("Decode", False, "")])]
+    _, summary = refused(staff, new_question(staff, topic.pk, items))
+    assert summary == ["Quiz item 1 — Option 1: the page would strip the <iframe> element; write it in Markdown instead."]
