@@ -43,6 +43,7 @@ def preview_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpRes
     form = model_admin.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
     valid = form.is_valid()
     question = form.save(commit=False) if valid else form.instance
+    # The admin's own formset builder (as changeform_view uses it), so the preview validates exactly as a save.
     formsets, _ = model_admin._create_formsets(request, question, change=obj is not None)
     valid = valid and all(formset.is_valid() for formset in formsets)
     if not valid:
