@@ -16,6 +16,7 @@
   }
 
   function makeRow(editor, name, value) {
+    var label = editor.dataset.label || "Item";
     var row = document.createElement("li");
     row.className = "list-editor-row";
     var input = document.createElement("input");
@@ -23,6 +24,7 @@
     input.name = name;
     input.value = value;
     input.className = "vTextField list-editor-input";
+    input.setAttribute("aria-label", label);  // rows have no <label> of their own
     row.appendChild(input);
     row.appendChild(button("↑", "Move up", "up"));
     row.appendChild(button("↓", "Move down", "down"));
@@ -36,6 +38,8 @@
     var list = document.createElement("ol");
     list.className = "list-editor";
     list.dataset.listFor = name;
+    var fieldLabel = textarea.id && document.querySelector('label[for="' + textarea.id + '"]');
+    list.dataset.label = fieldLabel ? fieldLabel.textContent.replace(/:\s*$/, "") + " item" : "Item";
     textarea.value.split("\n").forEach(function (line) {
       if (line.trim()) { makeRow(list, name, line.trim()); }
     });
