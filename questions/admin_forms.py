@@ -26,7 +26,7 @@ from questions.markdown import _ALLOWED_ATTRIBUTES, _ALLOWED_TAGS, _URL_SCHEMES,
 from questions.models import Question, QuizItem
 from questions.parsed import ParsedChoice, ParsedQuizItem
 
-MAX_OPTIONS = 6  # rows of options per quiz item; the bank's largest choice item has five
+MAX_OPTIONS = 6  # rows of options per quiz item; the bank's largest choice item has four
 MAX_ITEM_CHARS = 1000
 
 
@@ -235,6 +235,10 @@ class QuizItemWithOptionsForm(forms.ModelForm, _OptionFields):
                                      f"option_{number}_why": choice.explanation})
 
     def _options(self) -> tuple[ParsedChoice, ...]:
+        stored = self.instance.choices.count() if self.instance.pk else 0
+        if stored > MAX_OPTIONS:  # saving would silently drop the options the rows cannot show
+            self.add_error(None, f"This item has {stored} options, more than the {MAX_OPTIONS} rows here; "
+                                 "edit it on its own quiz item page.")
         options = []
         for number in range(1, MAX_OPTIONS + 1):
             text = (self.cleaned_data.get(f"option_{number}_text") or "").strip()
