@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from questions.models import Question, Topic
+from questions.models import Question, QuizItem, Topic
 from tests.questions.question_admin_forms import form_data
 from tests.questions.structured_forms import PREFIX, new_question, quiz_item, with_items
 
@@ -125,3 +125,15 @@ def test_a_quiz_option_with_html_the_page_would_strip_is_named(staff, topic) -> 
     items = [quiz_item("phase", "single", "Pick", [("Prefill <iframe src=x></iframe>", True, ""), ("Decode", False, "")])]
     _, summary = refused(staff, new_question(staff, topic.pk, items))
     assert summary == ["Quiz item 1 — Option 1: the page would strip the <iframe> element; write it in Markdown instead."]
+
+
+def test_an_item_with_more_options_than_rows_is_refused_rather_than_truncated(staff, make_question) -> None:
+    question = make_question("kv")
+    item = QuizItem.objects.create(question=question, key="many", kind="multiple", prompt="Pick")
+    item.replace_choices((f"Option {n}", n == 1, "") for n in range(1, 9))
+    url = reverse("admin:questions_question_change", args=[question.pk])
+    response = staff.post(url, form_data(staff.get(url), title="Renamed?"))
+    assert response.status_code == 200
+    assert response.context["error_summary"] == [
+        "Quiz item 1 — This item has 8 options, more than the 6 rows here; edit it on its own quiz item page."]
+    assert item.choices.count() == 8
