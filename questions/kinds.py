@@ -106,7 +106,11 @@ class Kind:
 
 
 class ChoiceKind(Kind):
-    """Options, one or several of them right; graded all-or-nothing."""
+    """Options, one or several of them right.
+
+    Single choice is all-or-nothing. Multiple choice gives partial credit: (right picks − wrong
+    picks) / right options, floored at 0 (grading.grade_multiple; the take page states the rule).
+    """
 
     template = "quizzes/kinds/choice.html"
 
@@ -160,7 +164,8 @@ class ChoiceKind(Kind):
 
     def present(self, slot: Slot, choices: Sequence[Choice]) -> dict[str, Any]:
         return {"choices": [{"id": choice_token(slot.attempt_id, c.pk), "html": render_markdown(c.text)}
-                            for c in choices]}
+                            for c in choices],
+                "scoring_rule": grading.MULTIPLE_CHOICE_RULE if self.many else ""}
 
     def present_result(self, slot: Slot, answer: Answer | None, choices: Sequence[Choice]) -> dict[str, Any]:
         chosen = set(answer.value or []) if answer is not None else set()

@@ -188,8 +188,22 @@ _DISPLAY_MATH_RE = re.compile(r"<math\b[^>]*display=\"block\".*?</math>", re.DOT
 _INLINE_MATH_RE = re.compile(r"<math\b.*?</math>", re.DOTALL)
 # "$$…$$" glued to the next line of text is not a math block to Arithmatex and stays raw TeX.
 _RAW_DISPLAY_MATH_RE = re.compile(r"\$\$.+?\$\$", re.DOTALL)
-# Removing a block can leave "the cost [formula] ." behind; punctuation belongs to the word before it.
+# Removing a block can leave "the cost <formula> ." behind; punctuation belongs to the word before it.
 _SPACE_BEFORE_PUNCTUATION_RE = re.compile(r"\s+([.,;:!?])(?=\s|$)")
+# Stands for one inline formula in plain text (a private-use character: no text contains it, and
+# neither database's tokenizer makes a word of it). Search snippets put the rendered formula back.
+FORMULA_MARK = "\ue002"
+
+
+# Where a display formula was: a sentence that led into it ("The size is") reads as cut, not as
+# running on into the next one ("The size is It is linear").
+DISPLAY_FORMULA_GAP = " … "
+
+
+def _prose_html(text: str) -> str:
+    """The rendered document without code blocks and display formulas (see markdown_to_text)."""
+    rendered = _CODE_BLOCK_RE.sub(" ", render_markdown(text))
+    return _DISPLAY_MATH_RE.sub(DISPLAY_FORMULA_GAP, rendered)
 
 
 def markdown_to_text(text: str) -> str:
@@ -199,12 +213,15 @@ def markdown_to_text(text: str) -> str:
     ``def f(x): return x`` or a spelled-out matrix tells a reader nothing, and their
     identifiers would crowd prose out of the index. Inline ``code`` stays, since it
     names things in a sentence (``top_k``). MathML would spell an inline formula one
-    token per element, so it becomes a single "[formula]" and its sentence still reads.
+    token per element, so each becomes one FORMULA_MARK: it indexes as nothing, and a
+    snippet shows the rendered formula in its place (``inline_formulas``, same order).
     """
-    rendered = render_markdown(text)
-    rendered = _CODE_BLOCK_RE.sub(" ", rendered)
-    rendered = _DISPLAY_MATH_RE.sub(" ", rendered)
-    rendered = _INLINE_MATH_RE.sub(" [formula] ", rendered)
+    rendered = _INLINE_MATH_RE.sub(f" {FORMULA_MARK} ", _prose_html(text))
     plain = html.unescape(_TAG_RE.sub("", _BLOCK_TAG_RE.sub(" ", rendered)))
-    plain = _SPACE_RE.sub(" ", _RAW_DISPLAY_MATH_RE.sub(" ", plain)).strip()
+    plain = _SPACE_RE.sub(" ", _RAW_DISPLAY_MATH_RE.sub(DISPLAY_FORMULA_GAP, plain)).strip()
     return _SPACE_BEFORE_PUNCTUATION_RE.sub(r"\1", plain)
+
+
+def inline_formulas(text: str) -> list[str]:
+    """The sanitised MathML of each inline formula, in the order of FORMULA_MARKs in markdown_to_text."""
+    return _INLINE_MATH_RE.findall(_prose_html(text))

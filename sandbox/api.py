@@ -86,6 +86,12 @@ def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
     payload["queue"] = wait
     if wait is not None and not run.cancel_requested and run.enqueued_at:  # a broker-down note stays as it is
         payload["message"] = wait["message"]
+    # Place in line says how long until it starts; the estimate, how long until it is done (a run
+    # sat at "0% · starting" for 11 s with neither).
+    estimate = fairness.run_estimate(run) if not run.cancel_requested else None
+    payload["estimate"] = estimate
+    if estimate is not None and (run.state == Run.State.RUNNING or run.enqueued_at):
+        payload["message"] = " · ".join(part for part in (payload["message"], estimate["message"]) if part)
     if include_html:
         payload["result"] = run.result
         payload["result_html"] = render_result(run)

@@ -41,11 +41,12 @@ Masking conventions (shared by every backend through :func:`allowed_keys`):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
+
+from engine.kernels.masking import Masking  # noqa: F401  (backends and callers take it from here too)
 
 BACKENDS: tuple[str, ...] = ("naive", "sdpa", "tiled", "triton")
 
@@ -55,19 +56,6 @@ DEFAULT_BLOCK_Q = 128
 DEFAULT_BLOCK_K = 128
 
 BlockObserver = Callable[[torch.Size], None]
-
-
-@dataclass(frozen=True, eq=False)  # a tensor field: compare by identity, never element-wise
-class Masking:
-    """Which keys each query may see: the three conventions of the module docstring, as one value.
-
-    :func:`attention` builds it from its keyword arguments; every backend takes it whole, so a new
-    kind of mask is one field here rather than one more parameter in five signatures.
-    """
-
-    causal: bool = True
-    window: int | None = None
-    key_padding_mask: torch.Tensor | None = None  # [B, S] bool, True for a real token
 
 
 # --------------------------------------------------------------------------- public API

@@ -28,7 +28,7 @@ import torch
 import triton
 import triton.language as tl
 
-from engine.core.attention import Masking
+from engine.kernels.masking import Masking
 from engine.kernels.interpreter import let_the_interpreter_index_with_numpy_2_4
 
 LOG2_E = 1.4426950408889634  # exp(x) == exp2(x * log2(e)); exp2 is the cheaper instruction on GPUs

@@ -1,6 +1,6 @@
 """Read and validate the exercise folders of the bank (``questions/bank/exercises/<slug>/``).
 
-The format is the contract in ``_notes/EXERCISES.md`` (and the docstring of ``cases.py``). This
+The format is the contract in ``questions/bank/exercises/README.md`` (and the docstring of ``cases.py``). This
 module only reads files: it imports neither torch nor an exercise's ``cases.py``, so the web
 process can list exercises cheaply; what needs torch (the cases, the oracle) is checked by the
 grader (``grading.checks``) on the worker and by the content test.
@@ -14,7 +14,9 @@ import ast
 import hashlib
 import keyword
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +136,7 @@ def load_exercise(folder: Path | str, *, question_slugs: set[str] | None = None,
 def _read_spec(folder: Path, data: dict[str, Any], body: str, checker: _Checker, problems: list[str],
                question_slugs: set[str], demo_names: set[str], topics: set[str]) -> ExerciseSpec:
     for key in sorted(str(k) for k in data if k not in KNOWN_KEYS):
-        checker.fail((key,), "is not a key of the exercise format (see EXERCISES.md)")
+        checker.fail((key,), "is not a key of the exercise format (see questions/bank/exercises/README.md)")
     slug = checker.text(data, "slug", ())
     if slug and slug != folder.name:
         checker.fail(("slug",), f"must equal the folder name {folder.name!r}, got {slug!r}")
@@ -267,9 +269,14 @@ def _split_walkthrough(body: str) -> tuple[str, str]:
     return body.strip(), ""
 
 
+def _files(folder: Path) -> list[Path]:
+    """The folder's files, without the bytecode caches that importing cases.py leaves behind."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def _folder_hash(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in _files(folder):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -306,14 +313,12 @@ def exercise_folders(root: Path = EXERCISES_DIR) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def _cached_load(folder: Path, references: dict[str, set[str]] | None = None) -> ExerciseSpec:
-    stamp = tuple((str(p), p.stat().st_mtime) for p in sorted(folder.rglob("*")) if p.is_file())
+def _cached_load(folder: Path, references: Callable[[], dict[str, set[str]]] | None = None) -> ExerciseSpec:
+    stamp = tuple((str(p), p.stat().st_mtime) for p in _files(folder))
     cached = _cache.get(folder)
     if cached and cached[0] == stamp:
         return cached[1]
-    if references is None:
-        references = _references()
-    spec = load_exercise(folder, **references)
+    spec = load_exercise(folder, **(references or _references)())
     _cache[folder] = (stamp, spec)
     return spec
 
@@ -328,7 +333,7 @@ def all_exercises(root: Path | str = EXERCISES_DIR, *, strict: bool = True) -> d
     ``strict`` (the default, for tests and the CLI) raises ExerciseFormatError listing every bad folder;
     ``strict=False`` (for pages) leaves bad folders out and logs them, so one typo hides one exercise only.
     """
-    references = _references()
+    references = lru_cache(maxsize=1)(_references)  # read at most once per call, and only if a folder changed
     exercises: dict[str, ExerciseSpec] = {}
     problems: list[str] = []
     for folder in exercise_folders(Path(root)):

@@ -11,8 +11,10 @@ FTS_TABLE = "questions_search_fts"
 
 
 def rederive_answer_text(apps, schema_editor):
-    # The live function, not a frozen copy: the point is to match what save() now stores.
+    # The live functions, not frozen copies: the point is to match what save() and the index now
+    # store (migration 0007 runs this again for the same reason).
     from questions.markdown import markdown_to_text
+    from questions.search.backends import index_body
 
     Question = apps.get_model("questions", "Question")
     sqlite = schema_editor.connection.vendor == "sqlite"
@@ -22,7 +24,7 @@ def rederive_answer_text(apps, schema_editor):
             continue
         Question.objects.filter(pk=pk).update(answer_text=text)
         if sqlite:
-            schema_editor.execute(f"UPDATE {FTS_TABLE} SET body = %s WHERE rowid = %s", [text, pk])
+            schema_editor.execute(f"UPDATE {FTS_TABLE} SET body = %s WHERE rowid = %s", [index_body(text), pk])
 
 
 class Migration(migrations.Migration):

@@ -33,11 +33,12 @@ def preset_list(request: HttpRequest) -> JsonResponse:
 @require_POST
 @json_field_errors
 def start(request: HttpRequest) -> JsonResponse:
-    """Body: ``{"preset": "<key>"}`` or a spec: topics, difficulties, count, drills, time_limit_minutes, mode."""
+    """Body: ``{"preset": "<key>"}`` (resumes a running attempt at that preset; add ``"restart": true`` to
+    close it and start afresh) or a spec: topics, difficulties, count, drills, time_limit_minutes, mode."""
     data = read_json_object(request)
     owner = owner_for(request)
     if "preset" in data:
-        attempt = services.start_preset(owner, str(data["preset"]))
+        attempt = services.start_preset(owner, str(data["preset"]), restart=data.get("restart") is True)
     else:
         attempt = services.start_attempt(owner, QuizSpec.from_data(data))
     return JsonResponse(presenters.attempt_payload(attempt), status=201)

@@ -76,12 +76,22 @@ def grade_single(selected: Collection[int] | None, correct_ids: Collection[int])
 
 
 def grade_multiple(selected: Collection[int] | None, correct_ids: Collection[int]) -> Grade:
-    """All-or-nothing: the exact set of right options, no more and no fewer.
+    """Partial credit: (right picks − wrong picks) / number of right options, never below 0.
 
-    Partial credit would reward ticking every box, which is the habit the question tests against.
+    Correct only for the exact set. Subtracting wrong picks keeps ticking every box from paying:
+    with as many wrong options as right ones it scores 0 (MULTIPLE_CHOICE_RULE says this to takers).
     """
-    correct = bool(selected) and set(selected) == set(correct_ids)
-    return Grade(1 if correct else 0, 1, correct)
+    chosen, right = set(selected or ()), set(correct_ids)
+    if not right:
+        return Grade(0, 1, False)
+    share = (len(chosen & right) - len(chosen - right)) / len(right)
+    points = round(max(0.0, share), 4)
+    return Grade(points, 1, bool(chosen) and chosen == right)
+
+
+# What the take page and the kind's docs say about grade_multiple.
+MULTIPLE_CHOICE_RULE = ("Each right tick earns its share of the point, each wrong tick takes a share away "
+                        "(never below 0); only the exact set is fully right.")
 
 
 def grade_self_scored(self_score: int | None, max_points: int) -> Grade:

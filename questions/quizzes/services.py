@@ -39,16 +39,36 @@ def start_attempt(owner: Owner, spec: builder.QuizSpec, rng: random.Random | Non
     return _create_attempt(owner, spec, drafts, fixed_quiz=fixed_quiz)
 
 
-def start_preset(owner: Owner, key: str, rng: random.Random | None = None) -> Attempt:
+def start_preset(owner: Owner, key: str, rng: random.Random | None = None, *, restart: bool = False) -> Attempt:
+    """The owner's running attempt at this preset, or a new one.
+
+    Clicking a preset again resumes what is running rather than leaving it behind as an orphan;
+    ``restart`` closes it (as abandoned, graded on what was saved) and starts afresh.
+    """
     preset = get_preset(key)
     if preset is None:
         raise NotFound("preset", f"there is no quiz preset called {key!r}")
+    running = open_preset_attempt(owner, key)
+    if running is not None:
+        if not restart:
+            return running
+        _close(running.pk, Attempt.FinishReason.ABANDONED)
     return start_from_preset(owner, preset, rng)
 
 
+def open_preset_attempt(owner: Owner | None, key: str) -> Attempt | None:
+    """The owner's attempt at preset ``key`` that still accepts answers (expired ones are closed first)."""
+    for attempt in _owned(owner).filter(status=Attempt.Status.IN_PROGRESS, spec__preset=key).order_by("-started_at"):
+        if not finalize_if_expired(attempt).is_finished:
+            return attempt
+    return None
+
+
 def start_from_preset(owner: Owner, preset: Preset, rng: random.Random | None = None) -> Attempt:
+    rng = rng or random.Random()
     fixed = FixedQuiz.objects.get(pk=preset.fixed_quiz_id) if preset.fixed_quiz_id else None
-    return start_attempt(owner, preset.spec, rng, fixed_quiz=fixed)
+    drafts = builder.slots_for_fixed_quiz(fixed, rng) if fixed else builder.slots_for_spec(preset.spec, rng)
+    return _create_attempt(owner, preset.spec, drafts, fixed_quiz=fixed, preset_key=preset.key)
 
 
 def retry_mistakes(owner: Owner, attempt_id: Any, rng: random.Random | None = None) -> Attempt:
@@ -74,12 +94,14 @@ def retry_mistakes(owner: Owner, attempt_id: Any, rng: random.Random | None = No
 
 
 def _create_attempt(owner: Owner, spec: builder.QuizSpec, drafts: list[builder.SlotDraft],
-                    fixed_quiz: FixedQuiz | None = None) -> Attempt:
+                    fixed_quiz: FixedQuiz | None = None, preset_key: str = "") -> Attempt:
     now = clock.now()
     minutes = fixed_quiz.time_limit_minutes if fixed_quiz else spec.time_limit_minutes
     with transaction.atomic():
         attempt = Attempt.objects.create(
-            title=fixed_quiz.title if fixed_quiz else spec.title, spec=spec.to_json(), fixed_quiz=fixed_quiz,
+            title=fixed_quiz.title if fixed_quiz else spec.title, fixed_quiz=fixed_quiz,
+            # The preset's key, so that clicking the preset again finds this attempt (start_preset).
+            spec={**spec.to_json(), **({"preset": preset_key} if preset_key else {})},
             started_at=now, deadline=now + timedelta(minutes=minutes), **owner.fields(),
         )
         Slot.objects.bulk_create(
@@ -104,6 +126,11 @@ def get_attempt(owner: Owner | None, attempt_id: Any) -> Attempt:
 
 
 def attempts_for(owner: Owner | None) -> QuerySet[Attempt]:
+    """The owner's attempts, newest first; any left open past their deadline are closed first, so
+    history never shows an abandoned attempt as "In progress" (the periodic sweep does the same for all)."""
+    expired = _owned(owner).filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=_grace_cutoff())
+    for pk in expired.values_list("pk", flat=True):
+        _close(pk, Attempt.FinishReason.ABANDONED)
     return _owned(owner).order_by("-started_at")
 
 
@@ -194,8 +221,10 @@ def _seconds_spent(value: Any, attempt: Attempt) -> int | None:
 
 
 def clean_value(slot: Slot, value: Any) -> Any:
-    """Check an answer against its slot's kind; returns the value to store (None clears the answer)."""
-    if value is None or value == "" or value == []:
+    """Check an answer against its slot's kind; returns the value to store (None clears the answer).
+
+    Blank text (spaces, newlines) is no answer: it is stored as none and counts as unanswered."""
+    if value is None or value == [] or (isinstance(value, str) and not value.strip()):
         return None
     return slot.spec.clean_answer(slot, value)
 
@@ -216,21 +245,25 @@ def finish(owner: Owner | None, attempt_id: Any, reason: str = Attempt.FinishRea
 
 
 def finalize_if_expired(attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Close an attempt found open past its deadline: nobody's page finished it, so it was abandoned."""
     if not attempt.is_finished and not accepts_answers(attempt, now):
-        _close(attempt.pk, Attempt.FinishReason.TIME_UP)
+        _close(attempt.pk, Attempt.FinishReason.ABANDONED)
         attempt.refresh_from_db()
     return attempt
 
 
 def finalize_expired(now: datetime | None = None) -> int:
     """The periodic sweep: close every open attempt past deadline + grace. Returns how many it closed."""
-    now = now or clock.now()
-    cutoff = now - timedelta(seconds=conf.deadline_grace_seconds())
     closed = 0
-    expired = Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=cutoff)
+    expired = Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=_grace_cutoff(now))
     for pk in expired.values_list("pk", flat=True):
-        closed += _close(pk, Attempt.FinishReason.TIME_UP)
+        closed += _close(pk, Attempt.FinishReason.ABANDONED)
     return closed
+
+
+def _grace_cutoff(now: datetime | None = None) -> datetime:
+    """Attempts whose deadline is before this no longer accept answers."""
+    return (now or clock.now()) - timedelta(seconds=conf.deadline_grace_seconds())
 
 
 def _close(attempt_pk: Any, reason: str) -> bool:
@@ -243,7 +276,8 @@ def _close(attempt_pk: Any, reason: str) -> bool:
         attempt = Attempt.objects.select_for_update().get(pk=attempt_pk)
         if attempt.is_finished:
             return False
-        finished_at = min(now, attempt.deadline) if reason == Attempt.FinishReason.TIME_UP else now
+        at_deadline = reason in (Attempt.FinishReason.TIME_UP, Attempt.FinishReason.ABANDONED)
+        finished_at = min(now, attempt.deadline) if at_deadline else now
         won = Attempt.objects.filter(pk=attempt_pk, status=Attempt.Status.IN_PROGRESS).update(
             status=Attempt.Status.FINISHED, finish_reason=reason, finished_at=finished_at,
         )
@@ -251,7 +285,9 @@ def _close(attempt_pk: Any, reason: str) -> bool:
             return False
         attempt.refresh_from_db()
         _grade(attempt)
-        _schedule_reviews(attempt, now)
+        # A blank in an abandoned attempt says nothing about what the taker knows: they left (or
+        # started over) before reaching it. Blanks at a deadline they were there for count as wrong.
+        _schedule_reviews(attempt, now, blanks_are_wrong=reason != Attempt.FinishReason.ABANDONED)
     return True
 
 
@@ -286,18 +322,30 @@ def choices_of(slots: list[Slot]) -> dict[int, Choice]:
     return {choice.pk: choice for choice in Choice.objects.filter(pk__in=ids)} if ids else {}
 
 
-def _schedule_reviews(attempt: Attempt, now: datetime) -> None:
-    """Feed auto-graded outcomes into the owner's FSRS cards (free text waits for its self-grade)."""
+def _schedule_reviews(attempt: Attempt, now: datetime, *, blanks_are_wrong: bool = True) -> None:
+    """Feed auto-graded outcomes into the owner's FSRS cards (free text waits for its self-grade).
+
+    A slot asked from a quiz item schedules that item's card (the same options come back in review);
+    one without an item (an open question) schedules the question's card. An abandoned attempt
+    (``blanks_are_wrong=False``) schedules nothing for what was left blank.
+    """
     owner = Owner(user_id=attempt.user_id, anon_key=attempt.anon_key)
-    for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question"):
-        question = answer.slot.question
-        if question is None or answer.slot.spec.self_graded:  # fed in when the taker grades it
+    for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question", "slot__item"):
+        slot = answer.slot
+        if slot.question is None or slot.spec.self_graded:  # fed in when the taker grades it
+            continue
+        if answer.value is None and not blanks_are_wrong:
             continue
         rating = review.rating_for_quiz_result(answer.is_correct)
         if rating is not None:
-            review.record_review(owner, question, rating, ReviewLog.Source.QUIZ, now)
-    for slot in attempt.slots.filter(question__isnull=False, answer__isnull=True).exclude(kind__in=kinds.self_graded_names()):
-        review.record_review(owner, slot.question, review.rating_for_quiz_result(False), ReviewLog.Source.QUIZ, now)
+            review.record_review(owner, slot.item or slot.question, rating, ReviewLog.Source.QUIZ, now)
+    if not blanks_are_wrong:
+        return
+    unanswered = (attempt.slots.filter(question__isnull=False, answer__isnull=True)
+                  .exclude(kind__in=kinds.self_graded_names()).select_related("question", "item"))
+    for slot in unanswered:
+        review.record_review(owner, slot.item or slot.question, review.rating_for_quiz_result(False),
+                             ReviewLog.Source.QUIZ, now)
 
 
 # --- self-grading free text --------------------------------------------------------------------------

@@ -91,27 +91,77 @@ def check_active_runs(owner: dict[str, Any]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Typical:
+    """A median running time, and how many finished runs it is the median of (0: DEFAULT_DURATION's guess)."""
+
+    seconds: float
+    runs: int
+
+
 def typical_duration(kind: str) -> float:
     """Median running time of the last few successful runs of this kind (cached briefly), else a guess."""
-    key = f"sandbox:typical-duration:{kind}"
+    return _typical(kind, "").seconds
+
+
+def demo_duration(demo: str) -> Typical:
+    """This demo's own median: one demo prints a table in 2 s, another benchmarks for 40 s, and the
+    median of all demos fits neither."""
+    return _typical(Run.Kind.DEMO, demo)
+
+
+def _typical(kind: str, demo: str) -> Typical:
+    key = f"sandbox:typical-duration:{kind}:{demo}"
     try:
         cached = cache.get(key)
     except Exception:  # the cache is Redis: during an outage the answer is computed, not lost
         cached = None
     if cached is not None:
-        return cached
-    recent = (
-        Run.objects.filter(kind=kind, state=Run.State.SUCCEEDED, started_at__isnull=False, finished_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("started_at", "finished_at")[:RECENT_RUNS]
-    )
-    durations = [(finished - started).total_seconds() for started, finished in recent]
-    value = statistics.median(durations) if durations else DEFAULT_DURATION.get(kind, 10.0)
+        return Typical(*cached)
+    finished = Run.objects.filter(kind=kind, state=Run.State.SUCCEEDED,
+                                  started_at__isnull=False, finished_at__isnull=False)
+    if demo:
+        finished = finished.filter(demo=demo)
+    recent = finished.order_by("-finished_at").values_list("started_at", "finished_at")[:RECENT_RUNS]
+    durations = [(end - start).total_seconds() for start, end in recent]
+    if durations:
+        value = Typical(statistics.median(durations), len(durations))
+    else:
+        value = Typical(DEFAULT_DURATION.get(kind, 10.0), 0)
     try:
-        cache.set(key, value, DURATION_CACHE_SECONDS)
+        cache.set(key, (value.seconds, value.runs), DURATION_CACHE_SECONDS)
     except Exception:
         pass
     return value
+
+
+def run_estimate(run: Run) -> dict[str, Any] | None:
+    """For a run that waits or runs: about when it will be done, and what that is based on.
+
+    The basis is the median of this demo's recent successful runs (a code run: of recent code runs);
+    a queued run adds its estimated wait in line. None once the run is over.
+    """
+    if run.is_final:
+        return None
+    typical = demo_duration(run.demo) if run.demo else _typical(run.kind, "")
+    if run.state == Run.State.RUNNING and run.started_at:
+        left = typical.seconds - (timezone.now() - run.started_at).total_seconds()
+    else:
+        left = (wait_in_line(run) or {}).get("estimated_wait_s", 0) + typical.seconds
+    runs = f"{typical.runs} run{'s' if typical.runs != 1 else ''}"
+    if typical.runs:
+        of = f"this demo's last {runs}" if run.demo else f"the last {runs} of this kind"
+        basis = f"usually {_duration_text(typical.seconds)}: the median of {of}"
+    else:
+        basis = f"no finished runs to go by yet, so {_duration_text(typical.seconds)} is a guess"
+    message = f"about {_duration_text(left)} left ({basis})" if left >= 1 else f"taking longer than usual ({basis})"
+    return {"typical_s": round(typical.seconds, 1), "based_on_runs": typical.runs,
+            "remaining_s": max(0, round(left)), "message": message}
+
+
+def _duration_text(seconds: float) -> str:
+    """'4 s', '95 s', '3 min': whole seconds up to two minutes, then whole minutes."""
+    return f"{max(1, round(seconds))} s" if seconds < 120 else f"{round(seconds / 60)} min"
 
 
 def _seconds_until_done(run: Run) -> int:

@@ -17,6 +17,7 @@
 
   let deadline = Date.now() + Number(timerEl.dataset.remaining) * 1000;
   let pending = loadPending();           // slot -> value not yet acknowledged by the server
+  const invalid = {};                    // slot -> why its current text is not an answer (not saved)
   const inFlight = new Set();
   const typingTimers = {};
   const secondsSpent = {};               // slot -> seconds this taker spent with it focused
@@ -34,6 +35,12 @@
   function errorMessage(data) { return data && data.error ? data.error.message : ""; }
   function allSaved() {
     return Object.keys(pending).length === 0 && inFlight.size === 0 && Object.keys(typingTimers).length === 0;
+  }
+  // "All answers saved" only when it is true: an answer the server refused is not saved.
+  function settledStatus() {
+    const bad = Object.keys(invalid);
+    if (bad.length) return "Question " + bad.join(", ") + (bad.length === 1 ? " needs" : " need") + " a fix — not saved";
+    return allSaved() ? "All answers saved" : "Saving…";
   }
 
   // --- countdown -------------------------------------------------------------------------------
@@ -72,11 +79,44 @@
     }
     return li.querySelector('[name="' + name + '"]').value;
   }
+  // A typed answer that is refused says so to screen readers: aria-invalid, and the message as its
+  // description (choices cannot be invalid, only unanswered).
+  function markInvalid(li, errorEl, message) {
+    errorEl.id = errorEl.id || li.id + "-error";
+    li.querySelectorAll('input[type="text"], textarea').forEach(function (input) {
+      if (message) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", errorEl.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
+  }
   function showError(slot, message) {
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
     const el = li.querySelector(".quiz-field-error");
+    markInvalid(li, el, message);
     el.textContent = message || "";
     el.hidden = !message;
+    if (message) invalid[slot] = message; else delete invalid[slot];
+    showAnswered();
+  }
+  // The server's rule (questions.quizzes.grading.parse_number), checked as the taker types so the
+  // counter never calls "4 GiB" an answer, even for the moment before the server says so.
+  const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+  function isNumberSlot(slot) {
+    const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
+    return li.querySelector('input[inputmode="decimal"]') !== null;
+  }
+  function numberProblem(slot) {
+    if (!isNumberSlot(slot)) return "";
+    const text = String(valueOf(slot)).trim().replace(/[,_ \u202f]/g, "");
+    if (!text || (NUMBER_RE.test(text) && isFinite(Number(text)))) return "";
+    return "The answer must be a number such as 1024, 2.5 or 1.2e9";
+  }
+  function isBlank(value) {
+    return value === null || (typeof value === "string" && value.trim() === "") || (Array.isArray(value) && value.length === 0);
   }
 
   // --- time spent per question -----------------------------------------------------------------
@@ -114,15 +154,19 @@
       inFlight.delete(slot);
       if (JSON.stringify(pending[slot]) === JSON.stringify(value)) { delete pending[slot]; storePending(); }
       if (r.response.ok) {
-        showError(slot, "");
+        // A save of what the field shows settles it; the clear sent after a refusal (below) does not.
+        if (JSON.stringify(valueOf(slot)) === JSON.stringify(value)) showError(slot, "");
         syncRemaining(r.data.remaining_seconds);
-        setStatus(allSaved() ? "All answers saved" : "Saving…");
+        setStatus(settledStatus());
       } else if (r.response.status === 409 || r.response.status === 404) {
         setStatus(errorMessage(r.data) || "This attempt is closed.");
         location.href = form.dataset.resultsUrl;
       } else {
         showError(slot, errorMessage(r.data) || "This answer could not be saved.");
-        setStatus("Question " + slot + " needs a fix");
+        // The server kept the answer saved before this one. The taker has replaced it with text that
+        // is not an answer, so clear it: the finish dialog's "will not count" must be true.
+        if (!isBlank(value) && !(slot in pending)) { pending[slot] = null; storePending(); }
+        setStatus(settledStatus());
       }
       if (slot in pending) return send(slot);  // changed again while this save was in flight
     }).catch(function () {
@@ -141,7 +185,9 @@
     const slot = slotOf(e.target);
     if (slot === null || e.target.type === "radio" || e.target.type === "checkbox") return;
     clearTimeout(typingTimers[slot]);
-    setStatus("Unsaved changes…");
+    const problem = numberProblem(slot);
+    if (problem) showError(slot, problem); else if (invalid[slot]) showError(slot, "");
+    setStatus(problem ? settledStatus() : "Unsaved changes…");
     typingTimers[slot] = setTimeout(function () { queue(slot); }, TYPING_DEBOUNCE_MS);
   });
   window.addEventListener("online", flush);
@@ -183,29 +229,43 @@
         .finally(function () { localStorage.removeItem(storageKey); location.href = form.dataset.resultsUrl; });
     });
   }
-  function unansweredCount() {
-    return Array.from(form.querySelectorAll(".quiz-slot")).filter(function (li) {
-      const value = valueOf(li.dataset.slot);
-      return value === null || value === "" || (Array.isArray(value) && value.length === 0);
-    }).length;
+  // Each slot is answered, blank, or invalid (text that is not an answer: neither counted nor saved).
+  function tally() {
+    const counts = { answered: 0, blank: 0, invalid: 0 };
+    form.querySelectorAll(".quiz-slot").forEach(function (li) {
+      const slot = li.dataset.slot;
+      if (invalid[slot]) counts.invalid += 1;
+      else if (isBlank(valueOf(slot))) counts.blank += 1;
+      else counts.answered += 1;
+    });
+    return counts;
   }
-  // "3 of 10 answered" in the sticky bar: how far along you are, without scrolling back up.
+  // "3 of 10 answered · 1 needs a fix" in the sticky bar: how far along you are, without scrolling back up.
   const answeredEl = document.getElementById("quiz-answered");
   function showAnswered() {
     if (!answeredEl) return;
-    const total = form.querySelectorAll(".quiz-slot").length;
-    answeredEl.textContent = (total - unansweredCount()) + " of " + total + " answered";
+    const counts = tally(), total = counts.answered + counts.blank + counts.invalid;
+    answeredEl.textContent = counts.answered + " of " + total + " answered" +
+      (counts.invalid ? " · " + counts.invalid + (counts.invalid === 1 ? " needs" : " need") + " a fix" : "");
     answeredEl.hidden = false;
   }
+  // "Start over" closes this attempt for good; one stray click must not cost the answers given.
+  const restart = document.querySelector(".quiz-restart");
+  if (restart) restart.addEventListener("submit", function (e) {
+    if (!window.confirm("Start over? This attempt is closed as abandoned and graded on what you saved.")) e.preventDefault();
+  });
   form.addEventListener("change", showAnswered);
   form.addEventListener("input", showAnswered);
   showAnswered();
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    const open = unansweredCount();
-    // Finishing is final; with time left, a blank answer is more likely a slip than a choice.
-    if (open > 0 && !finishing && !window.confirm(open + (open === 1 ? " question is" : " questions are") +
-        " still unanswered. Finish and see results anyway?")) return;
+    const counts = tally();
+    // Finishing is final; with time left, a blank or refused answer is more likely a slip than a choice.
+    const problems = [];
+    if (counts.blank) problems.push(counts.blank + (counts.blank === 1 ? " question is" : " questions are") + " still unanswered");
+    if (counts.invalid) problems.push(counts.invalid + (counts.invalid === 1 ? " answer is" : " answers are") +
+                                      " not valid and will not count");
+    if (problems.length && !finishing && !window.confirm(problems.join("; ") + ". Finish and see results anyway?")) return;
     Object.keys(typingTimers).forEach(function (slot) {
       clearTimeout(typingTimers[slot]); delete typingTimers[slot]; pending[slot] = valueOf(slot);
     });

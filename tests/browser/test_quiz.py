@@ -146,3 +146,71 @@ def test_the_bar_counts_answered_questions(browser_page, three_questions) -> Non
     page.get_by_label("Keys and values").check()
     page.get_by_label(re.compile("Your answer")).fill("1")
     assert page.locator("#quiz-answered").inner_text() == "2 of 3 answered"
+
+
+def test_an_unparsable_number_is_counted_as_needing_a_fix_not_as_answered(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    page.get_by_label("Keys and values").check()
+    page.get_by_label(re.compile("Your answer")).fill("5.2e5")
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'")
+    assert _numeric_answers() == [520000.0]
+    page.get_by_label(re.compile("Your answer")).fill("4 GiB")  # second thoughts, with a unit
+    counter = page.locator("#quiz-answered")
+    page.wait_for_function("document.getElementById('quiz-answered').textContent.includes('needs a fix')")
+    assert counter.inner_text() == "1 of 3 answered · 1 needs a fix"
+    page.get_by_label(re.compile("Your answer")).press("Tab")  # blur: the answer is sent and refused
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent.includes('needs a fix')")
+    assert "All answers saved" not in page.locator("#quiz-save-status").inner_text()
+    # Neither answered nor saved, and the earlier 5.2e5 no longer counts either.
+    for _ in range(50):  # the page clears the stale answer with a second save
+        if _numeric_answers() == [None]:
+            break
+        page.wait_for_timeout(100)
+    assert _numeric_answers() == [None]
+    assert counter.inner_text() == "1 of 3 answered · 1 needs a fix"
+
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Finish and see results").click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["1 question is still unanswered; 1 answer is not valid and will not count. "
+                       "Finish and see results anyway?"]
+
+    # A whitespace-only answer is no answer either; a real number fixes the count.
+    page.get_by_label(re.compile("Your answer")).fill("   ")
+    page.wait_for_function("document.getElementById('quiz-answered').textContent === '1 of 3 answered'")
+    page.get_by_label(re.compile("Your answer")).fill("5.2e5")
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'")
+    assert counter.inner_text() == "2 of 3 answered" and _numeric_answers() == [520000.0]
+
+
+def _numeric_answers() -> list[object]:
+    return [answer.value for answer in Answer.objects.filter(slot__kind="numeric")]
+
+
+def test_clicking_a_running_preset_again_resumes_it(browser_page, three_questions) -> None:
+    page = browser_page
+    _start_from_home(page)
+    first_url = page.url
+    page.get_by_label("Keys and values").check()
+    page.wait_for_function("document.getElementById('quiz-save-status').textContent === 'All answers saved'")
+
+    page.goto("/quiz/")
+    page.get_by_role("button", name="Resume quiz: KV caching").click()
+    page.wait_for_url(first_url)
+    assert page.get_by_label("Keys and values").is_checked()
+    assert Attempt.objects.count() == 1
+
+    page.once("dialog", lambda dialog: dialog.dismiss())  # a stray click changes nothing
+    page.get_by_role("button", name="Start over").click()
+    page.wait_for_timeout(300)
+    assert page.url == first_url and Attempt.objects.count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Start over").click()
+    page.wait_for_url(lambda url: url != first_url and re.search(r"/quiz/a/[0-9a-f-]+/$", url) is not None)
+    assert page.url != first_url and not page.get_by_label("Keys and values").is_checked()
+    old = Attempt.objects.get(pk=first_url.rstrip("/").split("/")[-1])
+    assert old.finish_reason == "abandoned"
+    page.goto("/quiz/history/")
+    assert "Abandoned" in page.locator(".attempt-table").inner_text()

@@ -1,7 +1,7 @@
 """Every exercise of the bank, checked the way issue 13 asks: the format, the reference, the wrong solutions.
 
 Parametrised by folder (and by wrong-solution file), so a new exercise is checked the moment it lands.
-Grading here takes the local path (in-process; a plain child process for memory-capped cases): the
+Grading here takes the local path (in-process; a forked child for memory-capped cases): the
 same harness and comparison as the sandbox, without its start-up cost. ``test_exercise_sandbox.py``
 covers the sandbox path itself.
 

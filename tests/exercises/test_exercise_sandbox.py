@@ -100,3 +100,8 @@ def test_materialising_the_score_matrix_fails_on_memory(sandbox) -> None:
     assert failed["large-no-score-matrix"].message.startswith(
         "Ran out of memory: this case allows 32 MB of extra memory. N = 4096: a materialised 4096x4096 score matrix "
         "needs 64 MB per head")
+
+
+def test_a_cancelled_grade_says_so(sandbox, softmax) -> None:
+    verdict = grade(softmax, softmax.reference, mode="check", sandbox=sandbox, should_stop=lambda: True)
+    assert verdict.error == "Stopped: the run was cancelled." and not verdict.passed

@@ -4,6 +4,8 @@ The sandbox path runs the same harness; ``test_exercise_sandbox.py`` checks what
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from questions.exercises.catalogue import get_exercise
@@ -79,3 +81,17 @@ def test_a_submission_cannot_change_the_inputs_the_oracle_sees(softmax) -> None:
     source = "import torch\n\ndef softmax(x, dim=-1):\n    x.zero_()\n    return torch.softmax(x, dim)\n"
     verdict = grade(softmax, source, mode="check", sandbox=LOCAL)
     assert not verdict.tests[0].passed
+
+
+def test_nul_characters_never_reach_the_json(softmax) -> None:
+    source = "def softmax(x, dim=-1):\n    print('a\\x00b')\n    raise ValueError('bad\\x00value')\n"
+    data = grade(softmax, source, mode="check", sandbox=LOCAL).as_dict()
+    assert data["output"].startswith("ab\n")
+    assert "Your function raised ValueError: badvalue" in data["tests"][0]["message"]
+    assert "\\u0000" not in json.dumps(data)
+
+
+def test_a_syntax_error_points_at_the_line(softmax) -> None:
+    verdict = grade(softmax, "import torch\n\ndef softmax(x, dim=-1)\n    return x\n", mode="check", sandbox=LOCAL)
+    assert verdict.error.startswith("SyntaxError: expected ':' (submission.py, line 3)")
+    assert "def softmax(x, dim=-1)" in verdict.tests[0].traceback

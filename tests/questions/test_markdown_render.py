@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from questions.markdown import markdown_to_text, render_markdown
+from questions.markdown import FORMULA_MARK, inline_formulas, markdown_to_text, render_markdown
 
 
 def test_inline_and_display_math_become_mathml():
@@ -44,14 +44,18 @@ def test_python_run_fences_keep_the_sandbox_contract():
 
 
 def test_plain_text_drops_markup_but_keeps_words_whole():
-    text = markdown_to_text("**Bold** `kv_cache` and $x^2$.\n\nThen *more* prose.")
-    assert text == "Bold kv_cache and [formula]. Then more prose."
+    source = "**Bold** `kv_cache` and $x^2$.\n\nThen *more* prose."
+    text = markdown_to_text(source)
+    # One mark per inline formula; search snippets put inline_formulas(source)[n] in the n-th mark's place.
+    assert text == f"Bold kv_cache and {FORMULA_MARK}. Then more prose."
+    [formula] = inline_formulas(source)
+    assert formula.startswith("<math") and "<msup>" in formula
 
 
 def test_plain_text_leaves_out_code_blocks_and_display_formulas():
     source = "Before.\n\n```python run\nprint(1)\n```\n\n    indented_code()\n\n$$\na = b\n$$\n\nAfter."
-    assert markdown_to_text(source) == "Before. After."
-    assert markdown_to_text("Formula:\n$$ p = e^{z} $$\nthen prose.") == "Formula: then prose."  # raw TeX too
+    assert markdown_to_text(source) == "Before. … After."  # the gap where the formula was shows
+    assert markdown_to_text("Formula:\n$$ p = e^{z} $$\nthen prose.") == "Formula: … then prose."  # raw TeX too
 
 
 def test_rendering_is_cached_by_content():

@@ -140,3 +140,20 @@ def test_search_without_a_query_suggests_what_to_type_and_no_match_offers_topics
     assert "for example “paged attention”" in client.get(reverse("questions:search")).content.decode()
     html = client.get(reverse("questions:search"), {"q": "zzzxq"}).content.decode()
     assert "0 results for “zzzxq”" in html and "browse the topics" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("?!- ** ... ;", "There are no letters or digits to search for"),
+        ("what is it", "Those words are too common to search for"),
+        ("kv cache " + "x" * 2000, "for “kv cache xxxx"),
+        ("paged " * 400, "Only the first 12 words were searched"),
+    ],
+)
+def test_search_bad_input_gets_a_page_that_says_what_to_do(client, pages, query, says):
+    response = client.get(reverse("questions:search"), {"q": query})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert says in html
+    assert ("x" * 300) not in html  # a 2,000-character query is not echoed whole

@@ -39,3 +39,12 @@ def test_a_missing_moment_is_a_dash():
 def test_templates_load_it_from_the_shared_library():
     rendered = Template("{% load time_tags %}{{ moment|time_ago }}").render(Context({"moment": NOW}))
     assert rendered == "just now"
+
+
+def test_local_time_writes_the_one_date_format_in_utc_for_the_script_to_localise():
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(2026, 12, 4, 23, 5, 59, tzinfo=ZoneInfo("Europe/Berlin"))  # 22:05 UTC
+    html = Template("{% load time_tags %}{% local_time moment %}").render(Context({"moment": moment}))
+    assert html == '<time datetime="2026-12-04T22:05:59Z" data-local-time>2026-12-04 22:05 UTC</time>'
+    assert Template("{% load time_tags %}{% local_time None %}").render(Context()) == "—"

@@ -62,7 +62,8 @@ def test_after_the_grace_period_the_attempt_closes_and_grades_what_was_saved(
     assert "finished" in error.value.message or "time is up" in error.value.message
     closed = Attempt.objects.get(pk=attempt.pk)
     assert closed.status == Attempt.Status.FINISHED
-    assert closed.finish_reason == Attempt.FinishReason.TIME_UP
+    # No page finished it: the late request found it open, so it is closed as abandoned.
+    assert closed.finish_reason == Attempt.FinishReason.ABANDONED
     assert closed.finished_at == attempt.deadline  # time used is the whole limit, not the late request
     assert closed.score == 1
     assert Answer.objects.get(slot__attempt=attempt, slot__kind="numeric").value == 1000.0

@@ -85,11 +85,17 @@ class TestChoices:
         assert not grade_single([], {3}).is_correct
         assert not grade_single(None, {3}).is_correct
 
-    def test_multiple_is_all_or_nothing(self) -> None:
-        assert grade_multiple([1, 2], {1, 2}).points == 1
-        assert grade_multiple([1], {1, 2}).points == 0
-        assert grade_multiple([1, 2, 3], {1, 2}).points == 0
-        assert grade_multiple(None, {1, 2}).points == 0
+    def test_multiple_gives_right_minus_wrong_picks_over_the_right_count_floored_at_zero(self) -> None:
+        def graded(selected):
+            grade = grade_multiple(selected, {1, 2, 3})
+            return grade.points, grade.is_correct
+
+        assert graded([1, 2, 3]) == (1, True)
+        assert graded([1, 2]) == (0.6667, False)  # two of three right, nothing wrong
+        assert graded([1, 2, 4]) == (0.3333, False)  # a wrong tick takes one share away
+        assert graded([1, 4, 5]) == (0, False)  # floored at 0, never negative
+        assert graded([1, 2, 3, 4, 5, 6]) == (0, False)  # ticking every box does not pay
+        assert graded([]) == (0, False) and graded(None) == (0, False)
 
 
 class TestFreeText:

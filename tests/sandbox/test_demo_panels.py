@@ -83,7 +83,8 @@ def test_the_measured_line_gives_relative_time_utc_timestamp_and_parameters():
     finished = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
     succeeded(finished_at=finished, params={"max_len": 1024, "mask": "causal"})
     html = render(["fixture_chart"])
-    assert "(2026-03-04 05:06 UTC)" in html
+    # In UTC from the server, in the site's one format; site.js rewrites it in the reader's time zone.
+    assert '(<time datetime="2026-03-04T05:06:00Z" data-local-time>2026-03-04 05:06 UTC</time>)' in html
     assert "ago</time>" in html and "max_len=1024, mask=causal" in html
 
 
@@ -104,3 +105,11 @@ def test_parameters_read_in_the_demos_declared_order_whatever_order_the_database
     succeeded(params={"label": "full", "max_len": 64})
     html = render(["fixture_chart"])
     assert "max_len=64, label=full" in html
+
+
+def test_each_parameter_is_described_by_its_help_and_its_error_message():
+    html = render(["fixture_chart"])
+    assert 'max="8192" aria-describedby="demo-fixture_chart-max_len-help demo-fixture_chart-max_len-error">' in html
+    help_text = "Longest sequence · range 16–8192"
+    assert f'<small class="demo-help" id="demo-fixture_chart-max_len-help">{help_text}</small>' in html
+    assert 'id="demo-fixture_chart-max_len-error" role="alert" hidden' in html

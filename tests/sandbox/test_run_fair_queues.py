@@ -90,7 +90,9 @@ def test_a_queued_run_shows_its_place_in_line_and_an_estimated_wait(client, no_b
         "queue": "code", "position": 3, "ahead": 2, "running": 1, "estimated_wait_s": 12,
         "message": "waiting for a worker: 3rd in line, about 12 s",
     }  # fmt: skip
-    assert status["message"] == "waiting for a worker: 3rd in line, about 12 s"
+    # Then what it will take in all: 12 s of waiting plus the 4 s code runs usually take.
+    assert status["message"] == ("waiting for a worker: 3rd in line, about 12 s · about 16 s left "
+                                 "(usually 4 s: the median of the last 3 runs of this kind)")
     assert submitted["queue"]["position"] == 3  # the answer to the click says it too
 
 
@@ -99,7 +101,7 @@ def test_a_code_backlog_does_not_put_demos_in_line_behind_it(client, no_broker):
         make_run("", kind=Run.Kind.CODE, queue=queues.CODE, queued_at=timezone.now() - timedelta(seconds=30))
     demo = _post(client, {"demo": "fixture_chart"}).json()
     assert demo["queue"]["position"] == 1 and demo["queue"]["ahead"] == 0
-    assert demo["message"] == "waiting for a worker: next in line"
+    assert demo["message"].startswith("waiting for a worker: next in line · about ")
 
 
 def test_a_started_run_has_no_place_in_line(client, no_broker):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Literal
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
 
 import torch
 
@@ -34,13 +36,15 @@ def grade(
     seed: int | None = None,
     sandbox: Sandbox | str | None = None,
     on_output: execute.OutputListener | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Verdict:
     """Grade ``source`` against ``spec``'s cases.
 
     ``sandbox``: None uses the configured sandbox (settings.SANDBOX_BACKEND); a Sandbox instance is used
-    as is; ``"local"`` runs without isolation (in-process, or a plain child process when a case caps
+    as is; ``"local"`` runs without isolation (in-process, or a forked child when a case caps
     memory) and is only for trusted code such as the bank's own references in tests.
     ``seed``: None picks one for "submit" (recorded in the verdict, so a re-run reproduces); "check" uses 0.
+    ``on_output`` gets the submission's printed text as it arrives; ``should_stop`` (polled) cancels the run.
     """
     if mode not in ("submit", "check"):
         raise ValueError(f"mode must be 'submit' or 'check', got {mode!r}")
@@ -50,15 +54,15 @@ def grade(
     if mode == "check":
         cases = [case for case in cases if case.visible]
     inputs = execute.encode_inputs(spec.function, cases)
-    execution = _execute(sandbox, source, inputs, cases, on_output)
-    return _verdict(spec, source, mode, seed, cases, execution)
+    execution = _execute(sandbox, source, inputs, cases, on_output, should_stop)
+    return _verdict(spec, mode, seed, cases, execution)
 
 
 def _execute(sandbox: Sandbox | str | None, source: str, inputs: bytes, cases: list[Case],
-             on_output: execute.OutputListener | None) -> execute.Execution:
+             on_output: execute.OutputListener | None, should_stop: Callable[[], bool] | None) -> execute.Execution:
     if sandbox == LOCAL:
         if any(case.memory_limit_bytes is not None for case in cases):
-            return execute.in_subprocess(source, inputs, Limits().wall_seconds, on_output)
+            return execute.in_fork(source, inputs, Limits().wall_seconds, on_output)
         return execute.in_process(source, inputs, on_output)
     limits, result_bytes = _limits()
     if sandbox is None:
@@ -66,7 +70,7 @@ def _execute(sandbox: Sandbox | str | None, source: str, inputs: bytes, cases: l
 
         sandbox = get_sandbox(settings.SANDBOX_BACKEND, Jail.from_settings())
     assert isinstance(sandbox, Sandbox), f"sandbox must be a Sandbox, None or {LOCAL!r}"
-    return execute.in_sandbox(sandbox, limits, source, inputs, result_bytes, on_output)
+    return execute.in_sandbox(sandbox, limits, source, inputs, result_bytes, on_output, should_stop)
 
 
 def _limits() -> tuple[Limits, int]:
@@ -74,62 +78,63 @@ def _limits() -> tuple[Limits, int]:
     try:
         from django.conf import settings
 
-        return Limits.from_settings(), getattr(settings, "EXERCISE_RESULT_MB", DEFAULT_RESULT_MB) * MB
+        return Limits.from_settings(), settings.EXERCISE_RESULT_MB * MB
     except Exception:  # outside Django (a script): the runner's defaults
         return Limits(), DEFAULT_RESULT_MB * MB
 
 
-def _verdict(spec: ExerciseSpec, source: str, mode: Mode, seed: int, cases: list[Case],
-             execution: execute.Execution) -> Verdict:
+def _verdict(spec: ExerciseSpec, mode: Mode, seed: int, cases: list[Case], execution: execute.Execution) -> Verdict:
     loaded = next((r for r in execution.records if r["kind"] == "loaded"), None)
-    results = {r["case"]: r for r in execution.records if r["kind"] == "case"}
-    started = {r["case"] for r in execution.records if r["kind"] == "start"}
-    error = None
     if loaded is None:
         error = execution.stopped or "The grader's program stopped before it loaded your code."
-    elif loaded["error"]:
-        error = loaded["error"]
-    elif execution.stopped:
-        error = execution.stopped
-
+    else:
+        error = loaded["error"] or execution.stopped or None
+    results = {r["case"]: r for r in execution.records if r["kind"] == "case"}
+    started = {r["case"] for r in execution.records if r["kind"] == "start"}
     module = cases_module(spec)
     tests, timing = [], None
     for case in cases:
         test = TestResult(case.name, False, "", visible=case.visible, shapes=_shapes(case))
         record = results.get(case.name)
         if loaded is not None and loaded["error"]:
-            test.message = f"Not run: {loaded['error']}"
-            test.traceback = loaded["traceback"]
+            test.message, test.traceback = f"Not run: {loaded['error']}", loaded["traceback"]
         elif record is None:
-            test.message = (f"{execution.stopped or 'Stopped'} (while running this case). {case.explain}"
-                            if case.name in started else
-                            f"Not run: {execution.stopped or 'the run stopped'} before this case.")
+            stopped = execution.stopped or "The run stopped"
+            test.message = (f"{stopped} (while running this case). {case.explain}" if case.name in started
+                            else f"Not run: {stopped} before this case.")
         elif not record["ok"]:
-            test.seconds, test.traceback = None, record["traceback"]
-            if record["memory"] and case.memory_limit_bytes is not None:
-                test.message = (f"Ran out of memory: this case allows {case.memory_limit_bytes / MB:g} MB of extra "
-                                f"memory. {case.explain}")
-            else:
-                test.message = f"Your function raised {record['error']}. This case checks: {case.explain}"
+            test.message, test.traceback = _raised_message(case, record), record["traceback"]
         else:
+            oracle_s = _judge(test, case, record["output"], module, spec)
             test.seconds = round(float(record["seconds"]), 6)
-            started_at = time.perf_counter()
-            expected = module.expected(case)
-            engine_s = time.perf_counter() - started_at
-            result = compare(expected, record["output"], spec.tolerance_for, exact=case.compare == "exact")
-            test.max_abs_error = result.max_abs_error
-            test.tolerance = list(result.tolerance) if result.tolerance else None
-            if isinstance(result, Mismatch):
-                test.first_mismatch = result.first_mismatch
-                test.message = f"{result.message}. This case checks: {case.explain}"
-            else:
-                test.passed = True
-                test.message = _passed_message(result.max_abs_error, result.tolerance)
-                if case.is_large:
-                    timing = Timing(case.name, test.seconds, round(_engine_seconds(module, case, engine_s), 6))
+            if test.passed and case.is_large:
+                timing = Timing(case.name, test.seconds, round(_engine_seconds(module, case, oracle_s), 6))
         tests.append(test)
-    return Verdict(spec.slug, all(t.passed for t in tests) and bool(tests), mode, seed, tests, timing, error,
+    return Verdict(spec.slug, bool(tests) and all(t.passed for t in tests), mode, seed, tests, timing, error,
                    execution.output)
+
+
+def _raised_message(case: Case, record: dict) -> str:
+    if record["memory"] and case.memory_limit_bytes is not None:
+        return f"Ran out of memory: this case allows {case.memory_limit_bytes / MB:g} MB of extra memory. {case.explain}"
+    return f"Your function raised {record['error']}. This case checks: {case.explain}"
+
+
+def _judge(test: TestResult, case: Case, output: Any, module: Any, spec: ExerciseSpec) -> float:
+    """Compare ``output`` with the oracle's into ``test``; returns the oracle's seconds."""
+    started = time.perf_counter()
+    expected = module.expected(case)
+    oracle_s = time.perf_counter() - started
+    result = compare(expected, output, spec.tolerance_for, exact=case.compare == "exact")
+    test.max_abs_error = result.max_abs_error
+    test.tolerance = list(result.tolerance) if result.tolerance else None
+    if isinstance(result, Mismatch):
+        test.first_mismatch = result.first_mismatch
+        test.message = f"{result.message}. This case checks: {case.explain}"
+    else:
+        test.passed = True
+        test.message = _passed_message(result.max_abs_error, result.tolerance)
+    return oracle_s
 
 
 def _engine_seconds(module: Any, case: Case, oracle_s: float) -> float:
@@ -137,10 +142,22 @@ def _engine_seconds(module: Any, case: Case, oracle_s: float) -> float:
     engine = getattr(module, "engine", None)
     if not callable(engine):
         return oracle_s
-    engine(case)  # once to warm up (first-call allocations), as the submission's run had its imports done
-    started = time.perf_counter()
-    engine(case)
-    return time.perf_counter() - started
+    with _one_thread():
+        engine(case)  # once to warm up (first-call allocations), as the submission's run had its imports done
+        started = time.perf_counter()
+        engine(case)
+        return time.perf_counter() - started
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Time the engine on one thread, as the sandboxed submission runs (OMP_NUM_THREADS=1): a fair race."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _passed_message(error: float | None, tolerance: tuple[float, float] | None) -> str:

@@ -7,8 +7,8 @@ it with ``torch.load(weights_only=True)``, so a forged record can claim only out
 
 This file imports nothing from the project (the sandbox mounts none of it): stdlib and torch only.
 In the sandbox it is the program on stdin; it finds ``input/submission.py`` and ``input/inputs.pt`` and
-writes length-prefixed ``torch.save`` records to the pipe in ``SANDBOX_RESULT_FD`` (or the file in
-``EXERCISE_RESULT_PATH``, for the local subprocess of the test path):
+writes length-prefixed ``torch.save`` records to the pipe in ``SANDBOX_RESULT_FD`` (the test path
+calls ``run`` directly, with its own ``emit``):
 
 * ``{"kind": "loaded", "error": str, "traceback": str}`` once the submission is imported (error "" if fine);
 * ``{"kind": "start", "case": name}`` before each call, so a run killed mid-case says which case it was;
@@ -181,11 +181,7 @@ def encode(record: dict) -> bytes:
 
 
 def _writer() -> Emit:
-    fd_text = os.environ.get("SANDBOX_RESULT_FD")
-    if fd_text:
-        fd = int(fd_text)
-    else:
-        fd = os.open(os.environ["EXERCISE_RESULT_PATH"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = int(os.environ["SANDBOX_RESULT_FD"])
 
     def emit(record: dict) -> None:
         view = memoryview(encode(record))
@@ -199,9 +195,9 @@ def main() -> None:
     import torch
 
     sys.meta_path.insert(0, _BlockProjectImports())
-    # The project's folders are not mounted in the sandbox; off the path too, for the local subprocess.
+    # The working directory holds the inputs, not modules: keep "import submission" from finding them there.
     sys.path[:] = [p for p in sys.path if p not in ("", ".")]
-    folder = os.environ.get("EXERCISE_INPUT_DIR", INPUT_DIR)
+    folder = INPUT_DIR
     with open(os.path.join(folder, SUBMISSION_FILE), encoding="utf-8") as handle:
         source = handle.read()
     payload = torch.load(os.path.join(folder, "inputs.pt"), weights_only=True)

@@ -39,7 +39,9 @@ class Verdict:
         return [test for test in self.tests if not test.passed]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The JSON of the verdict; visitor-made text (output, messages, tracebacks) without NUL characters,
+        which PostgreSQL refuses in JSON."""
+        return _without_nul({
             "slug": self.slug,
             "passed": self.passed,
             "mode": self.mode,
@@ -48,10 +50,20 @@ class Verdict:
             "timing": asdict(self.timing) if self.timing else None,
             "error": self.error,
             "output": self.output,
-        }
+        })
 
     def summary(self) -> str:
         """One line for logs and the CLI."""
         passed = sum(test.passed for test in self.tests)
         line = f"{self.slug}: {'passed' if self.passed else 'failed'} ({passed}/{len(self.tests)} tests, seed {self.seed})"
         return line + (f": {self.error}" if self.error else "")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    return value
