@@ -38,6 +38,7 @@ GENERATION_KEY = "page-cache:generation"
 CACHED_VIEWS = frozenset(
     {
         "questions:home",
+        "questions:topics",
         "questions:topic",
         "questions:question",
         "questions:tag",

@@ -232,6 +232,8 @@ SANDBOX_MAX_ATTEMPTS = env_int("SANDBOX_MAX_ATTEMPTS", 2)
 SANDBOX_QUEUED_RESEND_AFTER = env_int("SANDBOX_QUEUED_RESEND_AFTER", 60)
 SANDBOX_QUEUED_DEADLINE = env_int("SANDBOX_QUEUED_DEADLINE", 15 * 60)
 SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
+# Graded exercises: the most a submission may return through the result pipe (its outputs, MB).
+EXERCISE_RESULT_MB = env_int("EXERCISE_RESULT_MB", 64)
 CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "code"}, "sandbox.sweep_runs": {"queue": "cpu"}}
 CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -40,8 +39,6 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 # The content fields a snapshot holds, in bank-file order (the quiz items are added separately).
 LIST_FIELDS = ("key_points", "common_mistakes", "follow_ups", "demos", "sources", "covers")
 TEXT_FIELDS = ("title", "difficulty", "answer_md")
-
-User = AbstractBaseUser | AnonymousUser
 
 
 class TransitionError(ValueError):

@@ -5,6 +5,7 @@ from questions import api, views
 app_name = "questions"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("topics/", views.topic_index, name="topics"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
     path("q/<slug:slug>/", views.question_detail, name="question"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),

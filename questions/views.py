@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from prep_site.web.errors import error_response
 from questions import queries
 from questions.markdown import render_markdown
-from questions.models import Difficulty, Question, Tag, Topic
+from questions.models import Difficulty, Tag, Topic
+from questions.quizzes import progress
+from questions.quizzes.ownership import owner_for
 from questions.search import MAX_QUERY_TERMS, ParsedQuery, parse, search_questions
 
 SEARCH_LIMIT = 50
@@ -20,14 +22,33 @@ SHOWN_QUERY_CHARS = 200
 PREVIEW_MAX_CHARS = 100_000
 
 
+def _topics_with_progress(request: HttpRequest) -> list[Topic]:
+    """Topics with ``question_count`` and, for a visitor with history, ``progress`` and ``chart``."""
+    topics = list(queries.topics_with_counts())
+    study = progress.study_overview(owner_for(request, create=False))
+    for topic in topics:
+        topic.progress = study.topics.get(topic.pk) if study else None
+        topic.chart = study.charts.get(topic.slug) if study else None
+    return topics
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    topics = queries.topics_with_counts()
+    """Everyone: search and topics. A visitor with history first: what is due and where they left off."""
+    topics = _topics_with_progress(request)
     return render(
         request,
         "questions/home.html",
-        {"topics": topics, "question_total": sum(t.question_count for t in topics)},
+        {"topics": topics, "question_total": sum(t.question_count for t in topics),
+         "resume": progress.resume(owner_for(request, create=False))},
     )
+
+
+@require_GET
+def topic_index(request: HttpRequest) -> HttpResponse:
+    topics = _topics_with_progress(request)
+    return render(request, "questions/topics.html",
+                  {"topics": topics, "question_total": sum(t.question_count for t in topics)})
 
 
 @require_GET
@@ -36,17 +57,23 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     difficulty = request.GET.get("difficulty", "")
     if difficulty not in queries.DIFFICULTY_VALUES:
         difficulty = ""
-    questions = queries.filter_questions(queries.active_questions(), topic=topic.slug, difficulty=difficulty)
+    owner = owner_for(request, create=False)
+    questions = progress.annotate(
+        owner, queries.filter_questions(queries.active_questions(), topic=topic.slug, difficulty=difficulty))
+    study = progress.study_overview(owner, topic)
     return render(
         request,
         "questions/topic.html",
-        {"topic": topic, "questions": questions, "difficulty": difficulty, "difficulties": Difficulty.choices},
+        {"topic": topic, "questions": questions, "difficulty": difficulty, "difficulties": Difficulty.choices,
+         "topic_progress": study.topics.get(topic.pk) if study else None,
+         "chart": study.charts.get(topic.slug) if study else None},
     )
 
 
 @require_GET
 def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
     question = get_object_or_404(queries.active_questions(), slug=slug)
+    progress.record_view(owner_for(request, create=False), question)
     return render(
         request,
         "questions/question.html",
@@ -61,7 +88,8 @@ def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    questions = queries.filter_questions(queries.active_questions(), tag=tag.slug)
+    questions = progress.annotate(owner_for(request, create=False),
+                                  queries.filter_questions(queries.active_questions(), tag=tag.slug))
     return render(request, "questions/tag.html", {"tag": tag, "questions": questions})
 
 

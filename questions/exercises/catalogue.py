@@ -1,6 +1,6 @@
 """Read and validate the exercise folders of the bank (``questions/bank/exercises/<slug>/``).
 
-The format is the contract in ``_notes/EXERCISES.md`` (and the docstring of ``cases.py``). This
+The format is the contract in ``questions/bank/exercises/README.md`` (and the docstring of ``cases.py``). This
 module only reads files: it imports neither torch nor an exercise's ``cases.py``, so the web
 process can list exercises cheaply; what needs torch (the cases, the oracle) is checked by the
 grader (``grading.checks``) on the worker and by the content test.
@@ -136,7 +136,7 @@ def load_exercise(folder: Path | str, *, question_slugs: set[str] | None = None,
 def _read_spec(folder: Path, data: dict[str, Any], body: str, checker: _Checker, problems: list[str],
                question_slugs: set[str], demo_names: set[str], topics: set[str]) -> ExerciseSpec:
     for key in sorted(str(k) for k in data if k not in KNOWN_KEYS):
-        checker.fail((key,), "is not a key of the exercise format (see EXERCISES.md)")
+        checker.fail((key,), "is not a key of the exercise format (see questions/bank/exercises/README.md)")
     slug = checker.text(data, "slug", ())
     if slug and slug != folder.name:
         checker.fail(("slug",), f"must equal the folder name {folder.name!r}, got {slug!r}")

@@ -65,7 +65,8 @@ class AttemptAdmin(admin.ModelAdmin):
 
 @admin.register(ReviewCard)
 class ReviewCardAdmin(admin.ModelAdmin):
-    list_display = ["question", "user", "due", "reviews", "lapses", "last_review"]
+    list_display = ["question", "subject", "object_id", "user", "due", "reviews", "lapses", "last_review"]
+    list_filter = ["subject"]
     list_select_related = ["question", "user"]
     raw_id_fields = ["question", "user"]
 

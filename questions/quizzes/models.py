@@ -166,17 +166,26 @@ class Answer(models.Model):
 
 
 class ReviewCard(models.Model):
-    """The FSRS memory state of one question for one learner (user or anonymous visitor)."""
+    """The FSRS memory state of one thing to remember (a question, a quiz item, ...) for one learner.
+
+    What the card is about is ``subject`` (a name in ``questions.quizzes.cards.SUBJECTS``, the one
+    registry of card subjects) plus ``object_id``; ``question`` is the bank question it belongs to
+    (the question itself, or the question of a quiz item), which gives topic, title and retirement.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="review_cards"
     )
     anon_key = models.CharField(max_length=64, blank=True, db_index=True)
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=20, default="question")
+    object_id = models.PositiveIntegerField()
+    # Null only for a subject that belongs to no bank question (none today).
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     # fsrs.Card.to_dict(): state, step, stability, difficulty, due, last_review.
     fsrs_state = models.JSONField(default=dict)
     due = models.DateTimeField(db_index=True)
     last_review = models.DateTimeField(null=True, blank=True)
+    # Also the card's version: a grade carries the count it was shown at, so a repeat counts once.
     reviews = models.PositiveIntegerField(default=0)
     lapses = models.PositiveIntegerField(default=0)
 
@@ -184,30 +193,57 @@ class ReviewCard(models.Model):
         ordering = ["due"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "question"], condition=models.Q(user__isnull=False), name="unique_card_per_user"
+                fields=["user", "subject", "object_id"], condition=models.Q(user__isnull=False),
+                name="unique_card_subject_per_user",
             ),
             models.UniqueConstraint(
-                fields=["anon_key", "question"], condition=models.Q(user__isnull=True), name="unique_card_per_visitor"
+                fields=["anon_key", "subject", "object_id"], condition=models.Q(user__isnull=True),
+                name="unique_card_subject_per_visitor",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"card {self.question_id} due {self.due:%Y-%m-%d}"
+        return f"card {self.subject}:{self.object_id} due {self.due:%Y-%m-%d}"
 
 
 class ReviewLog(models.Model):
     class Source(models.TextChoices):
         QUIZ = "quiz", "Quiz result"
         SELF = "self", "Self-rating on the question page"
-        REVIEW = "review", "Daily review"
+        REVIEW = "review", "Review session"
+        EXERCISE = "exercise", "Solved exercise"
 
     card = models.ForeignKey(ReviewCard, on_delete=models.CASCADE, related_name="logs")
     rating = models.PositiveSmallIntegerField()  # fsrs.Rating: 1 again, 2 hard, 3 good, 4 easy
     source = models.CharField(max_length=10, choices=Source.choices)
-    reviewed_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["-reviewed_at"]
+
+
+class QuestionView(models.Model):
+    """That a learner opened a question page, and when last: the "seen" mark and "continue where you left off"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="question_views"
+    )
+    anon_key = models.CharField(max_length=64, blank=True, db_index=True)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    views = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "question"], condition=models.Q(user__isnull=False), name="unique_view_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["anon_key", "question"], condition=models.Q(user__isnull=True), name="unique_view_per_visitor"
+            ),
+        ]
 
 
 class QuestionStatistics(QuizItem):

@@ -19,12 +19,12 @@ __all__ = ["Owner", "merge_anonymous_into", "owner_for"]
 
 
 def merge_anonymous_into(user: Any, anon_key: str) -> tuple[int, int]:
-    """Move a visitor's attempts and review cards to ``user``; returns (attempts, cards) moved.
+    """Move a visitor's attempts, review cards and question views to ``user``; returns (attempts, cards) moved.
 
-    Where both have a card for the same question, the one reviewed more recently wins:
-    it carries the newer memory state.
+    Where both have a card for the same subject, the one reviewed more recently wins:
+    it carries the newer memory state. Where both viewed a question, the account keeps one row.
     """
-    from questions.quizzes.models import Attempt, ReviewCard, ReviewLog
+    from questions.quizzes.models import Attempt, QuestionView, ReviewCard, ReviewLog
 
     if not anon_key:
         return 0, 0
@@ -32,7 +32,7 @@ def merge_anonymous_into(user: Any, anon_key: str) -> tuple[int, int]:
         attempts = Attempt.objects.filter(user__isnull=True, anon_key=anon_key).update(user=user, anon_key="")
         moved = 0
         for card in ReviewCard.objects.filter(user__isnull=True, anon_key=anon_key):
-            existing = ReviewCard.objects.filter(user=user, question_id=card.question_id).first()
+            existing = ReviewCard.objects.filter(user=user, subject=card.subject, object_id=card.object_id).first()
             if existing is not None:
                 newer_is_anonymous = (card.last_review or card.due) > (existing.last_review or existing.due)
                 if not newer_is_anonymous:
@@ -45,4 +45,7 @@ def merge_anonymous_into(user: Any, anon_key: str) -> tuple[int, int]:
             card.anon_key = ""
             card.save(update_fields=["user", "anon_key"])
             moved += 1
+        seen_by_user = QuestionView.objects.filter(user=user).values_list("question_id", flat=True)
+        QuestionView.objects.filter(user__isnull=True, anon_key=anon_key, question_id__in=seen_by_user).delete()
+        QuestionView.objects.filter(user__isnull=True, anon_key=anon_key).update(user=user, anon_key="")
     return attempts, moved

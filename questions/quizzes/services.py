@@ -323,21 +323,29 @@ def choices_of(slots: list[Slot]) -> dict[int, Choice]:
 
 
 def _schedule_reviews(attempt: Attempt, now: datetime, *, blanks_are_wrong: bool = True) -> None:
-    """Feed auto-graded outcomes into the owner's FSRS cards (free text waits for its self-grade)."""
+    """Feed auto-graded outcomes into the owner's FSRS cards (free text waits for its self-grade).
+
+    A slot asked from a quiz item schedules that item's card (the same options come back in review);
+    one without an item (an open question) schedules the question's card. An abandoned attempt
+    (``blanks_are_wrong=False``) schedules nothing for what was left blank.
+    """
     owner = Owner(user_id=attempt.user_id, anon_key=attempt.anon_key)
-    for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question"):
-        question = answer.slot.question
-        if question is None or answer.slot.spec.self_graded:  # fed in when the taker grades it
+    for answer in Answer.objects.filter(attempt=attempt).select_related("slot__question", "slot__item"):
+        slot = answer.slot
+        if slot.question is None or slot.spec.self_graded:  # fed in when the taker grades it
             continue
         if answer.value is None and not blanks_are_wrong:
             continue
         rating = review.rating_for_quiz_result(answer.is_correct)
         if rating is not None:
-            review.record_review(owner, question, rating, ReviewLog.Source.QUIZ, now)
+            review.record_review(owner, slot.item or slot.question, rating, ReviewLog.Source.QUIZ, now)
     if not blanks_are_wrong:
         return
-    for slot in attempt.slots.filter(question__isnull=False, answer__isnull=True).exclude(kind__in=kinds.self_graded_names()):
-        review.record_review(owner, slot.question, review.rating_for_quiz_result(False), ReviewLog.Source.QUIZ, now)
+    unanswered = (attempt.slots.filter(question__isnull=False, answer__isnull=True)
+                  .exclude(kind__in=kinds.self_graded_names()).select_related("question", "item"))
+    for slot in unanswered:
+        review.record_review(owner, slot.item or slot.question, review.rating_for_quiz_result(False),
+                             ReviewLog.Source.QUIZ, now)
 
 
 # --- self-grading free text --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("a/<uuid:attempt_id>/retry/", views.retry, name="retry"),
     path("history/", views.history, name="history"),
     path("review/", views.review_queue, name="review"),
+    path("review/<int:card_id>/grade/", views.grade, name="grade"),
     path("rate/<int:question_id>/", views.rate, name="rate"),
     # JSON API. <str:> rather than <uuid:> so a malformed id gets a JSON 404, not an HTML one.
     path("api/presets/", api.preset_list, name="api_presets"),

@@ -1,19 +1,23 @@
-"""Quiz pages: presets, taking an attempt, results, history, and the daily review queue.
+"""Quiz pages: presets, taking an attempt, results, history, and the review session.
 
 Views are thin: they read the form, call ``services`` and render. Errors from the
 services come back as ``QuizError`` and are shown as a message next to the page.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
-from questions.models import Difficulty, Question, Topic
-from questions.quizzes import conf, mastery, presenters, presets, review, services
+from prep_site.web.errors import error_response
+from questions import queries
+from questions.models import Difficulty, Question, Topic, published_filter
+from questions.quizzes import activity, clock, conf, mastery, presenters, presets, review, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.errors import NotFound, QuizError
 from questions.quizzes.models import Attempt, ReviewCard, ReviewLog
@@ -150,37 +154,105 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "quizzes/history.html", {
         "attempts": attempts[:100],
         "charts": mastery.topic_charts(owner),
+        "heatmap": activity.heatmap(owner),
     })
+
+
+# --- the review session -------------------------------------------------------------------------------
+
+SESSION_KEY = "review_session"  # {"started": iso time, "last": iso time} in the Django session
+SESSION_IDLE = timedelta(hours=1)  # a pause longer than this starts a new session (and a new summary)
+
+
+def _session_start(request: HttpRequest, touch: bool) -> datetime | None:
+    """When this review session began; ``touch`` starts one (or extends it) at the current time."""
+    now = clock.now()
+    data = request.session.get(SESSION_KEY) or {}
+    started = parse_datetime(data.get("started", "")) if data else None
+    last = parse_datetime(data.get("last", "")) if data else None
+    if started is None or last is None or now - last > SESSION_IDLE:
+        started = now if touch else None
+    if touch:
+        request.session[SESSION_KEY] = {"started": started.isoformat(), "last": now.isoformat()}
+    return started
+
+
+def _review_page(request: HttpRequest, status: int = 200, error: str = "") -> HttpResponse:
+    owner = owner_for(request, create=False)
+    after = request.GET.get("after", "")
+    current = review.next_card(owner, after=int(after) if after.isdigit() else None)
+    started = _session_start(request, touch=current is not None) if owner else None
+    summary = review.session_summary(owner, started) if started else None
+    scheduled = ReviewCard.objects.filter(owner.filter(), published_filter("question__")) if owner else None
+    return render(request, "quizzes/review.html", {
+        "current": current,
+        "due_now": review.due_count(owner) if current is not None else 0,
+        "revealed": current is not None and request.GET.get("reveal") == str(current.card.pk),
+        "summary": summary,
+        "error": error,
+        "scheduled_count": scheduled.count() if scheduled is not None and current is None else 0,
+        "next_due": scheduled.order_by("due").first() if scheduled is not None and current is None else None,
+    }, status=status)
 
 
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
-    owner = owner_for(request, create=False)
-    cards = list(review.due_cards(owner)[:50]) if owner else []
-    # With nothing due, say when something will be: an empty page alone reads as "rating did nothing".
-    scheduled = (
-        ReviewCard.objects.filter(owner.filter(), question__in=Question.objects.published()).order_by("due")
-        if owner and not cards else ReviewCard.objects.none()
-    )
-    return render(request, "quizzes/review.html", {
-        "cards": cards, "ratings": review.RATINGS,
-        "scheduled_count": scheduled.count(), "next_due": scheduled.first(),
-    })
+    """One card at a time: the prompt, Reveal, then Again / Hard / Good / Easy with each one's next interval."""
+    return _review_page(request)
+
+
+@require_POST
+def grade(request: HttpRequest, card_id: int) -> HttpResponse:
+    """A grade from the session. JSON callers get JSON; the form gets the next card (303) or the page with
+    the refusal (400/403/404), and nothing is changed by a refused grade."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        graded = review.grade(owner_for(request, create=False), card_id, request.POST.get("rating", ""),
+                              request.POST.get("token", ""))
+    except review.ReviewRefused as exc:
+        if wants_json:
+            return error_response(exc.field, exc.message, exc.status)
+        return _review_page(request, status=exc.status, error=exc.message)
+    interval = review.format_interval(graded.card.due - clock.now())
+    if wants_json:
+        return JsonResponse({"counted": graded.counted, "due": graded.card.due.isoformat(), "interval": interval,
+                             "next": reverse("quizzes:review")})
+    if graded.counted:
+        messages.success(request, f"Graded. This card comes back in {interval}.")
+    response = HttpResponseRedirect(f"{reverse('quizzes:review')}?after={graded.card.pk}")
+    response.status_code = 303
+    return response
 
 
 @require_POST
 def rate(request: HttpRequest, question_id: int) -> HttpResponse:
-    """One FSRS rating, from the review queue or the "How well did you know this?" form on a question page."""
-    question = get_object_or_404(Question.objects.published(), pk=question_id)
-    source = ReviewLog.Source.REVIEW if request.POST.get("source") == "review" else ReviewLog.Source.SELF
+    """The "How well did you know this?" form on a question page: one FSRS rating, counted once per reveal.
+
+    Afterwards the learner goes on: to the review session when a card is due, else to the next question
+    of the topic, rather than back to the top of the page they just read.
+    """
+    question = get_object_or_404(Question.objects.published().select_related("topic"), pk=question_id)
+    owner = owner_for(request)
+    back = f"{question.get_absolute_url()}#self-rating"
     try:
         rating = review.parse_rating(request.POST.get("rating", ""))
+        expected = review.token_version_for(question, request.POST.get("token", ""))
+        card = review.record_review(owner, question, rating, ReviewLog.Source.SELF, expected_reviews=expected)
     except review.InvalidRating as exc:
         messages.error(request, str(exc).capitalize())
-    else:
-        card = review.record_review(owner_for(request), question, rating, source)
-        messages.success(request, f"Saved. “{question.title}” comes back for review on {card.due:%d %b %Y}.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = question.get_absolute_url() if source == ReviewLog.Source.SELF else "/quiz/review/"
-    return HttpResponseRedirect(next_url)
+        return HttpResponseRedirect(back)
+    except review.ReviewRefused as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(back)
+    when = f"in {review.format_interval(card.due - clock.now())}"
+    if review.due_count(owner):
+        messages.success(request, f"Saved: “{question.title}” comes back {when}. Now the cards that are due.")
+        return redirect("quizzes:review")
+    following = queries.topic_neighbours(question).next
+    if following is not None:
+        messages.success(request, f"Saved: “{question.title}” comes back {when}. Here is the next question "
+                                  f"in {question.topic.title}.")
+        return HttpResponseRedirect(following.get_absolute_url())
+    messages.success(request, f"Saved: “{question.title}” comes back {when}. That was the last question of "
+                              f"{question.topic.title}.")
+    return HttpResponseRedirect(question.topic.get_absolute_url())

@@ -22,6 +22,10 @@ from typing import Any
 from django.utils.html import escape
 
 WIDTH = 560
+# A second drawing for phones (≤ 640 px, site CSS picks one): 560 user units squeezed into a phone's
+# ~330 px would shrink 11px text to 6px, so the phone gets a narrower canvas whose text stays near
+# full size; the legend wraps into more rows instead of running off the side.
+PHONE_WIDTH = 340
 PLOT_HEIGHT = 240
 RIGHT = 16
 # The stylesheet sets 11px text (12px bold titles); these averages over-estimate a
@@ -31,6 +35,15 @@ LINE_HEIGHT, TITLE_LINE_HEIGHT = 14, 16
 LEGEND_SWATCH, LEGEND_GAP, LEGEND_ITEM_GAP = 18, 6, 18
 # Colour-blind-safe palette (Okabe–Ito), in the order series are drawn.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+
+
+def series_colour(index: int) -> str:
+    """The CSS colour of the index-th series: a custom property, so the stylesheet can swap the few
+    palette colours that fall under 3:1 against a light or a dark page (yellow on white, black on
+    dark grey), with the palette colour itself as the fallback."""
+    slot = index % len(PALETTE)
+    return f"var(--chart-{slot}, {PALETTE[slot]})"
+
 
 
 @dataclass(frozen=True)
@@ -183,7 +196,7 @@ def layout_legend(names: Sequence[str], left: float, top: float, width: float) -
         item_width = LEGEND_SWATCH + LEGEND_GAP + max(text_width(line) for line in lines)
         if x > left and x + item_width > left + width:
             x, row_top, row_height = left, row_top + row_height, 0.0
-        colour = PALETTE[index % len(PALETTE)]
+        colour = series_colour(index)
         items.append(LegendItem(name, colour, x, row_top + LINE_HEIGHT - 3, tuple(lines)))
         x += item_width + LEGEND_ITEM_GAP
         row_height = max(row_height, len(lines) * LINE_HEIGHT + 4)
@@ -196,8 +209,8 @@ def _legend(items: list[LegendItem]) -> str:
         mid = item.y - 4  # the swatch lines up with the middle of the first line's lowercase letters
         parts.append(
             f'<g class="legend-item"><line x1="{item.x}" y1="{mid}" x2="{item.x + LEGEND_SWATCH}" y2="{mid}" '
-            f'stroke="{item.colour}" stroke-width="2"/>'
-            f'<circle cx="{item.x + LEGEND_SWATCH / 2}" cy="{mid}" r="3" fill="{item.colour}"/>'
+            f'style="stroke: {item.colour}" stroke-width="2"/>'
+            f'<circle cx="{item.x + LEGEND_SWATCH / 2}" cy="{mid}" r="3" style="fill: {item.colour}"/>'
             + _text_lines(list(item.lines), item.x + LEGEND_SWATCH + LEGEND_GAP, item.y, LINE_HEIGHT)
             + "</g>"
         )
@@ -217,8 +230,13 @@ def describe_chart(title: str, x_label: str, y_label: str, x_axis: Axis, y_axis:
     )
 
 
-def render_chart(chart: dict[str, Any]) -> str:
-    """One chart description → SVG markup (escaped, safe to mark_safe)."""
+def render_chart_figure(chart: dict[str, Any]) -> str:
+    """The chart drawn twice, for wide screens and for phones; the stylesheet shows one of them."""
+    return render_chart(chart, WIDTH, "demo-chart-wide") + render_chart(chart, PHONE_WIDTH, "demo-chart-phone")
+
+
+def render_chart(chart: dict[str, Any], width: int = WIDTH, variant: str = "") -> str:
+    """One chart description → SVG markup ``width`` user units wide (escaped, safe to mark_safe)."""
     log_x, log_y = bool(chart.get("log_x")), bool(chart.get("log_y"))
     title = str(chart.get("title", ""))
     x_label = axis_label(str(chart.get("x_label", "")), log_x)
@@ -229,7 +247,8 @@ def render_chart(chart: dict[str, Any]) -> str:
 
     def svg_open(height: float, desc: str) -> str:
         return (
-            f'<svg class="demo-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+            f'<svg class="{" ".join(filter(None, ("demo-chart", variant)))}" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {width} {height}" '
             f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title><desc>{escape(desc)}</desc>'
         )
 
@@ -237,7 +256,7 @@ def render_chart(chart: dict[str, Any]) -> str:
         height = 120
         return (
             svg_open(height, "No data to plot.")
-            + f'<text x="{WIDTH / 2}" y="{height / 2}" text-anchor="middle">No data to plot</text></svg>'
+            + f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No data to plot</text></svg>'
         )
     x_axis, x_ticks = _axis([x for _, pts in series for x, _ in pts], log_x)
     y_axis, y_ticks = _axis([y for _, pts in series for _, y in pts], log_y)
@@ -249,8 +268,8 @@ def render_chart(chart: dict[str, Any]) -> str:
     left = round(8 + len(y_label_lines) * LINE_HEIGHT + tick_room + 10)
     # The last x tick label is centred on the axis end: leave half of it room on the right.
     right = max(RIGHT, round(text_width(format_tick(x_ticks[-1])) / 2 + 4))
-    plot_w = WIDTH - left - right
-    title_lines = wrap_balanced(title, WIDTH - 16, TITLE_CHAR_WIDTH)
+    plot_w = width - left - right
+    title_lines = wrap_balanced(title, width - 16, TITLE_CHAR_WIDTH)
     top = 10 + len(title_lines) * TITLE_LINE_HEIGHT + 8
     bottom = top + PLOT_HEIGHT
     x_label_lines = wrap_balanced(x_label, plot_w) if x_label else []
@@ -298,11 +317,11 @@ def render_chart(chart: dict[str, Any]) -> str:
             + "</g>"
         )
     for index, (spec, pts) in enumerate(series):
-        colour = PALETTE[index % len(PALETTE)]
+        colour = series_colour(index)
         path = " ".join(f"{px(x)},{py(y)}" for x, y in pts)
         parts.append(f'<g class="series" data-series="{escape(str(spec.get("name", "")))}">'
-                     f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>')  # fmt: skip
-        parts.extend(f'<circle cx="{px(x)}" cy="{py(y)}" r="3" fill="{colour}"/>' for x, y in pts)
+                     f'<polyline fill="none" style="stroke: {colour}" stroke-width="2" points="{path}"/>')  # fmt: skip
+        parts.extend(f'<circle cx="{px(x)}" cy="{py(y)}" r="3" style="fill: {colour}"/>' for x, y in pts)
         parts.append("</g>")
     parts.append(_legend(items))
     parts.append("</svg>")

@@ -11,7 +11,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from sandbox.display.charts import render_chart
+from sandbox.display.charts import render_chart_figure
 from sandbox.jobs.models import Run
 
 
@@ -75,7 +75,7 @@ def result_context(run: Run) -> dict[str, Any]:
         "metrics": [dict(m, shown=format_value(m.get("value"))) for m in result.get("metrics", [])],
         "columns": table.get("columns", []),
         "rows": [[format_value(cell) for cell in row] for row in table.get("rows", [])],
-        "charts": [mark_safe(render_chart(chart)) for chart in result.get("charts", [])],
+        "charts": [mark_safe(render_chart_figure(chart)) for chart in result.get("charts", [])],
         "notes": result.get("notes", []),
         "where": where_measured(run.environment or result.get("environment", {})),
     }

@@ -34,10 +34,15 @@ from sandbox.display.rendering import render_result
 register = template.Library()
 
 
-def _field(param: dict[str, Any]) -> dict[str, Any]:
-    """One form field from a Param description: which widget, and its HTML constraints."""
+def _field(param: dict[str, Any], demo: str) -> dict[str, Any]:
+    """One form field from a Param description: which widget, its HTML constraints, and the ids of the
+    help text and the error message that its control's aria-describedby names (read with the label)."""
     kind = param["type"]
     field = dict(param, input_id=None)
+    base = f"demo-{demo}-{param['name']}"
+    field["has_help"] = bool(param.get("help")) or (param.get("min") is not None and param.get("max") is not None)
+    field["help_id"], field["error_id"] = f"{base}-help", f"{base}-error"
+    field["described_by"] = f"{base}-help {base}-error" if field["has_help"] else f"{base}-error"
     if kind == "bool":
         field["widget"] = "checkbox"
     elif param.get("choices"):
@@ -64,7 +69,7 @@ def demo_panel(name: str) -> dict[str, Any]:
         "name": demo.name,
         "available": True,
         "demo": description,
-        "fields": [_field(p) for p in description["params"]],
+        "fields": [_field(p, demo.name) for p in description["params"]],
         "cached": cached,
         "result_html": render_result(cached) if cached else "",
         # Said before Run is pressed, so the wait that follows is expected (fairness.run_estimate while it runs).

@@ -79,9 +79,24 @@
     }
     return li.querySelector('[name="' + name + '"]').value;
   }
+  // A typed answer that is refused says so to screen readers: aria-invalid, and the message as its
+  // description (choices cannot be invalid, only unanswered).
+  function markInvalid(li, errorEl, message) {
+    errorEl.id = errorEl.id || li.id + "-error";
+    li.querySelectorAll('input[type="text"], textarea').forEach(function (input) {
+      if (message) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", errorEl.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
+  }
   function showError(slot, message) {
     const li = form.querySelector('.quiz-slot[data-slot="' + slot + '"]');
     const el = li.querySelector(".quiz-field-error");
+    markInvalid(li, el, message);
     el.textContent = message || "";
     el.hidden = !message;
     if (message) invalid[slot] = message; else delete invalid[slot];

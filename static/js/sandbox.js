@@ -186,6 +186,7 @@
       error: form.querySelector(".demo-error"),
       onResult: function (html) {
         slot.innerHTML = html;
+        if (window.prepSetupScrollers) window.prepSetupScrollers(slot); // site.js: the scroll cue of a wide table
       },
       onFieldError: function (field, message) {
         var name = field.indexOf("params.") === 0 ? field.slice(7) : null;
@@ -195,12 +196,18 @@
         var prefix = field + ": ";
         holder.textContent = message.indexOf(prefix) === 0 ? name + " " + message.slice(prefix.length) : message;
         holder.hidden = false;
+        // The control says it is wrong; its aria-describedby already names the message's element.
+        var control = form.querySelector('[name="' + name + '"]');
+        if (control) control.setAttribute("aria-invalid", "true");
         return true;
       },
       clearFieldErrors: function () {
         form.querySelectorAll(".demo-field-error").forEach(function (node) {
           node.hidden = true;
           node.textContent = "";
+        });
+        form.querySelectorAll("[aria-invalid]").forEach(function (control) {
+          control.removeAttribute("aria-invalid");
         });
       },
     });
@@ -291,6 +298,7 @@
       error: live.querySelector(".demo-error"),
       onResult: function (html) {
         live.querySelector(".run-result-slot").innerHTML = html;
+        if (window.prepSetupScrollers) window.prepSetupScrollers(live); // site.js: the scroll cue of a wide table
         heading.hidden = false;
       },
       // The status line above was rendered while the run was going; bring it up to date too.

@@ -55,6 +55,62 @@
     });
   }
 
+  // The nearest heading before ``node`` in reading order: what a scrolling table belongs to.
+  function headingBefore(node) {
+    for (; node && node !== document.body; node = node.parentElement) {
+      for (var sib = node.previousElementSibling; sib; sib = sib.previousElementSibling) {
+        if (/^H[1-6]$/.test(sib.tagName)) return sib.textContent.trim();
+        var inner = sib.querySelectorAll("h1, h2, h3, h4, h5, h6");
+        if (inner.length) return inner[inner.length - 1].textContent.trim();
+      }
+    }
+    return "";
+  }
+
+  // Wide tables scroll sideways inside their own box, never the page. When a box does scroll it
+  // says so: a visible hint under it, shadows at the hidden edges (site.css), and a named, focusable
+  // region so the arrow keys scroll it. A box that fits gets none of that (no useless tab stop).
+  var scrollerNames = {}; // region names must differ on one page: "Runs", "Runs (2)"
+  function setupScrollers(root) {
+    (root || document).querySelectorAll(".prose table").forEach(function (table) {
+      if (table.parentElement.classList.contains("table-scroll")) return;
+      var box = document.createElement("div");
+      box.className = "table-scroll";
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+    });
+    (root || document).querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.dataset.scrollReady) return;
+      box.dataset.scrollReady = "1";
+      var caption = box.querySelector("caption");
+      var name = (caption && caption.textContent.trim()) || headingBefore(box) || "Table";
+      scrollerNames[name] = (scrollerNames[name] || 0) + 1;
+      if (scrollerNames[name] > 1) name += " (" + scrollerNames[name] + ")";
+      var hint = document.createElement("p");
+      hint.className = "scroll-hint";
+      hint.setAttribute("aria-hidden", "true"); // the region's name says the same to screen readers
+      hint.textContent = "Scroll sideways to see the whole table →";
+      hint.hidden = true;
+      box.after(hint);
+      function update() {
+        var scrolls = box.scrollWidth > box.clientWidth + 1;
+        box.classList.toggle("is-scrollable", scrolls);
+        hint.hidden = !scrolls;
+        if (scrolls) {
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", name + ", table, scrolls sideways");
+        } else {
+          ["tabindex", "role", "aria-label"].forEach(function (attr) { box.removeAttribute(attr); });
+        }
+      }
+      update();
+      if (window.ResizeObserver) new ResizeObserver(update).observe(box);
+    });
+  }
+  // A demo result swapped in by sandbox.js brings its own table.
+  window.prepSetupScrollers = setupScrollers;
+
   // <select data-autosubmit> filters submit on change; a <noscript> button covers no-JS readers.
   function setupAutosubmit() {
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
@@ -66,7 +122,8 @@
 
   // "/" focuses the header search box, as on many documentation sites (ignored while typing).
   function setupSearchShortcut() {
-    var box = document.getElementById("site-search");
+    // The header's box, or the page's own where the page has one instead (home, search).
+    var box = document.getElementById("site-search") || document.querySelector('[role="search"] input[type="search"]');
     if (!box) return;
     document.addEventListener("keydown", function (event) {
       var tag = (event.target && event.target.tagName) || "";
@@ -107,6 +164,7 @@
     setupSelfTest();
     setupAutosubmit();
     setupSearchShortcut();
+    setupScrollers();
   }
 
   if (document.readyState === "loading") {

@@ -11,7 +11,7 @@ from django.test import Client
 
 from questions.models import Question, Topic
 from questions.quizzes import review
-from questions.quizzes.models import Attempt, ReviewCard, ReviewLog
+from questions.quizzes.models import Attempt, QuestionView, ReviewCard, ReviewLog
 from prep_site.web.visitor import VISITOR_KEY
 from questions.quizzes.ownership import Owner
 
@@ -31,7 +31,9 @@ def start_anonymous_quiz(client: Client) -> str:
 
 def test_login_moves_attempts_and_cards(client: Client, alice: Any, question: Question) -> None:
     attempt_id = start_anonymous_quiz(client)
-    client.post(f"/quiz/rate/{question.pk}/", {"rating": "hard"})
+    client.post(f"/quiz/rate/{question.pk}/", {"rating": "hard", "token": review.token_for(None, question)})
+    client.get(question.get_absolute_url())  # a seen mark, which moves too
+    assert QuestionView.objects.get().user is None
     old_session_key = client.session.session_key
     response = client.post("/accounts/login/", {"username": "alice", "password": "a-long-passphrase-1"})
     assert response.status_code == 302
@@ -39,6 +41,7 @@ def test_login_moves_attempts_and_cards(client: Client, alice: Any, question: Qu
     assert Attempt.objects.get(pk=attempt_id).user == alice
     assert Attempt.objects.get(pk=attempt_id).anon_key == ""
     assert ReviewCard.objects.get().user == alice
+    assert QuestionView.objects.get().user == alice
     # The visitor key survives the rotation but owns nothing any more: it all belongs to alice now.
     assert not Attempt.objects.filter(user__isnull=True, anon_key=client.session[VISITOR_KEY]).exists()
     # ... and the attempt is still hers to continue.

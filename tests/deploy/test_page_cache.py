@@ -41,7 +41,7 @@ def test_the_second_anonymous_visitor_is_served_without_rendering(question, djan
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/topics/kv-cache/", "/tags/memory/", "/search/?q=cache", "/api/topics/", "/api/topics/kv-cache/",
+    "path", ["/", "/topics/", "/topics/kv-cache/", "/tags/memory/", "/search/?q=cache", "/api/topics/", "/api/topics/kv-cache/",
              "/api/questions/", "/api/questions/?q=cache", "/api/questions/kv-basics/"],
 )
 def test_every_shared_read_page_is_cached(question, path):

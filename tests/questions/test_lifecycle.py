@@ -216,8 +216,8 @@ def test_an_author_cannot_revert_a_published_question(author, make_question):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_maps_is_active_to_published_or_retired():
     executor = MigrationExecutor(connection)
-    executor.migrate([("questions", "0006_shuffle_stored_choice_order")])
-    old = executor.loader.project_state([("questions", "0006_shuffle_stored_choice_order")]).apps
+    executor.migrate([("questions", "0007_answer_text_formula_marks")])
+    old = executor.loader.project_state([("questions", "0007_answer_text_formula_marks")]).apps
     topic = old.get_model("questions", "Topic").objects.create(slug="t", title="T")
     OldQuestion = old.get_model("questions", "Question")
     OldQuestion.objects.create(slug="on", topic=topic, title="On", is_active=True)

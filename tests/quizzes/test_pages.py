@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
-from questions.quizzes import services
+from questions.quizzes import review, services
 from questions.quizzes.models import Attempt, ReviewCard
 from prep_site.web.visitor import VISITOR_KEY
 from questions.quizzes.ownership import Owner
@@ -117,31 +117,34 @@ def test_history_shows_attempts_and_a_mastery_chart(client: Client, quiz_bank: A
 
 def test_review_queue_and_rating(client: Client, quiz_bank: Any, frozen_clock: Any) -> None:
     question = quiz_bank.single.question
-    form = {"rating": "again", "next": "/quiz/review/", "source": "review"}
+    form = {"rating": "hard", "token": review.token_for(None, question)}
     response = client.post(f"/quiz/rate/{question.pk}/", form)
-    assert response.url == "/quiz/review/"
+    # Nothing due yet and no question after it in its topic: back to the topic, not the top of the same page.
+    assert response.url == "/topics/kv-cache/"
     card = ReviewCard.objects.get()
     assert card.anon_key and card.user is None
     waiting = client.get("/quiz/review/").content.decode()
-    assert "Nothing is due right now. 1 question is scheduled" in waiting
+    assert "Nothing is due right now. 1 card is scheduled" in waiting
     assert f"comes back on <time datetime=\"{card.due.isoformat()}\">" in waiting and question.title in waiting
     frozen_clock.advance(days=1)
     page = client.get("/quiz/review/").content.decode()
-    assert 'id="review-due">1<' in page and question.title in page
+    assert 'id="card-prompt"' in page and question.title in page
 
 
-def test_rating_rejects_bad_values_and_foreign_redirects(client: Client, quiz_bank: Any) -> None:
+def test_rating_rejects_bad_values_and_damaged_tokens(client: Client, quiz_bank: Any) -> None:
     question = quiz_bank.single.question
-    form = {"rating": "meh", "next": "https://evil.example/"}
-    response = client.post(f"/quiz/rate/{question.pk}/", form, follow=True)
+    response = client.post(f"/quiz/rate/{question.pk}/", {"rating": "meh", "next": "https://evil.example/"},
+                           follow=True)
     assert "Rating must be one of again, hard, good, easy" in response.content.decode()
-    assert response.redirect_chain[-1][0] == "/q/kv-single/"
+    assert response.redirect_chain[-1][0] == "/q/kv-single/#self-rating"
+    response = client.post(f"/quiz/rate/{question.pk}/", {"rating": "good", "token": "0.forged"}, follow=True)
+    assert "without a valid review token" in response.content.decode()
     assert not ReviewCard.objects.exists()
 
 
 def test_template_tags(client: Client, quiz_bank: Any, frozen_clock: Any) -> None:
     question = quiz_bank.single.question
-    client.post(f"/quiz/rate/{question.pk}/", {"rating": "again"})
+    client.post(f"/quiz/rate/{question.pk}/", {"rating": "again", "token": review.token_for(None, question)})
     request = RequestFactory().get("/q/kv-single/")
     request.user = type("Anon", (), {"is_authenticated": False})()
     request.session = {VISITOR_KEY: ReviewCard.objects.get().anon_key}
@@ -151,7 +154,7 @@ def test_template_tags(client: Client, quiz_bank: Any, frozen_clock: Any) -> Non
     )
     form, due = html.rsplit("|", 1)
     assert f'action="/quiz/rate/{question.pk}/"' in form and "How well did you know this?" in form
-    assert 'value="tok"' in form and 'value="/q/kv-single/"' in form
+    assert 'value="tok"' in form and f'value="{review.token_for(ReviewCard.objects.get())}"' in form
     assert due == "1"
 
 

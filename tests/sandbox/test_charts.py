@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from sandbox.display.charts import (
+    PHONE_WIDTH,
     WIDTH,
     axis_label,
     format_tick,
@@ -12,6 +13,7 @@ from sandbox.display.charts import (
     log_ticks,
     nice_step,
     render_chart,
+    render_chart_figure,
     wrap_balanced,
 )
 
@@ -159,3 +161,27 @@ def test_text_from_results_is_escaped():
 
 def test_a_chart_without_data_says_so():
     assert "No data to plot" in render_chart(chart(series=[]))
+
+
+
+def test_a_figure_holds_a_desktop_and_a_phone_drawing_of_the_same_chart():
+    series = [{"name": name, "x": [1, 2], "y": [i, i + 1]} for i, name in enumerate(SAMPLING_NAMES)]
+    wide, phone = (ET.tostring(svg, encoding="unicode") for svg in ET.fromstring(
+        f"<figure>{render_chart_figure(chart(series=series))}</figure>"))  # fmt: skip
+    assert ET.fromstring(wide).get("class") == "demo-chart demo-chart-wide"
+    assert ET.fromstring(phone).get("class") == "demo-chart demo-chart-phone"
+    assert ET.fromstring(wide).get("viewBox").startswith(f"0 0 {WIDTH} ")
+    assert ET.fromstring(phone).get("viewBox").startswith(f"0 0 {PHONE_WIDTH} ")
+    # Both legends name every series whole; the narrow one needs more rows and stays inside its width.
+    for svg in (wide, phone):
+        assert [" ".join(t.itertext()).replace("  ", " ") for t in legend_texts(svg)] == SAMPLING_NAMES
+    assert all(float(t.get("x")) < PHONE_WIDTH for t in legend_texts(phone))
+    rows = {svg: len({t.get("y") for t in legend_texts(svg)}) for svg in (wide, phone)}
+    assert rows[phone] > rows[wide]
+
+
+def test_series_take_their_colour_from_the_stylesheet_with_the_palette_as_fallback():
+    svg = render_chart(chart())
+    first = ET.fromstring(svg).find(f".//{SVG}g[@class='series']/{SVG}polyline")
+    assert first.get("style") == "stroke: var(--chart-0, #0072B2)"
+    assert "var(--chart-1, #D55E00)" in svg  # the second series, in the plot and in the legend

@@ -105,3 +105,11 @@ def test_parameters_read_in_the_demos_declared_order_whatever_order_the_database
     succeeded(params={"label": "full", "max_len": 64})
     html = render(["fixture_chart"])
     assert "max_len=64, label=full" in html
+
+
+def test_each_parameter_is_described_by_its_help_and_its_error_message():
+    html = render(["fixture_chart"])
+    assert 'max="8192" aria-describedby="demo-fixture_chart-max_len-help demo-fixture_chart-max_len-error">' in html
+    help_text = "Longest sequence · range 16–8192"
+    assert f'<small class="demo-help" id="demo-fixture_chart-max_len-help">{help_text}</small>' in html
+    assert 'id="demo-fixture_chart-max_len-error" role="alert" hidden' in html

@@ -78,7 +78,7 @@ def _limits() -> tuple[Limits, int]:
     try:
         from django.conf import settings
 
-        return Limits.from_settings(), getattr(settings, "EXERCISE_RESULT_MB", DEFAULT_RESULT_MB) * MB
+        return Limits.from_settings(), settings.EXERCISE_RESULT_MB * MB
     except Exception:  # outside Django (a script): the runner's defaults
         return Limits(), DEFAULT_RESULT_MB * MB
 

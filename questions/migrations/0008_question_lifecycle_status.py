@@ -24,7 +24,7 @@ def is_active_from_status(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('questions', '0006_shuffle_stored_choice_order'),
+        ('questions', '0007_answer_text_formula_marks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

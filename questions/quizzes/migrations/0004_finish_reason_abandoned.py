@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quizzes', '0002_alter_slot_kind'),
+        ('quizzes', '0003_review_card_subjects_and_question_views'),
     ]
 
     operations = [

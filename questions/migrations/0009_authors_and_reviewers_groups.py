@@ -42,7 +42,7 @@ def remove_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("questions", "0007_question_lifecycle_status"),
+        ("questions", "0008_question_lifecycle_status"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -1,0 +1,28 @@
+def pending(request: dict) -> int:
+    return request["prompt_len"] + request["num_generated"] - request["num_computed"]
+
+
+def schedule_step(running: list[dict], waiting: list[dict], max_batch_size: int, token_budget: int) -> dict:
+    tokens: dict[str, int] = {}
+    admitted: list[str] = []
+    left = token_budget
+
+    # Decodes first (one token each), then the unfinished prefills of requests already running.
+    decodes = [r for r in running if pending(r) == 1]
+    prefills = [r for r in running if pending(r) > 1]
+    for request in decodes + prefills:
+        n = min(pending(request), left)
+        if n < 1:
+            break
+        tokens[request["id"]] = n
+        left -= n
+
+    # Admit from the head of the queue only: stopping at the first that cannot join keeps it FCFS.
+    for request in waiting:
+        if left < 1 or len(running) + len(admitted) >= max_batch_size:
+            break
+        n = min(pending(request), left)
+        tokens[request["id"]] = n
+        admitted.append(request["id"])
+        left -= n
+    return {"tokens": tokens, "admitted": admitted}

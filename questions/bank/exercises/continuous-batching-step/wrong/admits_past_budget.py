@@ -1,0 +1,24 @@
+"""Admits a waiting request's whole prompt as long as any budget is left (no chunking, budget overrun)."""
+
+
+def pending(request: dict) -> int:
+    return request["prompt_len"] + request["num_generated"] - request["num_computed"]
+
+
+def schedule_step(running: list[dict], waiting: list[dict], max_batch_size: int, token_budget: int) -> dict:
+    tokens: dict[str, int] = {}
+    admitted: list[str] = []
+    left = token_budget
+    for request in [r for r in running if pending(r) == 1] + [r for r in running if pending(r) > 1]:
+        n = min(pending(request), left)
+        if n < 1:
+            break
+        tokens[request["id"]] = n
+        left -= n
+    for request in waiting:
+        if left < 1 or len(running) + len(admitted) >= max_batch_size:
+            break
+        tokens[request["id"]] = pending(request)
+        admitted.append(request["id"])
+        left -= pending(request)
+    return {"tokens": tokens, "admitted": admitted}

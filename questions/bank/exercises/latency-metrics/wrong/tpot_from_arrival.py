@@ -1,0 +1,13 @@
+"""TPOT averaged over the whole request from its arrival."""
+
+
+def latency_metrics(requests, ttft_slo, tpot_slo):
+    ttfts, tpots, good = [], [], 0
+    for request in requests:
+        times = request["token_times"]
+        ttft = times[0] - request["arrival"]
+        tpot = (times[-1] - request["arrival"]) / len(times)
+        ttfts.append(ttft)
+        tpots.append(tpot)
+        good += ttft <= ttft_slo and tpot <= tpot_slo
+    return {"ttft": ttfts, "tpot": tpots, "within_slo": good / len(requests) if requests else 0.0}
