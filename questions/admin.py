@@ -5,15 +5,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, reverse_lazy
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
+from questions.admin_forms import OPTION_ROWS, QuizItemWithOptionsForm, StructuredQuestionForm, error_summary
 from questions.admin_import import import_urls
+from questions.admin_preview import preview_urls
+from questions.admin_lifecycle import LifecycleAdminMixin, QuizItemLifecycleMixin
 from questions import kinds
-from questions.models import Choice, Question, QuizItem, Tag, Topic
+from questions.models import Choice, Question, QuizItem, Tag, Topic, published_filter
 from questions.parsed import ParsedChoice, ParsedQuizItem
 
 PREVIEW_URL = reverse_lazy("questions:markdown_preview")
@@ -30,10 +33,8 @@ class MarkdownPreviewWidget(forms.Textarea):
         super().__init__({"rows": 14, **(attrs or {}), "data-markdown-preview": "", "data-preview-url": PREVIEW_URL})
 
 
-class QuestionForm(forms.ModelForm):
-    class Meta:
-        model = Question
-        fields = "__all__"
+class QuestionForm(StructuredQuestionForm):
+    class Meta(StructuredQuestionForm.Meta):
         widgets = {"answer_md": MarkdownPreviewWidget()}
 
 
@@ -98,15 +99,17 @@ class ChoiceInline(admin.TabularInline):
 
 
 class QuizItemInline(admin.StackedInline):
+    """Each item with its options as rows (text, correct, why): nested editing without nested inlines."""
+
     model = QuizItem
-    form = QuizItemForm
-    extra = 0
-    show_change_link = True  # choices are edited on the item's own page
+    form = QuizItemWithOptionsForm
+    extra = 1  # a blank item to fill in even without JavaScript (left untouched, it is not saved)
     fields = (
         ("key", "kind", "order", "is_active"),
         "prompt",
         "explanation",
         ("numeric_answer", "tolerance", "tolerance_mode", "unit"),
+        *OPTION_ROWS,
     )
 
 
@@ -119,9 +122,9 @@ class TopicAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
-        return super().get_queryset(request).annotate(n_active=Count("questions", filter=Q(questions__is_active=True)))
+        return super().get_queryset(request).annotate(n_active=Count("questions", filter=published_filter("questions__")))
 
-    @admin.display(description="Active questions", ordering="n_active")
+    @admin.display(description="Published questions", ordering="n_active")
     def active_questions(self, topic: Topic) -> int:
         return topic.n_active  # type: ignore[attr-defined]
 
@@ -140,38 +143,32 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(LifecycleAdminMixin, admin.ModelAdmin):
     form = QuestionForm
     inlines = [QuizItemInline]
-    # Five columns fit beside the admin's two sidebars at 1280 px. Active and needs-review share one
-    # "Status" cell (origin stays a filter). The topic is a method column because the admin never
+    # Five columns fit beside the admin's two sidebars at 1280 px. Status, needs-review and "edited
+    # in the admin" share one "Status" cell (``status_cell``, from the lifecycle mixin; origin stays
+    # a filter). The topic is a method column because the admin never
     # wraps a foreign key's cell ("nowrap"): one long topic title pushed the later columns off-screen.
     # Tags are found by search rather than a filter listing every tag down the side of the page.
-    list_display = ("title", "topic_title", "difficulty", "status", "updated")
-    list_filter = ("topic", "difficulty", "is_active", "needs_review", "origin")
+    list_display = ("title", "topic_title", "difficulty", "status_cell", "updated")
+    list_filter = ("status", "topic", "difficulty", "needs_review", "origin")
     search_fields = ("title", "slug", "answer_md", "tags__slug")
     search_help_text = "Search titles, slugs, answers and tags (e.g. kv-cache)."
     list_select_related = ("topic",)
     filter_horizontal = ("tags",)
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("source_path", "content_hash", "created_at", "updated_at")
-    actions = ["retire", "reactivate"]
+    readonly_fields = ("source_path", "content_hash", "edited_at", "edited_by", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "topic", "difficulty", "order", "tags", "is_active")}),
+        (None, {"fields": ("title", "slug", "topic", "difficulty", "order", "tags", "status")}),
         ("Answer", {"fields": ("answer_md", "key_points", "common_mistakes", "follow_ups", "sources")}),
         ("Demos and coverage", {"fields": ("demos", "covers"), "classes": ("collapse",)}),
-        ("Provenance", {"fields": ("origin", "needs_review", "review_notes", "source_path", "content_hash", "created_at", "updated_at"), "classes": ("collapse",)}),
+        ("Provenance", {"fields": ("origin", "needs_review", "review_notes", "source_path", "content_hash", "edited_at", "edited_by", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     @admin.display(description="Topic", ordering="topic__order")
     def topic_title(self, question: Question) -> str:
         return question.topic.title
-
-    @admin.display(description="Status", ordering="is_active")
-    def status(self, question: Question) -> str:
-        """'Active', 'Retired', 'Active · needs review': the two flags an editor scans for, in one short cell."""
-        state = "Active" if question.is_active else "Retired"
-        return f"{state} · needs review" if question.needs_review else state
 
     @admin.display(description="Updated", ordering="updated_at")
     def updated(self, question: Question) -> str:
@@ -181,21 +178,18 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern | URLResolver]:
         # The importer's preview-then-commit page lives under this admin (…/question/import/),
         # before the default patterns so "import" is not read as an object id.
-        return [*import_urls(), *super().get_urls()]
+        return [*import_urls(), *preview_urls(self), *super().get_urls()]
 
-    @admin.action(description="Retire selected questions (hide them, keep quiz history)")
-    def retire(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        count = queryset.update(is_active=False)
-        self.message_user(request, f"Retired {count} question(s).", messages.SUCCESS)
-
-    @admin.action(description="Reactivate selected questions")
-    def reactivate(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        count = queryset.update(is_active=True)
-        self.message_user(request, f"Reactivated {count} question(s).", messages.SUCCESS)
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        # Errors beside their fields are easy to miss below the fold: the top of the form lists them all too.
+        adminform = context.get("adminform")
+        formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
+        context["error_summary"] = error_summary(adminform.form if adminform else None, formsets)
+        return super().render_change_form(request, context, *args, **kwargs)
 
 
 @admin.register(QuizItem)
-class QuizItemAdmin(admin.ModelAdmin):
+class QuizItemAdmin(QuizItemLifecycleMixin, admin.ModelAdmin):
     form = QuizItemForm
     inlines = [ChoiceInline]
     list_display = ("__str__", "kind", "is_active")

@@ -1,11 +1,15 @@
 """The admin's "Import questions" page: upload files, preview, then commit.
 
-Flow: the upload form parses the files and shows, per file, the detected
-format, the number of questions, the warnings and the first words of each
-item. The uploaded bytes stay on the server, in the session, under a random
-token; the commit button only sends that token back, and the commit re-parses
-the stored bytes, so nothing the browser could alter is trusted. Parsing is
-cheap (no database, no model), so it runs in the request.
+Flow: the upload form parses each file on its own and shows, per file, the
+detected format, the warnings and every question with its answer rendered as
+readers will see it, or the sentence (file and line) saying why the file cannot
+be used; a bad file never holds back the good ones. Each good file has its own
+Import button (and one button imports all the good files), and each file is
+written in its own transaction. The uploaded bytes stay on the server, in the
+session, under a random token; a commit only sends that token and the file's
+position back, and re-parses the stored bytes, so nothing the browser could
+alter is trusted. Parsing is cheap (no database, no model), so it runs in the
+request. Imports land as drafts; importing a file again updates its questions.
 
 ``QuestionAdmin.get_urls`` includes ``import_urls()``; the change list links
 to the page from its object tools.
@@ -30,6 +34,7 @@ from questions.importers.registry import FORMATS, parse_source
 from questions.importers.source import MAX_BYTES
 from questions.importers.textblocks import first_words
 from questions.importers.writer import topic_slug, write_files
+from questions.markdown import render_markdown
 
 SESSION_KEY = "questions_import_upload"
 MAX_FILES = 20
@@ -96,33 +101,45 @@ class _Upload:
         return cls(stored["token"], files, stored["topic"], stored["format"])
 
 
-def _parse_all(upload: _Upload) -> tuple[list[ParsedFile], list[str]]:
-    parsed: list[ParsedFile] = []
-    errors: list[str] = []
-    for name, data in upload.files:
+@dataclass
+class _FileOutcome:
+    """One uploaded file after parsing: its items, or the sentence (with file and line) saying why not."""
+
+    index: int
+    name: str
+    parsed: ParsedFile | None
+    error: str = ""
+
+
+def _parse_each(upload: _Upload) -> list[_FileOutcome]:
+    """Every file parsed on its own: a bad file is reported, and never keeps the good ones out."""
+    outcomes = []
+    for index, (name, data) in enumerate(upload.files):
         try:
-            parsed.append(parse_source(data, name, upload.format or None))
+            outcomes.append(_FileOutcome(index, name, parse_source(data, name, upload.format or None)))
         except ImportFileError as exc:
-            errors.append(str(exc))
-    return parsed, errors
+            outcomes.append(_FileOutcome(index, name, None, str(exc)))
+    return outcomes
 
 
-def _preview_rows(parsed: list[ParsedFile]) -> list[dict]:
+def _preview_item(item: Any) -> dict:
+    """One question as the preview shows it: rendered Markdown (what readers will see) and the quiz options."""
+    quiz = item.quiz
+    return {
+        "number": item.number,
+        "title": first_words(item.title, PREVIEW_WORDS),
+        "answer_html": render_markdown(item.answer_md),
+        "quiz": quiz.kind if quiz else "",
+        "options": [{"text": c.text, "correct": c.correct, "why": c.explanation} for c in quiz.choices] if quiz else [],
+        "needs_review": item.needs_review,
+    }
+
+
+def _preview_rows(outcomes: list[_FileOutcome]) -> list[dict]:
     return [
-        {
-            "file": p,
-            "items": [
-                {
-                    "number": item.number,
-                    "title": first_words(item.title, PREVIEW_WORDS),
-                    "answer": first_words(item.answer_md, PREVIEW_WORDS),
-                    "quiz": item.quiz.kind if item.quiz else "",
-                    "needs_review": item.needs_review,
-                }
-                for item in p.items
-            ],
-        }
-        for p in parsed
+        {"index": o.index, "name": o.name, "file": o.parsed, "error": o.error,
+         "items": [_preview_item(item) for item in o.parsed.items] if o.parsed else []}
+        for o in outcomes
     ]
 
 
@@ -149,6 +166,26 @@ def _read_files(form: UploadForm) -> list[tuple[str, bytes]] | None:
     return [(upload.name, upload.read()) for upload in uploads]
 
 
+def _render_preview(request: HttpRequest, upload: _Upload, form: UploadForm | None = None) -> HttpResponse:
+    outcomes = _parse_each(upload)
+    good = [o for o in outcomes if o.parsed is not None]
+    if good:
+        request.session[SESSION_KEY] = upload.to_session()
+    else:
+        request.session.pop(SESSION_KEY, None)
+    context = _context(
+        request,
+        form=form or UploadForm(),
+        errors=[o.error for o in outcomes if o.error],
+        rows=_preview_rows(outcomes),
+        good_files=len(good),
+        total=sum(len(o.parsed.items) for o in good if o.parsed),
+        topic=upload.topic or "imported",
+        token=upload.token if good else "",
+    )
+    return render(request, "admin/questions/import_preview.html", context)
+
+
 def _preview(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -157,41 +194,43 @@ def _preview(request: HttpRequest) -> HttpResponse:
     if files is None:
         return render(request, "admin/questions/import.html", _context(request, form=form))
     upload = _Upload(secrets.token_urlsafe(16), files, form.cleaned_data["topic"], form.cleaned_data["format"])
-    parsed, errors = _parse_all(upload)
-    if errors:
-        request.session.pop(SESSION_KEY, None)
-    else:
-        request.session[SESSION_KEY] = upload.to_session()
-    context = _context(
-        request,
-        form=form,
-        errors=errors,
-        rows=_preview_rows(parsed),
-        total=sum(len(p.items) for p in parsed),
-        topic=upload.topic or "imported",
-        token=upload.token if not errors else "",
-    )
-    return render(request, "admin/questions/import_preview.html", context)
+    return _render_preview(request, upload, form)
+
+
+def _stored_upload(request: HttpRequest, token: str) -> _Upload | None:
+    stored = request.session.get(SESSION_KEY)
+    if not stored or not secrets.compare_digest(str(stored.get("token", "")), token):
+        return None
+    return _Upload.from_session(stored)
 
 
 def _commit(request: HttpRequest) -> HttpResponse:
-    stored = request.session.get(SESSION_KEY)
-    if not stored or not secrets.compare_digest(str(stored.get("token", "")), request.POST.get("token", "")):
+    """Commit one file (``file`` = its position) or every file that parsed; each file is its own transaction."""
+    upload = _stored_upload(request, request.POST.get("token", ""))
+    if upload is None:
         messages.error(request, "That preview has expired or was replaced; upload the files again.")
         return HttpResponseRedirect(request.path)
-    upload = _Upload.from_session(stored)
-    parsed, errors = _parse_all(upload)  # re-parse: the stored bytes are the only input
-    if errors:
-        messages.error(request, "Nothing was imported: " + " ".join(errors))
+    chosen = request.POST.get("file", "all")
+    outcomes = _parse_each(upload)  # re-parse: the stored bytes are the only input
+    targets = [o for o in outcomes if o.parsed is not None and (chosen == "all" or str(o.index) == chosen)]
+    if not targets:
+        messages.error(request, "Nothing was imported: that file is no longer waiting in this preview.")
         return HttpResponseRedirect(request.path)
-    report = write_files(parsed, upload.topic or None)
-    del request.session[SESSION_KEY]
-    created = sum(f.created for f in report.files)
-    updated = sum(f.updated for f in report.files)
-    unchanged = sum(f.unchanged for f in report.files)
-    messages.success(request, f"Imported {report.total} questions from {len(report.files)} files: "
-                              f"{created} created, {updated} updated, {unchanged} unchanged.")
-    return HttpResponseRedirect(_changelist_url())
+    for outcome in targets:
+        report = write_files([outcome.parsed], upload.topic or None)  # type: ignore[list-item]
+        result = report.files[0]
+        messages.success(request, f"File {outcome.name}: imported {result.questions} question{'s' if result.questions != 1 else ''} "
+                                  f"as drafts ({result.created} created, {result.updated} updated, "
+                                  f"{result.unchanged} unchanged).")
+    committed = {o.index for o in targets}
+    remaining = [(name, data) for index, (name, data) in enumerate(upload.files)
+                 if index not in committed and outcomes[index].parsed is not None]
+    if not remaining:
+        request.session.pop(SESSION_KEY, None)
+        return HttpResponseRedirect(_changelist_url())
+    upload.files = remaining
+    request.session[SESSION_KEY] = upload.to_session()
+    return HttpResponseRedirect(f"{request.path}?token={upload.token}")
 
 
 def import_view(request: HttpRequest) -> HttpResponse:
@@ -200,6 +239,9 @@ def import_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         return _commit(request) if request.POST.get("action") == "commit" else _preview(request)
+    waiting = _stored_upload(request, request.GET.get("token", "")) if request.GET.get("token") else None
+    if waiting is not None:  # back from committing one file: the others are still waiting
+        return _render_preview(request, waiting)
     return render(request, "admin/questions/import.html", _context(request, form=UploadForm()))
 
 

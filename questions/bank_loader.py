@@ -6,7 +6,14 @@
 * an edited file updates its question in place: fields, tags, quiz items
   matched by their ``id`` (items that disappeared are deactivated, not deleted,
   so quiz history keeps pointing at them), choices replaced;
-* a bank question whose file is gone is retired (``is_active=False``);
+* a new file's question is published; the loader never changes the status
+  of a question a person moved (sent back to draft, retired) in the admin;
+* a bank question whose file is gone is retired, never deleted;
+* a bank question edited in the admin keeps its edit: if the file changed too,
+  the conflict is reported (``path: edited in the admin since <time>; file
+  changed too``) and the admin's version stays until a person resolves it
+  (``take_file_version`` / ``keep_admin_version``, or ``export_bank``); a file
+  that now says exactly what the admin holds (an export) clears the mark;
 * a malformed file is reported (path:line: reason) and skipped, and the
   question it used to define is left exactly as it was: a typo must not
   retire a question.
@@ -19,9 +26,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from questions.bank_parser import BankFileError, ParsedQuestion, parse_bank_file, parse_topics_file
-from questions.models import Question, Tag, Topic
+from questions import lifecycle
+from questions.models import Question, Status, Tag, Topic
 from questions.quiz_writer import write_quiz_items
 
 DEFAULT_BANK_DIR = Path(__file__).resolve().parent / "bank"
@@ -29,7 +39,10 @@ TOPICS_FILE = "topics.yaml"
 # Not a topic: graded coding exercises (questions/exercises/catalogue.py reads them), one folder each.
 EXERCISES_FOLDER = "exercises"
 
-__all__ = ["DEFAULT_BANK_DIR", "LoadReport", "ParsedQuestion", "load_bank", "parse_bank_file"]
+__all__ = [
+    "DEFAULT_BANK_DIR", "LoadReport", "ParsedQuestion", "keep_admin_version", "load_bank", "parse_bank_file",
+    "take_file_version",
+]
 
 
 @dataclass
@@ -38,6 +51,10 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    # Bank questions edited in the admin whose version was kept (the file has not changed since).
+    kept_edits: list[str] = field(default_factory=list)
+    # "path: edited in the admin since <time>; file changed too": the admin's version was kept.
+    conflicts: list[str] = field(default_factory=list)
     # "path:line: message" strings; errors skipped a file, warnings did not.
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -56,7 +73,8 @@ class LoadReport:
     def summary(self) -> str:
         return (
             f"{self.topics} topics; questions: {len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.retired)} retired; "
+            f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, "
+            f"{len(self.kept_edits)} kept as edited in the admin, {len(self.conflicts)} conflicts; "
             f"{len(self.errors)} errors, {len(self.warnings)} warnings"
             + (f"; exercises: {len(self.exercises['created'])} created, {len(self.exercises['updated'])} updated, "
                f"{len(self.exercises['unchanged'])} unchanged, {len(self.exercises['retired'])} retired, "
@@ -105,13 +123,25 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
             order = parsed.order if parsed.order is not None else position * 10
             _save_question(parsed, topic_objects[parsed.topic], source_path, order, report)
 
-    retired = Question.objects.filter(origin=Question.Origin.BANK, is_active=True).exclude(source_path__in=seen_paths)
-    for question in retired:
-        question.is_active = False
-        question.save(update_fields=["is_active", "updated_at"])
+    gone = Question.objects.filter(origin=Question.Origin.BANK).exclude(status=Status.RETIRED).exclude(source_path__in=seen_paths)
+    for question in gone:
+        if question.edited_at is not None:
+            report.conflicts.append(f"{question.source_path}: {_edited_since(question)}; file removed")
+            continue
+        with transaction.atomic():
+            before = question.status
+            question.status = Status.RETIRED
+            # No file, so no hash: when the file comes back it reads as changed and is published again.
+            question.content_hash = ""
+            question.save(update_fields=["status", "content_hash", "updated_at"])
+            lifecycle.record_revision(question, None, "Retired by load_bank: its file is gone", status_before=before)
         report.retired.append(question.slug)
     _sync_exercises(root / EXERCISES_FOLDER, report)
     return report
+
+
+def _edited_since(question: Question) -> str:
+    return f"edited in the admin since {date_format(localtime(question.edited_at), 'Y-m-d H:i')}"
 
 
 def _sync_exercises(folder: Path, report: LoadReport) -> None:
@@ -141,21 +171,71 @@ def _sync_topics(topics: list[dict[str, str]]) -> dict[str, Topic]:
 def _save_question(parsed: ParsedQuestion, topic: Topic, source_path: str, order: int, report: LoadReport) -> None:
     existing = Question.objects.filter(slug=parsed.slug).first()
     if existing is not None and existing.origin != Question.Origin.BANK:
+        if _file_matches(existing, parsed, topic, order):
+            # An export of an admin-made question, now committed: from here on it is a bank question.
+            with transaction.atomic():
+                existing.origin, existing.source_path, existing.content_hash = Question.Origin.BANK, source_path, parsed.content_hash
+                existing.save(update_fields=["origin", "source_path", "content_hash", "updated_at"])
+                lifecycle.record_revision(existing, None, f"Now kept in the bank as {source_path}")
+            report.updated.append(parsed.slug)
+            return
         report.errors.append(
             f"{parsed.path}:2: slug: {parsed.slug!r} is already used by a question from {existing.get_origin_display()}"
         )
+        return
+    if existing is not None and existing.edited_at is not None:
+        _reconcile_edit(existing, parsed, topic, source_path, order, report)
         return
     if existing is not None and (
         existing.content_hash == parsed.content_hash
         and existing.order == order
         and existing.topic_id == topic.pk
         and existing.source_path == source_path
-        and existing.is_active
     ):
         report.unchanged.append(parsed.slug)
         return
+    write_file_version(existing, parsed, topic, source_path, order)
+    (report.updated if existing else report.created).append(parsed.slug)
+
+
+def _file_matches(question: Question, parsed: ParsedQuestion, topic: Topic, order: int) -> bool:
+    return lifecycle.same_content(lifecycle.snapshot(question), _parsed_snapshot(parsed, topic, order))
+
+
+def _reconcile_edit(
+    question: Question, parsed: ParsedQuestion, topic: Topic, source_path: str, order: int, report: LoadReport
+) -> None:
+    """A bank question edited in the admin: never overwritten here, only reported or, once both agree, cleared."""
+    if _file_matches(question, parsed, topic, order):
+        with transaction.atomic():
+            lifecycle.clear_edited(question)
+            question.content_hash, question.source_path = parsed.content_hash, source_path
+            question.save(update_fields=["edited_at", "edited_by", "edited_base_hash", "content_hash", "source_path", "updated_at"])
+        report.unchanged.append(parsed.slug)
+    elif parsed.content_hash == question.edited_base_hash:
+        report.kept_edits.append(parsed.slug)
+    else:
+        report.conflicts.append(f"{source_path}: {_edited_since(question)}; file changed too")
+
+
+def _parsed_snapshot(parsed: ParsedQuestion, topic: Topic, order: int) -> dict:
+    """What ``lifecycle.snapshot`` would return once this file were loaded (status aside)."""
+    data = {
+        "slug": parsed.slug, "topic": topic.slug, "order": order, "tags": sorted(parsed.tags),
+        "title": parsed.title, "difficulty": parsed.difficulty, "answer_md": parsed.body,
+    }
+    data.update({name: list(getattr(parsed, name)) for name in lifecycle.LIST_FIELDS})
+    data["quiz"] = [lifecycle.item_data(item) for item in parsed.quiz]
+    return data
+
+
+def write_file_version(
+    existing: Question | None, parsed: ParsedQuestion, topic: Topic, source_path: str, order: int, user: object = None
+) -> Question:
+    """Make the database say what the file says (and forget any admin edit); one transaction, one revision."""
     with transaction.atomic():
-        question = existing or Question(slug=parsed.slug, origin=Question.Origin.BANK)
+        question = existing or Question(slug=parsed.slug, origin=Question.Origin.BANK, status=Status.PUBLISHED)
+        before = question.status if existing else ""
         question.topic = topic
         question.title = parsed.title
         question.difficulty = parsed.difficulty
@@ -168,9 +248,38 @@ def _save_question(parsed: ParsedQuestion, topic: Topic, source_path: str, order
         question.covers = list(parsed.covers)
         question.order = order
         question.source_path = source_path
+        if question.status == Status.RETIRED and not question.content_hash:
+            question.status = Status.PUBLISHED  # retired by the loader when its file went; the file is back
         question.content_hash = parsed.content_hash
-        question.is_active = True
+        lifecycle.clear_edited(question)
         question.save()
         question.tags.set([Tag.objects.get_or_create(slug=slug)[0] for slug in parsed.tags])
         write_quiz_items(question, parsed.quiz)
-    (report.updated if existing else report.created).append(parsed.slug)
+        lifecycle.record_revision(question, user, f"Loaded from {source_path}", status_before=before)
+    return question
+
+
+def _bank_file(question: Question, root: Path) -> tuple[ParsedQuestion, Topic, int]:
+    """The question's file parsed, with its topic and order; raises BankFileError (or OSError) with the reason."""
+    path = root / question.source_path
+    topics = {t.slug: t for t in Topic.objects.all()}
+    parsed = parse_bank_file(path, set(topics))
+    position = sorted(path.parent.glob("*.md")).index(path) + 1
+    return parsed, topics[parsed.topic], parsed.order if parsed.order is not None else position * 10
+
+
+def take_file_version(question: Question, user: object = None, root: Path | None = None) -> Question:
+    """Resolve a conflict for the file: the admin's edit is replaced (it stays in the question's history)."""
+    # DEFAULT_BANK_DIR is read at call time, not bound as a default, so tests can point it elsewhere.
+    parsed, topic, order = _bank_file(question, Path(root or DEFAULT_BANK_DIR))
+    return write_file_version(question, parsed, topic, question.source_path, order, user)
+
+
+def keep_admin_version(question: Question, user: object = None, root: Path | None = None) -> None:
+    """Resolve a conflict for the admin's edit: the file as it is now counts as seen, so the next load
+    keeps the edit quietly; the next change to the file is reported again. Export makes it permanent."""
+    parsed, _, _ = _bank_file(question, Path(root or DEFAULT_BANK_DIR))
+    with transaction.atomic():
+        question.edited_base_hash = parsed.content_hash
+        question.save(update_fields=["edited_base_hash", "updated_at"])
+        lifecycle.record_revision(question, user, "Conflict resolved: kept the admin's version")

@@ -3,8 +3,12 @@
 Questions come from two places: the project's own bank (Markdown files under
 questions/bank/, loaded by ``manage.py load_bank``) and imports of other
 people's banks (``manage.py import_questions``). A question that disappears
-from the bank is *retired* (``is_active=False``), never deleted, so quiz
-history that points at it survives.
+from the bank is *retired*, never deleted, so quiz history that points at it
+survives.
+
+Every question has a lifecycle ``status`` (draft → in review → published →
+retired, see ``questions/lifecycle.py``); visitors only ever see
+``Question.objects.published()``.
 """
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import hashlib
 import random
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 from questions import kinds
@@ -53,7 +59,27 @@ class Tag(models.Model):
         return reverse("questions:tag", args=[self.slug])
 
 
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+def published_filter(prefix: str = "") -> Q:
+    """The one definition of "a visitor may see it", for a question reached through ``prefix`` (e.g. "questions__")."""
+    return Q(**{f"{prefix}status": Status.PUBLISHED})
+
+
+class QuestionQuerySet(models.QuerySet):
+    def published(self) -> QuestionQuerySet:
+        """Questions visitors may see: pages, topic lists, search, quizzes, review and the API all start here."""
+        return self.filter(published_filter())
+
+
 class Question(models.Model):
+    Status = Status
+
     class Origin(models.TextChoices):
         BANK = "bank", "Project bank"
         IMPORT = "import", "Imported"
@@ -82,18 +108,45 @@ class Question(models.Model):
     content_hash = models.CharField(max_length=64, blank=True)
     needs_review = models.BooleanField(default=False, help_text="Set by the importer when text could not be fully repaired.")
     review_notes = models.JSONField(default=list, blank=True)
-    is_active = models.BooleanField(default=True, help_text="Retired questions keep their quiz history but are hidden.")
+    # Published by default so rows made in code (the bank loader, fixtures) are visible; the two
+    # authoring paths, the admin's add form and the importers, start questions as drafts explicitly.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PUBLISHED, db_index=True,
+        help_text="Only published questions are shown to visitors; retired ones keep their quiz history.",
+    )
+    # Set when a bank question is changed in the admin: load_bank then keeps this version instead of
+    # the file's, and reports a conflict if the file changed too (``edited_base_hash`` is the file's
+    # hash the edit started from). Cleared when the file and the database agree again.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_base_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = QuestionQuerySet.as_manager()
+
     class Meta:
         ordering = ["topic__order", "order", "title"]
+        permissions = [
+            ("submit_question", "Can submit a draft question for review"),
+            ("publish_question", "Can publish, send back and retire questions"),
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("questions:question", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    @property
+    def is_edited_bank_question(self) -> bool:
+        return self.origin == self.Origin.BANK and self.edited_at is not None
 
     def save(self, *args, **kwargs) -> None:
         # Imported here: models must stay importable without pulling the Markdown stack into migrations.
@@ -170,7 +223,46 @@ class Choice(models.Model):
         return self.text[:60]
 
 
+class Revision(models.Model):
+    """One saved state of a question: who, when, what (a JSON snapshot of the authored fields and quiz items)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_before = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    status_after = models.CharField(max_length=10, choices=Status.choices)
+    summary = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["question", "-number"]
+        constraints = [models.UniqueConstraint(fields=["question", "number"], name="unique_revision_number")]
+
+    def __str__(self) -> str:
+        return f"{self.question.slug} r{self.number}"
+
+    @property
+    def status_changed(self) -> bool:
+        return bool(self.status_before) and self.status_before != self.status_after
+
+
+def _permutation(item: QuizItem, count: int) -> list[int]:
+    """The deterministic shuffle for (question slug, item key): position i of storage holds authored p[i]."""
+    seed = hashlib.sha256(f"{item.question.slug}#{item.key}".encode()).digest()
+    positions = list(range(count))
+    random.Random(seed).shuffle(positions)
+    return positions
+
+
 def storage_order(item: QuizItem, options: list) -> None:
     """Shuffle ``options`` in place, deterministically for (question slug, item key): unrelated to correctness."""
-    seed = hashlib.sha256(f"{item.question.slug}#{item.key}".encode()).digest()
-    random.Random(seed).shuffle(options)
+    options[:] = [options[i] for i in _permutation(item, len(options))]
+
+
+def authored_order(item: QuizItem, stored: list) -> list:
+    """Undo ``storage_order``: the options in the order their author wrote them (the export writes that)."""
+    authored: list = [None] * len(stored)
+    for position, original in enumerate(_permutation(item, len(stored))):
+        authored[original] = stored[position]
+    return authored

@@ -5,21 +5,22 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from questions.models import Difficulty, Question, Topic
+from questions.models import Difficulty, Question, Topic, published_filter
 
 DIFFICULTY_VALUES = tuple(value for value, _ in Difficulty.choices)
 RELATED_LIMIT = 5
 
 
 def active_questions() -> QuerySet[Question]:
-    return Question.objects.filter(is_active=True).select_related("topic").prefetch_related("tags")
+    """Published questions with what their list rows show (drafts, queued and retired ones never appear)."""
+    return Question.objects.published().select_related("topic").prefetch_related("tags")
 
 
 def topics_with_counts() -> QuerySet[Topic]:
-    """Topics in bank order, each with ``question_count`` = its active questions."""
+    """Topics in bank order, each with ``question_count`` = its published questions."""
     # Explicit order_by: Django drops Meta.ordering from aggregate (GROUP BY) queries.
     return Topic.objects.annotate(
-        question_count=Count("questions", filter=Q(questions__is_active=True))
+        question_count=Count("questions", filter=published_filter("questions__"))
     ).order_by("order", "title")
 
 
@@ -46,7 +47,7 @@ class Neighbours:
 
 def topic_neighbours(question: Question) -> Neighbours:
     """The questions before and after ``question`` in its topic's reading order."""
-    siblings = list(Question.objects.filter(topic_id=question.topic_id, is_active=True).only("slug", "title", "order"))
+    siblings = list(Question.objects.published().filter(topic_id=question.topic_id).only("slug", "title", "order"))
     ids = [q.pk for q in siblings]
     if question.pk not in ids:  # a retired question is outside the sequence
         return Neighbours(None, None, 0, len(siblings))
@@ -65,7 +66,7 @@ def related_questions(question: Question, limit: int = RELATED_LIMIT) -> list[Qu
     if not tag_ids:
         return []
     return list(
-        Question.objects.filter(is_active=True, tags__in=tag_ids)
+        Question.objects.published().filter(tags__in=tag_ids)
         .exclude(pk=question.pk)
         .annotate(shared_tags=Count("tags", filter=Q(tags__in=tag_ids)))
         .select_related("topic")

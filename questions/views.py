@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from prep_site.web.errors import error_response
 from questions import queries
 from questions.markdown import render_markdown
-from questions.models import Difficulty, Question, Tag, Topic
+from questions.models import Difficulty, Tag, Topic
 from questions.quizzes import progress
 from questions.quizzes.ownership import owner_for
 from questions.search import MAX_QUERY_TERMS, ParsedQuery, parse, search_questions
@@ -71,9 +72,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    question = get_object_or_404(
-        Question.objects.select_related("topic").prefetch_related("tags"), slug=slug, is_active=True
-    )
+    question = get_object_or_404(queries.active_questions(), slug=slug)
     progress.record_view(owner_for(request, create=False), question)
     return render(
         request,
@@ -147,6 +146,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_POST
 def markdown_preview(request: HttpRequest) -> JsonResponse:
     """The admin's live preview: the same renderer as the site, so what staff see is what readers get."""
+    # Staff who cannot write questions have no editor to preview for (authors and reviewers do).
+    if not (request.user.has_perm("questions.add_question") or request.user.has_perm("questions.change_question")):
+        raise PermissionDenied
     text = request.POST.get("text", "")
     if len(text) > PREVIEW_MAX_CHARS:
         return error_response("text", f"must be at most {PREVIEW_MAX_CHARS} characters, got {len(text)}")

@@ -110,3 +110,14 @@ def make_question(db: None) -> Callable[..., Any]:
         return question
 
     return make
+
+
+@pytest.fixture
+def authoring_groups(db: None) -> None:
+    """The Authors and Reviewers groups, made by the migration's own function: a transactional test's
+    flush (browser tests, migration tests) empties every table, data-migration rows included."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("questions.migrations.0009_authors_and_reviewers_groups").create_groups(apps, None)

@@ -35,7 +35,7 @@ def sync_exercises(root: Path) -> ExerciseSyncReport:
     topics = {topic.slug: topic for topic in Topic.objects.all()}
     # Checked against what the database now holds: load_bank has just loaded this bank's questions.
     references = {
-        "question_slugs": set(Question.objects.filter(is_active=True).values_list("slug", flat=True)),
+        "question_slugs": set(Question.objects.published().values_list("slug", flat=True)),
         "demo_names": engine_demo_names(),
         "topics": set(topics),
     }

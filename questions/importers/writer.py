@@ -25,7 +25,8 @@ from django.utils.text import slugify
 
 from questions.importers.items import ParsedFile, ParsedItem
 from questions.importers.textblocks import first_words
-from questions.models import Question, Tag, Topic
+from questions import lifecycle
+from questions.models import Question, Status, Tag, Topic
 from questions.quiz_writer import write_quiz_items
 
 DEFAULT_TOPIC_SLUG = "imported"
@@ -123,7 +124,8 @@ def _save_item(parsed: ParsedFile, item: ParsedItem, topic: Topic) -> str:
     if len(title) > TITLE_LIMIT:
         # Too long for a title: shorten it and keep the full question at the top of the answer.
         title, answer = first_words(title, TITLE_LIMIT), f"**Question.** {item.title}\n\n{answer}"
-    question = existing or Question(origin=Question.Origin.IMPORT, source_path=source_path)
+    # A new import is a draft until a reviewer publishes it; a re-import keeps whatever status it has reached.
+    question = existing or Question(origin=Question.Origin.IMPORT, source_path=source_path, status=Status.DRAFT)
     question.slug = _unique_slug(title, existing)
     question.topic = topic
     question.title = title
@@ -133,10 +135,10 @@ def _save_item(parsed: ParsedFile, item: ParsedItem, topic: Topic) -> str:
     question.content_hash = digest
     question.needs_review = item.needs_review
     question.review_notes = list(item.review_notes)
-    question.is_active = True
     question.save()
     question.tags.set(_tags(item))
     write_quiz_items(question, [item.quiz] if item.quiz is not None else [])
+    lifecycle.record_revision(question, None, f"Imported from {source_path}")
     return "updated" if existing else "created"
 
 

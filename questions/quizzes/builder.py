@@ -126,7 +126,7 @@ def retry_slot(slot: Slot, rng: random.Random) -> SlotDraft | None:
         return SlotDraft(kind=slot.kind, **fresh)
     if slot.item is not None and slot.item.is_active:
         return item_slot(slot.item, rng)
-    if slot.question is not None and slot.question.is_active:
+    if slot.question is not None and slot.question.is_published:
         return free_text_slot(slot.question)
     return None
 
@@ -142,7 +142,7 @@ def question_slot(question: Question, rng: random.Random, mode: str = "mixed") -
 
 
 def candidate_questions(spec: QuizSpec) -> Iterable[Question]:
-    questions = Question.objects.filter(is_active=True).select_related("topic").prefetch_related(
+    questions = Question.objects.published().select_related("topic").prefetch_related(
         "quiz_items__choices"
     )
     if spec.topics:
@@ -165,7 +165,9 @@ def slots_for_spec(spec: QuizSpec, rng: random.Random) -> list[SlotDraft]:
 
 def slots_for_fixed_quiz(quiz: FixedQuiz, rng: random.Random) -> list[SlotDraft]:
     slots: list[SlotDraft] = []
-    for entry in quiz.entries.select_related("question", "item").prefetch_related("question__quiz_items__choices"):
+    # A question unpublished since the quiz was built (a draft again, retired) drops out of it.
+    entries = quiz.entries.filter(question__in=Question.objects.published())
+    for entry in entries.select_related("question", "item").prefetch_related("question__quiz_items__choices"):
         if entry.free_text:
             slots.append(free_text_slot(entry.question))
         elif entry.item is not None:

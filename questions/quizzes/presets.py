@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
-from questions.models import Topic
+from questions.models import Topic, published_filter
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.models import FixedQuiz
 
@@ -32,7 +32,7 @@ class Preset:
 
 
 def topic_presets() -> list[Preset]:
-    topics = Topic.objects.annotate(active=Count("questions", filter=Q(questions__is_active=True))).filter(active__gt=0)
+    topics = Topic.objects.annotate(active=Count("questions", filter=published_filter("questions__"))).filter(active__gt=0)
     presets = []
     for topic in topics:
         count = min(TOPIC_QUESTIONS, topic.active)
@@ -49,7 +49,7 @@ def special_presets() -> list[Preset]:
     from questions.models import Question
 
     presets = []
-    active = Question.objects.filter(is_active=True).count()
+    active = Question.objects.published().count()
     if active:
         count = min(MOCK_INTERVIEW.count, active)
         presets.append(Preset(

@@ -22,7 +22,7 @@ import fsrs
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from questions.models import Question
+from questions.models import Question, published_filter
 from questions.quizzes import clock, mastery, review
 from questions.quizzes.models import Answer, Attempt, QuestionView, ReviewCard, ReviewLog
 from questions.quizzes.ownership import Owner
@@ -147,7 +147,7 @@ def study_overview(owner: Owner | None, topic: Any = None) -> Overview | None:
     session; None for everyone else."""
     if owner is None:
         return None
-    questions = Question.objects.filter(is_active=True).only("pk", "topic_id")
+    questions = Question.objects.published().only("pk", "topic_id")
     if topic is not None:
         questions = questions.filter(topic=topic)
     return Overview(topics=topic_progress(owner, questions),
@@ -172,6 +172,6 @@ def resume(owner: Owner | None) -> Resume | None:
     now = clock.now()
     attempt = (Attempt.objects.filter(owner.filter(), status=Attempt.Status.IN_PROGRESS, deadline__gt=now)
                .order_by("-started_at").first())
-    last_view = (QuestionView.objects.filter(owner.filter(), question__is_active=True)
+    last_view = (QuestionView.objects.filter(owner.filter(), published_filter("question__"))
                  .select_related("question", "question__topic").first())
     return Resume(due=review.due_count(owner, now), attempt=attempt, last_view=last_view)

@@ -34,6 +34,7 @@ from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from prep_site.web.errors import FieldError
+from questions.models import published_filter
 from questions.quizzes import cards, clock
 from questions.quizzes.models import ReviewCard, ReviewLog
 from questions.quizzes.ownership import Owner
@@ -268,7 +269,7 @@ def grade(owner: Owner | None, card_id: Any, value: str, token: str, when: datet
 
 
 def _active() -> Q:
-    return Q(question__isnull=True) | Q(question__is_active=True)
+    return Q(question__isnull=True) | published_filter("question__")
 
 
 def due_cards(owner: Owner, when: datetime | None = None) -> QuerySet[ReviewCard]:

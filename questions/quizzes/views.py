@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from prep_site.web.errors import error_response
 from questions import queries
-from questions.models import Difficulty, Question, Topic
+from questions.models import Difficulty, Question, Topic, published_filter
 from questions.quizzes import activity, clock, conf, mastery, presenters, presets, review, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.errors import NotFound, QuizError
@@ -183,7 +183,7 @@ def _review_page(request: HttpRequest, status: int = 200, error: str = "") -> Ht
     current = review.next_card(owner, after=int(after) if after.isdigit() else None)
     started = _session_start(request, touch=current is not None) if owner else None
     summary = review.session_summary(owner, started) if started else None
-    scheduled = ReviewCard.objects.filter(owner.filter(), question__is_active=True) if owner else None
+    scheduled = ReviewCard.objects.filter(owner.filter(), published_filter("question__")) if owner else None
     return render(request, "quizzes/review.html", {
         "current": current,
         "due_now": review.due_count(owner) if current is not None else 0,
@@ -231,7 +231,7 @@ def rate(request: HttpRequest, question_id: int) -> HttpResponse:
     Afterwards the learner goes on: to the review session when a card is due, else to the next question
     of the topic, rather than back to the top of the page they just read.
     """
-    question = get_object_or_404(Question.objects.select_related("topic"), pk=question_id, is_active=True)
+    question = get_object_or_404(Question.objects.published().select_related("topic"), pk=question_id)
     owner = owner_for(request)
     back = f"{question.get_absolute_url()}#self-rating"
     try:

@@ -42,7 +42,7 @@ def search_questions(
     if not parsed:
         return []
     base = queryset if queryset is not None else Question.objects.all()
-    base = base.filter(is_active=True).select_related("topic").prefetch_related("tags")
+    base = base.published().select_related("topic").prefetch_related("tags")
     backend = get_backend()
     found = list(backend.matching(parsed, base, every_group=True).order_by("pk")[:MAX_CANDIDATES])
     if not found and len(parsed.groups) > 1:

@@ -66,11 +66,11 @@ def test_a_deleted_file_retires_its_question(bank):
     doomed.unlink()
     report = load_bank(bank.root)
     assert report.retired == ["doomed"]
-    assert Question.objects.get(slug="doomed").is_active is False  # retired, never deleted
-    assert Question.objects.get(slug="keep").is_active is True
+    assert Question.objects.get(slug="doomed").status == Question.Status.RETIRED  # retired, never deleted
+    assert Question.objects.get(slug="keep").status == Question.Status.PUBLISHED
     bank.write("doomed")
     assert "doomed" in load_bank(bank.root).updated  # ("keep" moved to second place, so it updates too)
-    assert Question.objects.get(slug="doomed").is_active is True
+    assert Question.objects.get(slug="doomed").status == Question.Status.PUBLISHED
 
 
 def test_a_malformed_file_is_reported_and_the_rest_still_loads(bank):
@@ -85,7 +85,7 @@ def test_a_malformed_file_is_reported_and_the_rest_still_loads(bank):
     assert error.startswith(f"{bad}:") and "invalid YAML" in error
     assert report.created == ["also-good"]
     # the broken file's question is untouched, not retired: a typo must not hide a question
-    assert Question.objects.get(slug="was-good").is_active is True
+    assert Question.objects.get(slug="was-good").status == Question.Status.PUBLISHED
     assert report.retired == []
 
 
@@ -130,4 +130,4 @@ def test_a_broken_topics_file_loads_nothing_and_retires_nothing(bank, make_quest
     bank.write_raw("topics.yaml", "- slug: [\n")
     report = load_bank(bank.root)
     assert not report.ok and "topics.yaml" in report.errors[0]
-    assert Question.objects.get(slug="q1").is_active is True
+    assert Question.objects.get(slug="q1").status == Question.Status.PUBLISHED

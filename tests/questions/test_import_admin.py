@@ -45,7 +45,7 @@ def test_preview_shows_each_file_and_writes_nothing(alice) -> None:
     assert "numbered.txt" in html and "numbered-text" in html and "aiken" in html
     assert "What is continuous batching?" in html
     assert "skipped the summary section" in html
-    assert "7 questions will be imported" in html and "Drills" in html
+    assert "7 questions in 2 files can be imported" in html and "Drills" in html
     assert Question.objects.count() == 0
 
 
@@ -79,9 +79,9 @@ def test_a_wrong_token_imports_nothing(alice) -> None:
     assert Question.objects.count() == 0
 
 
-def test_a_bad_file_shows_its_line_and_offers_no_commit(alice) -> None:
+def test_a_bad_file_alone_shows_its_line_and_offers_no_commit(alice) -> None:
     bad = upload("bad.txt", b"Q?\nA. x\nB. y\nANSWER: Z\n")
-    html = preview(alice, upload("numbered.txt"), bad)
+    html = preview(alice, bad)
     assert "bad.txt, line 4: ANSWER must be one of A, B" in html
     assert 'name="token"' not in html
     assert SESSION_KEY not in alice.session

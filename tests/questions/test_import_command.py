@@ -62,7 +62,7 @@ def test_imported_questions_carry_their_source(files: dict[str, Path]) -> None:
     assert question.topic.slug == "imported"
     assert question.title == "What does a paged KV cache fix?"
     assert question.follow_ups == ["How big should one block be?"]
-    assert question.order == 2 and question.is_active and not question.needs_review
+    assert question.order == 2 and question.status == Question.Status.DRAFT and not question.needs_review
     challenge = Question.objects.get(source_path="markdown_qa.md#4")
     assert set(challenge.tags.values_list("slug", flat=True)) == {
         "imported", "week-3-serving-notes", "production-challenge"}

@@ -48,5 +48,5 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
 def test_the_real_bank_loads_without_errors():
     report = load_bank(DEFAULT_BANK_DIR)
     assert report.errors == []
-    assert Question.objects.filter(is_active=True).count() == len(report.created)
+    assert Question.objects.published().count() == len(report.created)
     assert load_bank(DEFAULT_BANK_DIR).unchanged == report.created  # idempotent on real content too

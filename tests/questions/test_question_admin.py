@@ -84,7 +84,7 @@ def test_numeric_item_needs_answer_and_positive_tolerance(staff, question):
 def test_retire_action_hides_questions(staff, question):
     staff.post(reverse("admin:questions_question_changelist"), {"action": "retire", "_selected_action": [question.pk]})
     question.refresh_from_db()
-    assert question.is_active is False
+    assert question.status == question.Status.RETIRED
 
 
 def test_preview_renders_with_the_site_renderer_for_staff_only(client, staff, django_user_model):
@@ -122,7 +122,7 @@ def test_the_changelist_stays_narrow_enough_for_its_columns_beside_both_sidebars
     assert "tags" not in [spec.title for spec in response.context["cl"].filter_specs]
     # The admin marks foreign-key cells "nowrap"; the topic column must be allowed to wrap.
     assert 'class="field-topic_title"' in html and "field-topic nowrap" not in html
-    assert "Active · needs review" in html
+    assert "Published · needs review" in html
 
 
 def test_tags_are_found_by_search_instead_of_a_filter(staff, make_question):

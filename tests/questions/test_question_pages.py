@@ -85,7 +85,7 @@ def test_question_page_neighbours_and_related_by_shared_tags(client, pages):
 
 
 def test_retired_questions_404_and_leave_the_sequence(client, pages):
-    Question.objects.filter(slug="second").update(is_active=False)
+    Question.objects.filter(slug="second").update(status=Question.Status.RETIRED)
     assert client.get(reverse("questions:question", args=["second"])).status_code == 404
     response = client.get(reverse("questions:question", args=["first"]))
     assert response.context["neighbours"].next.slug == "third"

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from questions.bank_loader import load_bank
+from questions.models import Question
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,6 @@ def test_question_detail_has_rendered_html_and_hides_the_answers(client, loaded)
 def test_retired_questions_are_not_served(client, loaded):
     from questions.models import Question
 
-    Question.objects.filter(slug="int8").update(is_active=False)
+    Question.objects.filter(slug="int8").update(status=Question.Status.RETIRED)
     assert client.get(reverse("questions:api_question", args=["int8"])).status_code == 404
     assert client.get(reverse("questions:api_topics")).json()["topics"][1]["question_count"] == 0

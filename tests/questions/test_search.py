@@ -71,7 +71,7 @@ def test_fts_operators_and_punctuation_are_treated_as_words(corpus):
 
 
 def test_retired_questions_are_not_found(corpus):
-    Question.objects.filter(slug="title-hit").update(is_active=False)
+    Question.objects.filter(slug="title-hit").update(status=Question.Status.RETIRED)
     assert "title-hit" not in slugs("paged attention")
 
 

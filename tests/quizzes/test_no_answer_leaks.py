@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from questions.bank_loader import DEFAULT_BANK_DIR, load_bank
-from questions.models import QuizItem
+from questions.models import Question, QuizItem
 from questions.quizzes import presenters, services
 from questions.quizzes.builder import QuizSpec
 from questions.quizzes.models import FixedQuiz, FixedQuizEntry
@@ -34,7 +34,7 @@ STRATEGIES: dict[str, Pick] = {
 def real_bank(db: None) -> list[QuizItem]:
     report = load_bank(DEFAULT_BANK_DIR)
     assert report.ok, report.errors
-    return list(QuizItem.objects.filter(kind="single", is_active=True, question__is_active=True)
+    return list(QuizItem.objects.filter(kind="single", is_active=True, question__in=Question.objects.published())
                 .select_related("question").prefetch_related("choices"))
 
 

@@ -61,7 +61,7 @@ def test_due_queue_hides_retired_questions(quiz_bank: Any, visitor: Any, frozen_
     review.record_review(visitor, question, fsrs.Rating.Again, ReviewLog.Source.SELF)
     later = frozen_clock.current + timedelta(days=1)
     assert [c.question for c in review.due_cards(visitor, later)] == [question]
-    question.is_active = False
+    question.status = question.Status.RETIRED
     question.save()
     assert not review.due_cards(visitor, later).exists()
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         else:
             for line in report.errors + report.exercise_errors:
                 self.stderr.write(self.style.ERROR(line))
-            for line in report.warnings:
+            for line in report.warnings + report.conflicts:
                 self.stderr.write(self.style.WARNING(line))
             self.stdout.write(report.summary())
         if strict and not report.ok:

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         names = sorted(
             {
                 name
-                for demos in Question.objects.filter(is_active=True).values_list("demos", flat=True)
+                for demos in Question.objects.published().values_list("demos", flat=True)
                 for name in demos or []
             }
         )
