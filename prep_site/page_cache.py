@@ -241,6 +241,10 @@ def connect_receivers() -> None:
         post_delete.connect(bump_generation, sender=model, dispatch_uid=f"page-cache-delete-{model._meta.label}")
     question = apps.get_model("questions", "Question")
     m2m_changed.connect(bump_generation, sender=question.tags.through, dispatch_uid="page-cache-tags")
+    # Question pages link to the exercises that practise them (submissions change no cached page).
+    exercise = apps.get_model("exercises", "Exercise")
+    post_save.connect(bump_generation, sender=exercise, dispatch_uid="page-cache-exercise")
+    m2m_changed.connect(bump_generation, sender=exercise.practises.through, dispatch_uid="page-cache-practises")
     run = apps.get_model("sandbox", "Run")
     post_save.connect(_demo_run_changed, sender=run, dispatch_uid="page-cache-demo-run")
     task_postrun.connect(_demo_task_finished, dispatch_uid="page-cache-demo-task", weak=False)

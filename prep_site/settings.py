@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "questions",
     "questions.quizzes",
+    "questions.exercises",
     "prep_site.accounts",
     "sandbox",
     # Last: its ready() connects receivers to the models of the apps above.
@@ -234,7 +235,16 @@ SANDBOX_QUEUED_DEADLINE = env_int("SANDBOX_QUEUED_DEADLINE", 15 * 60)
 SANDBOX_PRELOAD_MODEL = env_bool("SANDBOX_PRELOAD_MODEL", True)
 # Graded exercises: the most a submission may return through the result pipe (its outputs, MB).
 EXERCISE_RESULT_MB = env_int("EXERCISE_RESULT_MB", 64)
-CELERY_TASK_ROUTES = {"sandbox.run_code": {"queue": "code"}, "sandbox.sweep_runs": {"queue": "cpu"}}
+# Graded exercises: the worker's own time per submission (inputs, oracle, comparison) on top of the
+# sandboxed child's SANDBOX_CODE_TIMEOUT; a grade that takes longer is stopped and reported.
+EXERCISE_GRADING_SECONDS = env_int("EXERCISE_GRADING_SECONDS", 60)
+# Check + Submit per user (or IP for anonymous visitors) and per SANDBOX_RATE_WINDOW.
+EXERCISE_RATE_LIMIT = env_int("EXERCISE_RATE_LIMIT", 20)
+CELERY_TASK_ROUTES = {
+    "sandbox.run_code": {"queue": "code"},
+    "sandbox.run_exercise": {"queue": "exercises"},
+    "sandbox.sweep_runs": {"queue": "cpu"},
+}
 CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Quizzes: close and grade attempts whose time ran out even when the taker never comes back.

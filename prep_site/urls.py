@@ -29,5 +29,6 @@ urlpatterns = [
     path("accounts/", include("prep_site.accounts.urls")),
     path("quiz/", include("questions.quizzes.urls")),
     path("runs/", include("sandbox.urls")),
+    path("exercises/", include("questions.exercises.urls")),
     path("", include("questions.urls")),
 ]

@@ -59,10 +59,16 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     topics: int = 0
+    # The exercise sync's own report: created, updated, unchanged, retired, errors ("path: field: sentence").
+    exercises: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def exercise_errors(self) -> list[str]:
+        return list(self.exercises.get("errors", []))
 
     def summary(self) -> str:
         return (
@@ -70,6 +76,10 @@ class LoadReport:
             f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, "
             f"{len(self.kept_edits)} kept as edited in the admin, {len(self.conflicts)} conflicts; "
             f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+            + (f"; exercises: {len(self.exercises['created'])} created, {len(self.exercises['updated'])} updated, "
+               f"{len(self.exercises['unchanged'])} unchanged, {len(self.exercises['retired'])} retired, "
+               f"{len(self.exercises['errors'])} errors"
+               if self.exercises else "")
         )
 
     def as_dict(self) -> dict:
@@ -126,11 +136,23 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
             question.save(update_fields=["status", "content_hash", "updated_at"])
             lifecycle.record_revision(question, None, "Retired by load_bank: its file is gone", status_before=before)
         report.retired.append(question.slug)
+    _sync_exercises(root / EXERCISES_FOLDER, report)
     return report
 
 
 def _edited_since(question: Question) -> str:
     return f"edited in the admin since {date_format(localtime(question.edited_at), 'Y-m-d H:i')}"
+
+
+def _sync_exercises(folder: Path, report: LoadReport) -> None:
+    """After the questions (exercises link to them): mirror the exercise folders, if the bank has any."""
+    if not folder.is_dir():
+        return
+    # Imported here: the exercises app's models must not load with this module (the admin imports it early).
+    from questions.exercises.sync import sync_exercises
+
+    # Its problems stay in its own report: ``ok`` is about the question files, which loaded either way.
+    report.exercises = sync_exercises(folder).as_dict()
 
 
 def _sync_topics(topics: list[dict[str, str]]) -> dict[str, Topic]:

@@ -20,7 +20,7 @@ class RunAdmin(admin.ModelAdmin):
             {"fields": ("progress", "progress_message", "cancel_requested", "attempts", "queue", "task_id", "worker")},
         ),
         ("Times", {"fields": ("queued_at", "enqueued_at", "started_at", "finished_at", "lease_expires_at")}),
-        ("Result", {"fields": ("engine_version", "device", "cache_key", "environment", "result", "logs")}),
+        ("Result", {"fields": ("engine_version", "device", "cache_key", "environment", "result", "live_output", "logs")}),
     )
 
     def has_add_permission(self, request) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -77,6 +78,10 @@ def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
         "attempts": run.attempts,
         "queued_at": run.queued_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
+        # Server-side, so the page's counter does not depend on the visitor's clock.
+        "elapsed_s": _elapsed_seconds(run),
+        # What the program printed so far, while it runs (the result has all of it afterwards).
+        "live_output": None if run.is_final else run.live_output,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "environment": run.environment or None,
         "status_url": run.get_status_url(),
@@ -96,6 +101,12 @@ def status_payload(run: Run, include_html: bool = True) -> dict[str, Any]:
         payload["result"] = run.result
         payload["result_html"] = render_result(run)
     return payload
+
+
+def _elapsed_seconds(run: Run) -> float | None:
+    if run.started_at is None:
+        return None
+    return round(((run.finished_at or timezone.now()) - run.started_at).total_seconds(), 1)
 
 
 def _visible_run(request: HttpRequest, run_id: str) -> Run:

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,6 +69,51 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+@contextmanager
+def private_worker(
+    prefix: str, queues: str, preload: bool = False, extra_env: dict[str, str] | None = None,
+    commands: tuple[tuple[str, ...], ...] = (("migrate", "--noinput"),),
+) -> Iterator[Path]:
+    """A private redis-server, a throwaway SQLite database prepared by ``commands`` (manage.py), and one
+    Celery worker (concurrency 1) on ``queues``, ready when this yields; all of it gone afterwards.
+
+    This process's environment is pointed at the same database and broker, so ``django.setup()``
+    inside the block talks to them.
+    """
+    if not shutil.which("redis-server"):
+        raise SystemExit("bench: redis-server is not installed (apt-get install redis-server)")
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    port = _free_port()
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    settings_env = {**_environment(folder, redis_url, preload), **(extra_env or {})}
+    env = {**os.environ, **settings_env}
+    os.environ.update(settings_env)
+    processes: list[subprocess.Popen] = []
+    try:
+        processes.append(subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        ))  # fmt: skip
+        for command in commands:
+            subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
+        log = folder / "worker.log"
+        processes.append(subprocess.Popen(
+            [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", queues, "--concurrency", "1",
+             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+        _wait(lambda: b"ready." in log.read_bytes(), 180, "the worker")
+        yield folder
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _measure(client, body: dict, started_at_of, repeats: int, warmup: int) -> tuple[list[float], list[float]]:
     """POST ``repeats + warmup`` runs one after another; return (to-start, POST-answer) seconds."""
     from sandbox.models import Run
@@ -101,31 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--preload", action="store_true", help="also preload the pretrained model in the worker")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
-    if not shutil.which("redis-server"):
-        raise SystemExit("bench: redis-server is not installed (apt-get install redis-server)")
-
-    folder = Path(tempfile.mkdtemp(prefix="sandbox-bench-"))
-    port = _free_port()
-    redis_url = f"redis://127.0.0.1:{port}/0"
-    env = {**os.environ, **_environment(folder, redis_url, args.preload)}
-    os.environ.update(_environment(folder, redis_url, args.preload))
-    processes: list[subprocess.Popen] = []
-    try:
-        processes.append(subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        ))  # fmt: skip
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True, capture_output=True
-        )
-        log = folder / "worker.log"
-        processes.append(subprocess.Popen(
-            [str(BIN / "celery"), "-A", "prep_site", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        ))  # fmt: skip
-        _wait(lambda: b"ready." in log.read_bytes(), 120, "the worker")
-
+    with private_worker("sandbox-bench-", "cpu,gpu", preload=args.preload):
         import django
 
         django.setup()
@@ -133,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
 
         from engine.environment import describe_environment
 
-        client = Client()
+        client = Client(SERVER_NAME="localhost")  # a loopback name: served whatever ALLOWED_HOSTS says
         demo_start, demo_post = _measure(
             client, {"demo": args.demo}, lambda run: run.started_at.timestamp(), args.repeats, args.warmup
         )
@@ -154,14 +177,6 @@ def main(argv: list[str] | None = None) -> None:
             "post_answer_demo": _percentiles(demo_post),
             "post_answer_code": _percentiles(code_post),
         }
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
     print(f"Machine: {report['machine']}; code sandbox: {report['sandbox']}; demo: {report['demo']}\n")
     print("| measurement | n | p50 (ms) | p95 (ms) | min (ms) |\n|---|---|---|---|---|")

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.dispatch import Signal
 
 from sandbox.jail.diagnosis import Diagnosis, diagnose
+from sandbox.jail.runner import MB, Limits
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +70,11 @@ def off_notice() -> dict[str, str] | None:
         "sentence": f"Code runs are off on this server: {verdict.reason}.",
         "fix": verdict.fix,
     }
+
+
+def limits_sentence() -> str:
+    """The limits as pages state them before a run: "30 s wall clock, 4 GB memory, no network" (from settings)."""
+    limits = Limits.from_settings()
+    gigabytes = limits.memory_bytes / (1024 * MB)
+    memory = f"{gigabytes:g} GB" if gigabytes >= 1 else f"{limits.memory_bytes // MB} MB"
+    return f"{limits.wall_seconds:g} s wall clock, {memory} memory, no network"

@@ -17,10 +17,12 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
+from questions.exercises.worker import grade_run
 from sandbox import code_runs
 from sandbox.jobs import queues
 from sandbox.jobs.execution import execute
-from sandbox.jobs.sweep import sweep
+from sandbox.jobs.models import Run
+from sandbox.jobs.sweep import hard_time_limit, sweep
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,18 @@ def run_demo_task(run_id: str) -> str:
 )
 def run_code_task(run_id: str) -> str:
     return execute(run_id)
+
+
+@shared_task(
+    name=queues.RUN_EXERCISE_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The sandbox enforces SANDBOX_CODE_TIMEOUT on the submission; these bound the whole grade.
+    soft_time_limit=hard_time_limit(Run.Kind.EXERCISE) - 30,
+    time_limit=hard_time_limit(Run.Kind.EXERCISE),
+)
+def run_exercise_task(run_id: str) -> str:
+    return execute(run_id, handler=grade_run)
 
 
 @shared_task(name=queues.SWEEP_TASK, time_limit=120)

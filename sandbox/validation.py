@@ -55,6 +55,21 @@ class CodeRequest:
     queue: str = field(default=queues.CODE)
 
 
+@dataclass(frozen=True)
+class ExerciseRequest:
+    """A submission to grade, already validated by the exercises app (which knows the slugs)."""
+
+    exercise: str
+    mode: str  # "check" | "submit"
+    seed: int
+    code: str
+    queue: str = field(default=queues.EXERCISES)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "mode": self.mode, "seed": self.seed}
+
+
 def validate_run_request(data: dict[str, Any], signed_in: bool) -> DemoRequest | CodeRequest:
     """The one validator of run submissions (API, management commands and tests all use it)."""
     has_demo, has_code = "demo" in data, "code" in data

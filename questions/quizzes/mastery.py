@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from questions.exercises.progress import graded_attempts
 from questions.models import Topic
 from questions.quizzes.models import Attempt, ReviewCard, ReviewLog, Slot
 from questions.quizzes.ownership import Owner
@@ -71,9 +72,14 @@ def _review_events(owner: Owner) -> list[Event]:
     return [(when, title, GRADE_SCORE.get(rating, 0.0), 1.0) for when, rating, title in logs]
 
 
+def _exercise_events(owner: Owner) -> list[Event]:
+    """A graded exercise Submit counts like a one-point answer on its topic: passed 1, not passed 0."""
+    return [(when, topic, points, 1.0) for _, topic, when, points in graded_attempts(owner)]
+
+
 def _events(owner: Owner) -> list[Event]:
     """Everything that says how well the learner knows a topic; another source adds its events here."""
-    return _quiz_events(owner) + _review_events(owner)
+    return _quiz_events(owner) + _review_events(owner) + _exercise_events(owner)
 
 
 def mastery_series(owner: Owner | None) -> dict[str, list[tuple[datetime, float]]]:

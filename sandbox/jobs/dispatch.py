@@ -8,6 +8,7 @@ is told, and the sweep sends it again once the broker answers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from engine.environment import ENGINE_VERSION
 from sandbox.jobs import fairness, queues
 from sandbox.jobs.cache_keys import params_digest
 from sandbox.jobs.models import Run
-from sandbox.validation import CodeRequest, DemoRequest
+from sandbox.validation import CodeRequest, DemoRequest, ExerciseRequest
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,17 @@ class Submission:
     joined: bool  # True: an identical demo run was already under way, and this is it
 
 
-def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submission:
-    """Create (or join) a run and enqueue it; raises fairness.TooManyActiveRuns over a cap."""
+def submit(
+    request: DemoRequest | CodeRequest | ExerciseRequest,
+    owner: dict[str, Any],
+    attach: Callable[[Run], None] | None = None,
+) -> Submission:
+    """Create (or join) a run and enqueue it; raises fairness.TooManyActiveRuns over a cap.
+
+    ``attach(run)`` runs inside the transaction that saves the run, before the message is sent: an app
+    that keeps its own record of the run (an exercise submission) writes it there, so the two exist
+    together or not at all, and no worker can finish a run whose record is not written yet.
+    """
     if isinstance(request, DemoRequest):
         # Identical requests while one is under way share it: ten clicks, one measurement.
         existing = (
@@ -56,6 +66,8 @@ def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submiss
         if existing is not None:
             return Submission(existing, enqueued=existing.enqueued_at is not None, joined=True)
         run = Run(kind=Run.Kind.DEMO, demo=request.demo, params=request.params, queue=request.queue)
+    elif isinstance(request, ExerciseRequest):
+        run = Run(kind=Run.Kind.EXERCISE, code=request.code, params=request.params, queue=request.queue)
     else:
         run = Run(kind=Run.Kind.CODE, code=request.code, queue=request.queue)
     run.engine_version = ENGINE_VERSION
@@ -66,6 +78,8 @@ def submit(request: DemoRequest | CodeRequest, owner: dict[str, Any]) -> Submiss
         fairness.serialize_per_ip(owner)
         fairness.check_active_runs(owner)  # raises TooManyActiveRuns
         run.save()
+        if attach is not None:
+            attach(run)
     return Submission(run, enqueued=enqueue(run), joined=False)
 
 

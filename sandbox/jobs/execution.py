@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -19,7 +20,7 @@ from engine.demos import DemoError, run_demo
 from sandbox.jobs.cache_keys import result_cache_key
 from sandbox.jobs.lease import Lease, RunCancelled, RunLost
 from sandbox.jobs.models import Run
-from sandbox.jail.runner import Jail, Limits, SandboxUnavailable, get_sandbox
+from sandbox.jail.runner import Exchange, Jail, Limits, SandboxUnavailable, get_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,12 @@ def worker_name() -> str:
     return socket.gethostname()
 
 
-def execute(run_id: str) -> str:
+# What a worker does with a claimed run of one kind. Demo and code runs are this module's own; other
+# kinds (graded exercises) bring theirs from the task that runs them, so the job queue imports no app.
+Handler = Callable[[Run, Lease], None]
+
+
+def execute(run_id: str, handler: Handler | None = None) -> str:
     """Run the run if this call can claim it; returns what happened (for logs and tests)."""
     run = Run.objects.claim(
         run_id,
@@ -40,12 +46,22 @@ def execute(run_id: str) -> str:
         # Redelivered after it finished, cancelled while queued, or held by a live worker: nothing to do.
         log.info("run %s not claimable; skipping", run_id)
         return "skipped"
+    work = handler or {Run.Kind.DEMO: _execute_demo, Run.Kind.CODE: _execute_code}.get(run.kind)
     with Lease(run, settings.SANDBOX_LEASE_SECONDS) as lease:
-        if run.kind == Run.Kind.DEMO:
-            _execute_demo(run, lease)
+        if work is None:  # e.g. an exercise run handed to the code task: never run it as something else
+            run.finish(run.attempts, Run.State.FAILED, error=f"This worker cannot run {run.kind} runs.")
         else:
-            _execute_code(run, lease)
+            work(run, lease)
     return run.state
+
+
+def open_sandbox(run: Run) -> Any:
+    """This worker's sandbox, or None after failing the run with the reason when none can start."""
+    try:
+        return get_sandbox(settings.SANDBOX_BACKEND, Jail.from_settings())
+    except SandboxUnavailable as exc:
+        run.finish(run.attempts, Run.State.FAILED, error=str(exc))
+        return None
 
 
 def _execute_demo(run: Run, lease: Lease) -> None:
@@ -75,7 +91,7 @@ def _execute_demo(run: Run, lease: Lease) -> None:
             logs=(lease.logs() + "\n" + traceback.format_exc()),
         )
     else:
-        environment = _environment(result.get("environment", {}))
+        environment = run_environment(result.get("environment", {}))
         device = str(environment.get("device") or "cpu")
         run.finish(
             attempt,
@@ -93,16 +109,15 @@ def _execute_demo(run: Run, lease: Lease) -> None:
 def _execute_code(run: Run, lease: Lease) -> None:
     attempt = run.attempts
     limits = Limits.from_settings()
-    try:
-        sandbox = get_sandbox(settings.SANDBOX_BACKEND, Jail.from_settings())
-    except SandboxUnavailable as exc:
-        run.finish(attempt, Run.State.FAILED, error=str(exc))
+    sandbox = open_sandbox(run)
+    if sandbox is None:
         return
     Run.objects.filter(pk=run.pk, attempts=attempt).update(
         progress=10, progress_message=f"running in {sandbox.mode} sandbox"
     )
     try:
-        outcome = sandbox.run(run.code, limits, should_stop=lease.poll_should_stop)
+        outcome = sandbox.run(run.code, limits, should_stop=lease.poll_should_stop,
+                              exchange=Exchange(on_output=lease.stream_output))  # the page shows output as it comes
     except SoftTimeLimitExceeded:
         run.finish(attempt, Run.State.TIMED_OUT, error="The run took too long and was stopped.")
         return
@@ -111,7 +126,7 @@ def _execute_code(run: Run, lease: Lease) -> None:
         return
     if lease.lost.is_set():
         return
-    environment = _environment({"sandbox": outcome.mode, "confinement": outcome.confinement})
+    environment = run_environment({"sandbox": outcome.mode, "confinement": outcome.confinement})
     result: dict[str, Any] = {
         "output": outcome.output,
         "exit_code": outcome.exit_code,
@@ -133,7 +148,7 @@ def _execute_code(run: Run, lease: Lease) -> None:
     )  # fmt: skip
 
 
-def _environment(extra: dict[str, Any]) -> dict[str, Any]:
+def run_environment(extra: dict[str, Any]) -> dict[str, Any]:
     """Where it ran: the engine's description plus the worker's name and the sandbox mode."""
     from engine.environment import describe_environment
 

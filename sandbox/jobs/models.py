@@ -22,6 +22,7 @@ from django.utils import timezone
 from sandbox.jobs.cache_keys import params_digest
 
 LOG_LIMIT_CHARS = 20_000  # logs keep their tail: the end of a traceback matters more than its start
+LIVE_OUTPUT_CHARS = 8_000  # what a page shows of a running program's output: the newest lines
 
 
 def strip_nul(value: Any) -> tuple[Any, int]:
@@ -52,11 +53,11 @@ class RunQuerySet(models.QuerySet):
         return self.filter(state__in=Run.ACTIVE_STATES)
 
     def visible_to(self, owner: dict[str, Any], is_staff: bool = False) -> RunQuerySet:
-        """Demo runs are public measurements; code runs belong to whoever submitted them."""
+        """Demo runs are public measurements; code and exercise runs belong to whoever submitted them."""
         if is_staff:
             return self
         mine = Q(user_id=owner["user_id"]) if owner.get("user_id") else Q(session_key=owner.get("session_key") or "-")
-        return self.filter(Q(kind=Run.Kind.DEMO) | (Q(kind=Run.Kind.CODE) & mine))
+        return self.filter(Q(kind=Run.Kind.DEMO) | (~Q(kind=Run.Kind.DEMO) & mine))
 
     def latest_result(
         self, demo: str, params: dict[str, Any], engine_version: str, device: str | None = None
@@ -103,6 +104,7 @@ class RunQuerySet(models.QuerySet):
                 worker=worker[:120],
                 progress=0,
                 progress_message="starting",
+                live_output="",  # a re-claimed run starts its output over
             )
         )
         return self.get(pk=run_id) if updated else None
@@ -112,6 +114,7 @@ class Run(models.Model):
     class Kind(models.TextChoices):
         DEMO = "demo", "Demo"
         CODE = "code", "Code"
+        EXERCISE = "exercise", "Exercise"  # a graded submission: params {"exercise", "mode", "seed"}
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -162,6 +165,7 @@ class Run(models.Model):
     environment = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True, help_text="Shown to the visitor.")
     logs = models.TextField(blank=True, help_text="Progress messages and tracebacks (tail kept).")
+    live_output = models.TextField(blank=True, help_text="While running: the newest output so far (tail kept).")
 
     objects = RunQuerySet.as_manager()
 
@@ -175,7 +179,12 @@ class Run(models.Model):
         ]
 
     def __str__(self) -> str:
-        what = self.demo if self.kind == self.Kind.DEMO else "code"
+        if self.kind == self.Kind.DEMO:
+            what = self.demo
+        elif self.kind == self.Kind.EXERCISE:
+            what = f"{(self.params or {}).get('exercise', '?')} exercise"
+        else:
+            what = "code"
         return f"{what} run {str(self.id)[:8]} ({self.state})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -220,6 +229,7 @@ class Run(models.Model):
     def finish(self, attempt: int, state: str, **fields: Any) -> bool:
         """Write the outcome, only if this attempt still holds the run (a swept or re-claimed run is not ours)."""
         fields.setdefault("finished_at", timezone.now())
+        fields.setdefault("live_output", "")  # the result carries the whole output now
         removed = 0
         for name in ("result", "error", "logs", "progress_message", "environment"):
             if name in fields:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 RUN_DEMO_TASK = "sandbox.run_demo"
 RUN_CODE_TASK = "sandbox.run_code"
+RUN_EXERCISE_TASK = "sandbox.run_exercise"
 SWEEP_TASK = "sandbox.sweep_runs"
 
 DEMOS = "cpu"  # demos that run anywhere (the queue's historical name, kept so running deployments keep working)
 GPU_DEMOS = "gpu"  # demos that prefer a CUDA worker
 CODE = "code"  # visitors' snippets, in the sandbox
-EXERCISES = "exercises"  # graded exercise submissions (reserved: they will run in the sandbox too)
+EXERCISES = "exercises"  # graded exercise submissions: the grader on the worker, the submission in the sandbox
 ALL = (DEMOS, GPU_DEMOS, CODE, EXERCISES)
 
 
 def task_name(kind: str) -> str:
     from sandbox.jobs.models import Run
 
-    return RUN_DEMO_TASK if kind == Run.Kind.DEMO else RUN_CODE_TASK
+    return {Run.Kind.DEMO: RUN_DEMO_TASK, Run.Kind.EXERCISE: RUN_EXERCISE_TASK}.get(kind, RUN_CODE_TASK)

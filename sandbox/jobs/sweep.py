@@ -36,8 +36,14 @@ class SweepReport:
         return asdict(self)
 
 
-def _hard_limit(run: Run) -> int:
-    return settings.SANDBOX_DEMO_TIME_LIMIT if run.kind == Run.Kind.DEMO else settings.SANDBOX_CODE_TIMEOUT + 60
+def hard_time_limit(kind: str) -> int:
+    """Seconds after which a run's task is killed (the Celery ``time_limit``); tasks.py reads it too."""
+    if kind == Run.Kind.DEMO:
+        return settings.SANDBOX_DEMO_TIME_LIMIT
+    if kind == Run.Kind.EXERCISE:  # the sandboxed child's wall clock plus the worker's own inputs and oracle
+        return settings.SANDBOX_CODE_TIMEOUT + settings.EXERCISE_GRADING_SECONDS + 60
+    return settings.SANDBOX_CODE_TIMEOUT + 60
+
 
 
 def sweep(now=None) -> SweepReport:
@@ -51,13 +57,13 @@ def sweep(now=None) -> SweepReport:
 def _sweep_orphaned(now, report: SweepReport) -> None:
     for run in Run.objects.filter(state=Run.State.RUNNING, lease_expires_at__lt=now):
         mine = Run.objects.filter(pk=run.pk, state=Run.State.RUNNING, attempts=run.attempts, lease_expires_at__lt=now)
-        past_hard_limit = run.started_at and now - run.started_at > timedelta(seconds=_hard_limit(run))
+        past_hard_limit = run.started_at and now - run.started_at > timedelta(seconds=hard_time_limit(run.kind))
         if run.cancel_requested:
             mine.update(state=Run.State.CANCELLED, finished_at=now, lease_expires_at=None, error="Cancelled.")
         elif past_hard_limit:
             if mine.update(
                 state=Run.State.FAILED, finished_at=now, lease_expires_at=None,
-                error=f"The run exceeded its hard time limit of {_hard_limit(run)} s and its worker was stopped.",
+                error=f"The run exceeded its hard time limit of {hard_time_limit(run.kind)} s and its worker was stopped.",
             ):  # fmt: skip
                 report.failed_running += 1
         elif run.attempts >= settings.SANDBOX_MAX_ATTEMPTS:

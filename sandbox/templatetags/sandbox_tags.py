@@ -89,6 +89,7 @@ def _assets(context: template.Context) -> dict[str, Any]:
         "csrf_token": get_token(request) if request is not None else "",
         # Cached verdict, no probe per request: the script shows it above every runnable block's Run button.
         "code_runs_off": code_runs.off_notice() if first else None,
+        "limits": code_runs.limits_sentence() if first else "",
     }
 
 

@@ -15,6 +15,7 @@
     return {
       apiUrl: (node && node.dataset.apiUrl) || "/runs/api/runs/",
       csrf: (node && node.dataset.csrfToken) || cookie("csrftoken"),
+      limits: (node && node.dataset.limits) || "",
     };
   }
 
@@ -103,12 +104,25 @@
   };
 
   Runner.prototype.update = function (run) {
+    var self = this;
     var label = run.state.replace("_", " ");
-    this.showProgress(run.progress, label + (run.message && run.message !== run.state ? " · " + run.message : ""));
+    label += run.message && run.message !== run.state ? " · " + run.message : "";
+    this.showProgress(run.progress, label);
     if (!FINAL[run.state]) {
+      // Elapsed time from the server's figure, ticking locally between polls.
+      if (run.elapsed_s !== null && run.elapsed_s !== undefined) {
+        var anchor = { seconds: run.elapsed_s, at: Date.now() };
+        window.clearInterval(this.ticker);
+        this.ticker = window.setInterval(function () {
+          var seconds = anchor.seconds + (Date.now() - anchor.at) / 1000;
+          self.showProgress(null, label + " · " + seconds.toFixed(1) + " s");
+        }, 100);
+      }
+      if (run.live_output && this.ui.onLiveOutput) this.ui.onLiveOutput(run.live_output);
       this.poll();
       return;
     }
+    window.clearInterval(this.ticker);
     this.setBusy(false);
     if (this.ui.cancel) this.ui.cancel.hidden = true;
     if (this.ui.onFinal) this.ui.onFinal(run);
@@ -152,6 +166,7 @@
 
   Runner.prototype.fail = function (message, field) {
     window.clearTimeout(this.timer);
+    window.clearInterval(this.ticker);
     this.setBusy(false);
     if (this.ui.cancel) this.ui.cancel.hidden = true;
     this.ui.progress.hidden = true;
@@ -247,6 +262,8 @@
     cancel.type = "button";
     cancel.hidden = true;
     actions.append(button, reset, cancel);
+    var limits = config().limits;
+    var note = element("p", "code-limits", (limits ? "Runs in a sandbox: " + limits + ". " : "") + "Ctrl/⌘+Enter runs.");
     // The server's startup check found that code cannot run here: say so above Run, not after a click.
     var off = document.getElementById("sandbox-code-runs-off");
     if (off) {
@@ -266,7 +283,7 @@
     var output = element("div", "code-output-slot");
     output.setAttribute("aria-live", "polite");
     pre.hidden = true;
-    block.append(editor, actions, progress, error, output);
+    block.append(editor, actions, note, progress, error, output);
 
     var runner = new Runner({
       button: button,
@@ -276,15 +293,31 @@
       onResult: function (html) {
         output.innerHTML = html;
       },
+      // What the program printed so far; replaced by the result when it ends.
+      onLiveOutput: function (text) {
+        var live = output.querySelector(".code-live");
+        if (!live) {
+          output.innerHTML = "";
+          live = element("pre", "code-output code-live");
+          live.setAttribute("aria-label", "Output so far");
+          output.append(live);
+        }
+        live.textContent = text;
+        live.scrollTop = live.scrollHeight;
+      },
     });
-    button.addEventListener("click", function () {
-      runner.start({ code: editor.value });
-    });
+    function run() {
+      if (!button.disabled) runner.start({ code: rich ? rich.getValue() : editor.value });
+    }
+    // The vendored CodeMirror (highlighting, Tab indents, Ctrl/Cmd-Enter runs) when it loaded; else the textarea.
+    var rich = window.PrepEditor ? window.PrepEditor.create(editor, { label: "Python code to run", onRun: run }) : null;
+    button.addEventListener("click", run);
     cancel.addEventListener("click", function () {
       runner.cancel();
     });
     reset.addEventListener("click", function () {
-      editor.value = source;
+      if (rich) rich.setValue(source);
+      else editor.value = source;
     });
   }
 
@@ -317,6 +350,9 @@
     runner.startedPolling = Date.now();
     runner.poll();
   }
+
+  // The exercise page (static/js/exercise.js) talks to its own API with the same helper.
+  window.PrepRuns = { request: request };
 
   function init() {
     document.querySelectorAll(".run-live[data-status-url]").forEach(followRunPage);

@@ -8,12 +8,7 @@ tests/integration.
 
 from __future__ import annotations
 
-import threading
-import time
-import uuid
-
 import pytest
-from django.db import OperationalError, connection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,48 +21,6 @@ def fixture_demos(settings):
 
     settings.SANDBOX_PRELOAD_MODEL = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "browser"}}
-
-
-@pytest.fixture
-def thread_worker(monkeypatch):
-    """apply_async → a thread that executes the run a moment later, as a Celery worker would."""
-    from celery import Celery
-    from celery.app.task import Task
-
-    from sandbox.jobs.execution import execute
-
-    def work(run_id: str) -> None:
-        # The test database is SQLite's shared-cache in-memory database, whose table locks do not
-        # wait for the busy timeout: a write racing the live server's read fails at once with
-        # "database table is locked". A real worker has its own connection to a WAL file and waits;
-        # here we wait by retrying the claim (a run that was claimed is not claimed twice).
-        try:
-            for attempt in range(50):
-                try:
-                    execute(run_id)
-                    return
-                except OperationalError as exc:
-                    if "locked" not in str(exc) or attempt == 49:
-                        raise
-                    time.sleep(0.1)
-        finally:
-            connection.close()
-
-    class Sent:
-        def __init__(self) -> None:
-            self.id = str(uuid.uuid4())
-
-    def apply_async(self, args=None, kwargs=None, **options):
-        threading.Timer(0.3, work, args=args).start()
-        return Sent()
-
-    def send_task(self, name, args=None, kwargs=None, **options):
-        return apply_async(None, args, kwargs, **options)
-
-    # Runs are published by task name; the web process has not imported the task module, so the
-    # signature falls back to send_task. Both paths lead to the thread.
-    monkeypatch.setattr(Task, "apply_async", apply_async)
-    monkeypatch.setattr(Celery, "send_task", send_task)
 
 
 @pytest.fixture
@@ -153,10 +106,14 @@ def test_a_runnable_code_block_can_be_edited_and_run(browser_page, question, thr
     if reveal.count() and reveal.is_visible():
         reveal.click()
     block = page.locator(".runnable-code").first
-    editor = block.locator("textarea.code-editor")
-    assert editor.input_value() == "print(sum(range(10)))"
-    editor.fill("print('sum is', sum(range(100)))")
-    block.get_by_role("button", name="Run").click()
+    editor = block.locator(".cm-content")  # the vendored CodeMirror replaced the textarea
+    assert editor.inner_text() == "print(sum(range(10)))"
+    assert block.locator(".cm-lineNumbers").count() == 1 and block.locator(".tok-variableName").count() >= 1
+    assert block.locator(".code-limits").inner_text().startswith("Runs in a sandbox: 30 s wall clock, 4 GB memory, no network.")
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("print('sum is', sum(range(100)))")
+    page.keyboard.press("ControlOrMeta+Enter")  # runs, like the Run button
     block.locator(".code-output").wait_for(timeout=20_000)
     assert block.locator(".code-output").inner_text().strip() == "sum is 4950"
 

@@ -25,13 +25,15 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(_dumps(report.as_dict()))
         else:
-            for line in report.errors:
+            for line in report.errors + report.exercise_errors:
                 self.stderr.write(self.style.ERROR(line))
             for line in report.warnings + report.conflicts:
                 self.stderr.write(self.style.WARNING(line))
             self.stdout.write(report.summary())
         if strict and not report.ok:
             raise CommandError(f"{len(report.errors)} bank file(s) have errors (see above)")
+        if strict and report.exercise_errors:
+            raise CommandError(f"{len(report.exercise_errors)} problem(s) in exercise folders (see above)")
 
 
 def _dumps(data: dict) -> str:

@@ -1,0 +1,74 @@
+"""Exercise test fixtures: a throwaway bank with the ``add-one`` exercise (fixture_exercise.py), loaded
+the way ``load_bank`` loads it, a recorded broker, and a poster for the API."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .fixture_exercise import exercise_lookup, write_exercise
+
+@pytest.fixture(autouse=True)
+def _exercise_settings(settings, tmp_path):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}}
+    settings.EXERCISE_RATE_LIMIT = 100
+    settings.SANDBOX_ACTIVE_RUNS_PER_VISITOR = 100  # the caps tests lower them again
+    settings.SANDBOX_ACTIVE_RUNS_PER_IP = 100
+    settings.SANDBOX_PRELOAD_MODEL = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+@pytest.fixture
+def exercise_bank(bank):
+    """A bank with one question (kv-basics) and the add-one exercise that practises it, loaded."""
+    from questions.bank_loader import load_bank
+
+    bank.write("kv-basics", title="What does a KV cache store?")
+    write_exercise(bank.root)
+    report = load_bank(bank.root)
+    assert report.ok and not report.exercise_errors, report.errors + report.exercise_errors
+    return bank
+
+
+@pytest.fixture
+def worker_reads_test_bank(exercise_bank, monkeypatch):
+    """The worker looks exercises up in the real bank; point it at the test bank (checked against its questions)."""
+    from questions.exercises import worker
+
+    monkeypatch.setattr(worker, "get_exercise", exercise_lookup(exercise_bank.root))
+
+
+@pytest.fixture
+def exercise(exercise_bank):
+    from questions.exercises.models import Exercise
+
+    return Exercise.objects.get(slug="add-one")
+
+
+@pytest.fixture
+def no_broker(monkeypatch):
+    """Record what would be published instead of talking to a broker."""
+    sent: list[dict[str, Any]] = []
+
+    class FakeResult:
+        def __init__(self, n: int):
+            self.id = f"task-{n}"
+
+    def fake_send_task(self, name, args=None, kwargs=None, **options):
+        sent.append({"task": name, "args": list(args or ()), "queue": options.get("queue")})
+        return FakeResult(len(sent))
+
+    from celery import Celery
+
+    monkeypatch.setattr(Celery, "send_task", fake_send_task)
+    return sent
+
+
+@pytest.fixture
+def post_submission(client):
+    def post(body: Any, **extra: Any):
+        payload = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return client.post("/exercises/api/submissions/", data=payload, content_type="application/json", **extra)
+
+    return post
