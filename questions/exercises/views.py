@@ -57,7 +57,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     code = shown.run.code if shown is not None else exercise.starter
     return render(request, "exercises/detail.html", {
         "exercise": exercise,
-        "practises": exercise.practises.filter(is_active=True).select_related("topic"),
+        "practises": exercise.practises.published().select_related("topic"),
         "limits": code_runs.limits_sentence(),
         "mark": progress.marks(visitor).get(exercise.pk, ""),
         "attempted": presenters.has_attempted(exercise, visitor),
