@@ -33,6 +33,9 @@ def full_state(question: Question) -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from questions.exercises.models import Exercise  # load_bank also loads the bank's exercises, which hold topics
+
+    Exercise.objects.all().delete()
     Question.objects.all().delete()
     Topic.objects.all().delete()
     Tag.objects.all().delete()
