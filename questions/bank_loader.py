@@ -32,6 +32,7 @@ from django.utils.timezone import localtime
 from questions.bank_parser import BankFileError, ParsedQuestion, parse_bank_file, parse_topics_file
 from questions import lifecycle
 from questions.models import Question, Status, Tag, Topic
+from questions.sync_report import SyncReport
 from questions.quiz_writer import write_quiz_items
 
 DEFAULT_BANK_DIR = Path(__file__).resolve().parent / "bank"
@@ -46,17 +47,14 @@ __all__ = [
 
 
 @dataclass
-class LoadReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
+class LoadReport(SyncReport):
+    """Questions by slug under SyncReport's headings (``errors`` are "path:line: message"), plus:"""
+
     # Bank questions edited in the admin whose version was kept (the file has not changed since).
     kept_edits: list[str] = field(default_factory=list)
     # "path: edited in the admin since <time>; file changed too": the admin's version was kept.
     conflicts: list[str] = field(default_factory=list)
-    # "path:line: message" strings; errors skipped a file, warnings did not.
-    errors: list[str] = field(default_factory=list)
+    # "path:line: message" strings about files that were loaded all the same.
     warnings: list[str] = field(default_factory=list)
     topics: int = 0
     # The exercise sync's own report: created, updated, unchanged, retired, errors ("path: field: sentence").
@@ -72,13 +70,10 @@ class LoadReport:
 
     def summary(self) -> str:
         return (
-            f"{self.topics} topics; questions: {len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, "
+            f"{self.topics} topics; questions: {self.counts()}, "
             f"{len(self.kept_edits)} kept as edited in the admin, {len(self.conflicts)} conflicts; "
             f"{len(self.errors)} errors, {len(self.warnings)} warnings"
-            + (f"; exercises: {len(self.exercises['created'])} created, {len(self.exercises['updated'])} updated, "
-               f"{len(self.exercises['unchanged'])} unchanged, {len(self.exercises['retired'])} retired, "
-               f"{len(self.exercises['errors'])} errors"
+            + (f"; exercises: {SyncReport(**self.exercises).counts()}, {len(self.exercises['errors'])} errors"
                if self.exercises else "")
         )
 

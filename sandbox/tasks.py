@@ -27,37 +27,29 @@ from sandbox.jobs.sweep import hard_time_limit, sweep
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    name=queues.RUN_DEMO_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=settings.SANDBOX_DEMO_SOFT_TIME_LIMIT,
-    time_limit=settings.SANDBOX_DEMO_TIME_LIMIT,
-)
+def run_task(name: str, *, soft_time_limit: int, time_limit: int):
+    """The decorator of every run task: a killed worker's message comes back (acks_late +
+    reject_on_worker_lost) and ``execute`` claims the run once, whichever delivery arrives."""
+    return shared_task(name=name, acks_late=True, reject_on_worker_lost=True,
+                       soft_time_limit=soft_time_limit, time_limit=time_limit)
+
+
+@run_task(queues.RUN_DEMO_TASK, soft_time_limit=settings.SANDBOX_DEMO_SOFT_TIME_LIMIT,
+          time_limit=settings.SANDBOX_DEMO_TIME_LIMIT)
 def run_demo_task(run_id: str) -> str:
     return execute(run_id)
 
 
-@shared_task(
-    name=queues.RUN_CODE_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # The sandbox enforces SANDBOX_CODE_TIMEOUT itself; these only catch a wedged worker.
-    soft_time_limit=settings.SANDBOX_CODE_TIMEOUT + 30,
-    time_limit=settings.SANDBOX_CODE_TIMEOUT + 60,
-)
+# The sandbox enforces SANDBOX_CODE_TIMEOUT itself; these only catch a wedged worker.
+@run_task(queues.RUN_CODE_TASK, soft_time_limit=settings.SANDBOX_CODE_TIMEOUT + 30,
+          time_limit=settings.SANDBOX_CODE_TIMEOUT + 60)
 def run_code_task(run_id: str) -> str:
     return execute(run_id)
 
 
-@shared_task(
-    name=queues.RUN_EXERCISE_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # The sandbox enforces SANDBOX_CODE_TIMEOUT on the submission; these bound the whole grade.
-    soft_time_limit=hard_time_limit(Run.Kind.EXERCISE) - 30,
-    time_limit=hard_time_limit(Run.Kind.EXERCISE),
-)
+# The sandbox enforces SANDBOX_CODE_TIMEOUT on the submission; these bound the whole grade.
+@run_task(queues.RUN_EXERCISE_TASK, soft_time_limit=hard_time_limit(Run.Kind.EXERCISE) - 30,
+          time_limit=hard_time_limit(Run.Kind.EXERCISE))
 def run_exercise_task(run_id: str) -> str:
     return execute(run_id, handler=grade_run)
 

@@ -7,7 +7,6 @@ reported (``path: field: sentence``) and skipped, leaving its row as it was.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.db import transaction
@@ -15,23 +14,12 @@ from django.db import transaction
 from questions.exercises.catalogue import ExerciseFormatError, ExerciseSpec, engine_demo_names, exercise_folders, load_exercise
 from questions.exercises.models import Exercise
 from questions.models import Question, Topic
+from questions.sync_report import SyncReport
 
 
-@dataclass
-class ExerciseSyncReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def sync_exercises(root: Path) -> ExerciseSyncReport:
+def sync_exercises(root: Path) -> SyncReport:
     """Bring the Exercise table in line with ``root`` (``<bank>/exercises``); never raises for bad content."""
-    report = ExerciseSyncReport()
+    report = SyncReport()  # exercises by slug; errors: "path: field: sentence" of skipped folders
     topics = {topic.slug: topic for topic in Topic.objects.all()}
     # Checked against what the database now holds: load_bank has just loaded this bank's questions.
     references = {
@@ -56,7 +44,7 @@ def sync_exercises(root: Path) -> ExerciseSyncReport:
     return report
 
 
-def _save(spec: ExerciseSpec, topic: Topic, order: int, report: ExerciseSyncReport) -> None:
+def _save(spec: ExerciseSpec, topic: Topic, order: int, report: SyncReport) -> None:
     existing = Exercise.objects.filter(slug=spec.slug).first()
     if existing is not None and (existing.content_hash, existing.order, existing.topic_id, existing.is_active) == (
         spec.content_hash, order, topic.pk, True
