@@ -43,7 +43,8 @@
     textarea.value.split("\n").forEach(function (line) {
       if (line.trim()) { makeRow(list, name, line.trim()); }
     });
-    var add = button("+ Add item", "Add an item", "add");
+    // The accessible name starts with the visible words (WCAG 2.5.3) and says which list it adds to.
+    var add = button("+ Add item", "Add item to " + (fieldLabel ? fieldLabel.textContent.replace(/:\s*$/, "") : "the list"), "add");
     add.className += " list-editor-add";
     add.dataset.listAdd = name;
     textarea.parentNode.insertBefore(list, textarea);

@@ -9,7 +9,7 @@ import pytest
 
 from questions.models import Question, Status, Topic
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("authoring_groups")]
 PASSWORD = "pw-123456789"
 DEMO = "kv_cache_vs_recompute"
 AIKEN = (Path(__file__).parents[1] / "questions" / "fixtures" / "import" / "questions_aiken.txt").read_bytes()

@@ -88,7 +88,7 @@ def test_cancelling_a_code_run_stops_its_process_within_seconds(monkeypatch):
 def test_a_run_the_sandbox_refuses_at_start_fails_with_the_reason_instead_of_hanging(monkeypatch):
     _force(monkeypatch, True, False)
 
-    def busy(self, code, limits, should_stop=None):
+    def busy(self, code, limits, should_stop=None, exchange=None):
         raise SandboxUnavailable("Every one of this worker's 1 sandbox slots is busy; try again in a moment.")
 
     monkeypatch.setattr(BubblewrapSandbox, "run", busy)
