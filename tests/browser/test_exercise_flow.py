@@ -60,7 +60,8 @@ def test_wrong_then_right_then_solved(browser_page, add_one, thread_worker):
     hints = page.locator("details.hint")
     assert hints.nth(1).is_hidden()  # hints come one at a time: the second waits for the first
     hints.nth(0).locator("summary").click()
-    assert hints.nth(1).is_visible()
+    # Opening a <details> fires "toggle" asynchronously: wait for the next hint rather than racing it.
+    hints.nth(1).wait_for(state="visible", timeout=5000)
 
     replace_code(page, ["def add_one(x):", "return x - 1"])
     page.get_by_role("button", name="Check").click()
