@@ -121,3 +121,4 @@ def authoring_groups(db: None) -> None:
     from django.apps import apps
 
     importlib.import_module("questions.migrations.0009_authors_and_reviewers_groups").create_groups(apps, None)
+    importlib.import_module("questions.exercises.migrations.0003_authoring_permissions").grant(apps, None)
