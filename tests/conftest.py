@@ -156,3 +156,10 @@ def bare_staff(authoring_groups: None, django_user_model: Any) -> Client:
 @pytest.fixture
 def visitor_user(authoring_groups: None, django_user_model: Any) -> Client:
     return _client_for(django_user_model, "victor", staff=False, group=None)
+
+
+@pytest.fixture
+def staff_client(client: Any, django_user_model: Any) -> Any:
+    """A client signed in as a superuser: staff who may open every admin page."""
+    client.force_login(django_user_model.objects.create_superuser("sam", "sam@example.com", "pw-sam-123456789"))
+    return client
