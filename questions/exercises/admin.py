@@ -157,10 +157,14 @@ class ExerciseAdmin(admin.ModelAdmin):
     def _author(self, request: HttpRequest, exercise: Exercise | None) -> HttpResponse:
         """The authoring form: on a valid post, a pending revision and its queued validation."""
         may_change_code = request.user.has_perm(CODE_PERMISSION)
+        try:
+            main, rows = self._initial(exercise)
+        except (ExerciseFormatError, OSError) as exc:  # e.g. a retired bank exercise whose folder is gone
+            self.message_user(request, f"This exercise cannot be edited: its files do not load ({exc}).", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:exercises_exercise_changelist"))
         if request.method == "POST":
-            form = ExerciseForm(request.POST, exercise=exercise, may_change_code=may_change_code,
-                                initial=self._initial(exercise)[0])
-            formset = wrong_formset(request.POST, initial=self._initial(exercise)[1], may_change_code=may_change_code)
+            form = ExerciseForm(request.POST, exercise=exercise, may_change_code=may_change_code, initial=main)
+            formset = wrong_formset(request.POST, initial=rows, may_change_code=may_change_code)
             if form.is_valid() and formset.is_valid():
                 draft, rows = to_draft(form, formset)
                 try:
@@ -176,7 +180,6 @@ class ExerciseAdmin(admin.ModelAdmin):
                                       f"validation passes.{note}", messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:exercises_exercise_revision", args=[saved.revision.pk]))
         else:
-            main, rows = self._initial(exercise)
             form = ExerciseForm(initial=main, exercise=exercise, may_change_code=may_change_code)
             formset = wrong_formset(initial=rows, may_change_code=may_change_code)
         pending = (ExerciseRevision.objects.filter(slug=exercise.slug).select_related("author", "run")[:10]

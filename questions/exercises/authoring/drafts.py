@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -165,6 +166,7 @@ def materialise(files: dict[str, str], slug: str, content_hash: str) -> Exercise
         try:
             staging.rename(target)
         except OSError:  # another worker got there first: its copy holds the same bytes
+            shutil.rmtree(staging, ignore_errors=True)
             if not (target / slug).is_dir():
                 raise
     return load_exercise(target / slug, question_slugs=ANYTHING, demo_names=ANYTHING, topics=ANYTHING)

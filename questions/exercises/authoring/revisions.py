@@ -21,7 +21,7 @@ from questions.exercises.catalogue import ExerciseSpec
 from questions.exercises.models import Exercise, ExerciseRevision
 from questions.exercises.sync import fill, references
 from questions.models import Status, Topic
-from sandbox.jobs import dispatch
+from sandbox.jobs import dispatch, queues
 from sandbox.jobs.models import Run
 
 
@@ -95,7 +95,7 @@ def _validation_run(revision: ExerciseRevision, user: Any) -> Run:
     from engine.environment import ENGINE_VERSION
 
     return Run.objects.create(
-        kind=Run.Kind.VALIDATION, code=revision.files["reference.py"], queue=dispatch.queues.EXERCISES,
+        kind=Run.Kind.VALIDATION, code=revision.files["reference.py"], queue=queues.EXERCISES,
         params={"revision": revision.pk, "exercise": revision.slug}, engine_version=ENGINE_VERSION,
         user=user if getattr(user, "is_authenticated", False) else None,
     )
