@@ -7,29 +7,15 @@ questions/exercises/README.md, "The trust boundary"). Publishing uses the questi
 """
 from django.db import migrations
 
+from questions.authoring_groups import grant as grant_permissions
+
 AUTHOR_PERMISSIONS = ["view_exercise", "change_exercise"]
 REVIEWER_PERMISSIONS = AUTHOR_PERMISSIONS + ["add_exercise", "change_exercise_code"]
 GROUPS = {"Authors": AUTHOR_PERMISSIONS, "Reviewers": REVIEWER_PERMISSIONS}
 
 
 def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    app_config = apps.get_app_config("exercises")
-    # As in questions 0009: permissions are normally made after all migrations; make these now.
-    previous = getattr(app_config, "models_module", None)
-    app_config.models_module = previous or True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = previous
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        found = Permission.objects.filter(content_type__app_label="exercises", codename__in=codenames)
-        missing = set(codenames) - set(found.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"permissions missing for group {name}: {sorted(missing)}")
-        group.permissions.add(*found)
+    grant_permissions(apps, "exercises", GROUPS)
 
 
 def revoke(apps, schema_editor):
