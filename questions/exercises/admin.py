@@ -158,7 +158,7 @@ class ExerciseAdmin(admin.ModelAdmin):
         """The authoring form: on a valid post, a pending revision and its queued validation."""
         may_change_code = request.user.has_perm(CODE_PERMISSION)
         try:
-            main, rows = self._initial(exercise)
+            main, rows = self._initial(exercise, request.GET.get("revision"))
         except (ExerciseFormatError, OSError) as exc:  # e.g. a retired bank exercise whose folder is gone
             self.message_user(request, f"This exercise cannot be edited: its files do not load ({exc}).", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:exercises_exercise_changelist"))
@@ -193,7 +193,17 @@ class ExerciseAdmin(admin.ModelAdmin):
         })
 
     @staticmethod
-    def _initial(exercise: Exercise | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _initial(exercise: Exercise | None, revision_id: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The live exercise's content, or a revision's (``?revision=N``: fix a refused edit rather than
+        start it again), or an empty form for a new exercise."""
+        revision = None
+        if revision_id and revision_id.isdigit():
+            slug = exercise.slug if exercise is not None else None
+            revision = ExerciseRevision.objects.filter(pk=int(revision_id)).first()
+            if revision is not None and (revision.slug != slug if slug else revision.exercise_id is not None):
+                revision = None  # another exercise's revision: ignored, as an unknown one is
+        if revision is not None:
+            return initial_data(drafts.read_files(revision.files, revision.slug))
         if exercise is None:
             return {"difficulty": "medium"}, []
         return initial_data(revisions.live_draft(exercise))

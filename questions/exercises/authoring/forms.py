@@ -18,7 +18,7 @@ from django.utils.text import capfirst
 from questions.admin import MarkdownPreviewWidget
 from questions.admin_forms import DemoPicker, ListField, check_markdown
 from questions.exercises.authoring.drafts import Draft, Placed, WrongDraft
-from questions.exercises.catalogue import DEFAULT_TOLERANCE
+from questions.exercises.catalogue import DEFAULT_TOLERANCE, MIN_WRONG
 from questions.exercises.models import Exercise
 from questions.models import Difficulty, Topic
 from sandbox.jobs.sweep import MAX_WRONG_SOLUTIONS
@@ -147,15 +147,15 @@ class BaseWrongFormSet(forms.BaseFormSet):
                 if (number < self.initial_form_count() or f.has_changed()) and not self._should_delete_form(f)]
 
 
-WrongFormSet = forms.formset_factory(
-    WrongSolutionForm, formset=BaseWrongFormSet, extra=1, can_delete=True, max_num=MAX_WRONG_SOLUTIONS,
-    validate_max=True)
-
-
 def wrong_formset(data: Any = None, initial: list[dict[str, Any]] | None = None, may_change_code: bool = True) -> BaseWrongFormSet:
-    formset = WrongFormSet(data, initial=initial, prefix="wrong")
+    """The wrong-solution rows: the given ones plus blank rows up to the format's minimum (at least one
+    to add a solution without JavaScript); none to add without the code permission (a solution is code)."""
+    extra = max(1, MIN_WRONG - len(initial or ())) if may_change_code else 0
+    formset_class = forms.formset_factory(
+        WrongSolutionForm, formset=BaseWrongFormSet, extra=extra, can_delete=True, max_num=MAX_WRONG_SOLUTIONS,
+        validate_max=True)
+    formset = formset_class(data, initial=initial, prefix="wrong")
     if not may_change_code:
-        formset.extra = 0  # adding a solution is adding code
         for form in formset.forms:
             for name in ("name", "source"):
                 form.fields[name].disabled = True
