@@ -47,6 +47,11 @@ class TestANewExercise:
         assert new_exercise.status == "published"
         assert client.get("/exercises/add-one-again/").status_code == 200
 
+    def test_a_draft_is_in_no_list_and_cannot_be_submitted(self, new_exercise, client, post_submission):
+        assert b"add-one-again" not in client.get("/exercises/").content
+        response = post_submission({"slug": "add-one-again", "mode": "check", "code": "def add_one(x):\n    return x\n"})
+        assert response.status_code == 400 and "there is no exercise called 'add-one-again'" in response.json()["error"]["message"]
+
     def test_an_author_may_not_publish(self, new_exercise, author):
         author.post("/admin/exercises/exercise/", {"action": "publish", "_selected_action": [new_exercise.pk]})
         new_exercise.refresh_from_db()
