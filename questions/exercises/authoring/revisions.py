@@ -56,11 +56,12 @@ def bank_files(exercise: Exercise) -> dict[str, str]:
             for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
 
 
-def check(draft: Draft) -> tuple[dict[str, str], ExerciseSpec]:
-    """The draft's files and their spec; raises ExerciseFormatError (paths relative to the folder)."""
+def check(draft: Draft) -> tuple[dict[str, str], str]:
+    """The draft's files and their content hash (the catalogue's, as a folder); raises ExerciseFormatError
+    (paths relative to the folder) naming every problem."""
     files = draft_files(draft)
     with loaded(files, draft.slug, **references()) as spec:
-        return files, spec
+        return files, spec.content_hash
 
 
 def save_revision(draft: Draft, exercise: Exercise | None, user: Any, summary: str = "") -> Saved:
@@ -69,12 +70,12 @@ def save_revision(draft: Draft, exercise: Exercise | None, user: Any, summary: s
     Raises ExerciseFormatError for format problems (nothing stored) and NothingChanged when the
     draft is what is live already.
     """
-    files, spec = check(draft)
+    files, content_hash = check(draft)
     if exercise is not None and draft_files(live_draft(exercise)) == files:
         raise NothingChanged
     with transaction.atomic():
         revision = ExerciseRevision.objects.create(
-            slug=draft.slug, exercise=exercise, files=files, content_hash=spec.content_hash,
+            slug=draft.slug, exercise=exercise, files=files, content_hash=content_hash,
             base_hash=exercise.content_hash if exercise is not None else "",
             author=user if getattr(user, "is_authenticated", False) else None, summary=summary[:300],
         )
@@ -123,7 +124,8 @@ def record_outcome(revision: ExerciseRevision, reasons: list[str], spec: Exercis
 
 
 def _apply(revision: ExerciseRevision, spec: ExerciseSpec, examples: list[dict[str, Any]]) -> None:
-    exercise = Exercise.objects.select_for_update().filter(slug=revision.slug).first()
+    # No ordering (the default joins the topic): lock the exercise row alone, in any database.
+    exercise = Exercise.objects.select_for_update().filter(slug=revision.slug).order_by().first()
     if exercise is None:
         topic = Topic.objects.get(slug=spec.topic)
         last = Exercise.objects.filter(topic=topic).aggregate(n=Max("order"))["n"] or 0
