@@ -75,6 +75,7 @@ def thread_worker(monkeypatch):
     from celery import Celery
     from celery.app.task import Task
 
+    from questions.exercises.authoring.validate import validate_run
     from questions.exercises.worker import grade_run
     from sandbox.jobs.execution import execute
     from sandbox.jobs.models import Run
@@ -87,9 +88,9 @@ def thread_worker(monkeypatch):
         try:
             for attempt in range(50):
                 try:
-                    # The handler the run's task would pass: graded exercises bring theirs (sandbox/tasks.py).
-                    exercise = Run.objects.filter(pk=run_id, kind=Run.Kind.EXERCISE).exists()
-                    execute(run_id, handler=grade_run if exercise else None)
+                    # The handler the run's task would pass: exercise runs bring theirs (sandbox/tasks.py).
+                    kind = Run.objects.filter(pk=run_id).values_list("kind", flat=True).first()
+                    execute(run_id, handler={Run.Kind.EXERCISE: grade_run, Run.Kind.VALIDATION: validate_run}.get(kind))
                     return
                 except OperationalError as exc:
                     if "locked" not in str(exc) or attempt == 49:

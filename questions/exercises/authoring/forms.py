@@ -118,6 +118,18 @@ class WrongSolutionForm(forms.Form):
     fails = ListField(label="Must fail on", help_text="Names of cases in cases.py that catch this mistake.")
     source = forms.CharField(widget=CodeWidget(10))
 
+    def has_changed(self) -> bool:
+        # A blank row is no solution, whatever the editors post for it (the list editor and CodeMirror
+        # send empty values that differ from "no initial value"), so it is neither checked nor saved.
+        if self.is_bound and not any(self._posted(name) for name in ("name", "mistake", "fails", "source")):
+            return False
+        return super().has_changed()
+
+    def _posted(self, name: str) -> bool:
+        key = self.add_prefix(name)
+        values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]
+        return any(str(value or "").strip() for value in values)
+
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip().removesuffix(".py")
         if not WRONG_NAME.match(name):

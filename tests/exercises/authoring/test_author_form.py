@@ -9,6 +9,8 @@ import pytest
 from questions.exercises.authoring.revisions import save_revision
 from questions.exercises.models import ExerciseRevision
 
+from .helpers import edit_post
+
 pytestmark = pytest.mark.django_db
 
 
@@ -36,3 +38,11 @@ def test_another_exercises_revision_is_ignored(admin_client, add_one, live, no_b
     other = save_revision(replace(live, slug="add-one-copy"), None, None).revision
     response = admin_client.get(f"/admin/exercises/exercise/{add_one.pk}/change/?revision={other.pk}")
     assert response.context["form"].initial["slug"] == "add-one"
+
+
+def test_a_blank_row_is_no_wrong_solution(admin_client, add_one, live, no_broker) -> None:
+    blank = {"wrong-TOTAL_FORMS": "3", "wrong-2-name": "", "wrong-2-mistake": "", "wrong-2-fails": [""],
+             "wrong-2-source": ""}  # what the list editor and the code editor post for an untouched row
+    response = edit_post(admin_client, add_one, replace(live, title="Add one to x"), **blank)
+    assert response.status_code == 302, response.context and response.context["error_summary"]
+    assert "wrong/subtracts.py" in ExerciseRevision.objects.get().files and len(ExerciseRevision.objects.get().files) == 6
