@@ -47,7 +47,11 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    exercise = get_object_or_404(Exercise.objects.visible().select_related("topic"), slug=slug)
+    # Staff who may see exercises in the admin also see drafts here, marked as such: a reviewer looks at
+    # the page before publishing it. Everyone else gets a 404 for what visitors may not see.
+    staff_preview = request.user.is_staff and request.user.has_perm("exercises.view_exercise")
+    exercises = Exercise.objects.all() if staff_preview else Exercise.objects.visible()
+    exercise = get_object_or_404(exercises.select_related("topic"), slug=slug)
     visitor = visitor_for(request, create=False)
     shown = None
     if request.GET.get("submission"):  # the no-JavaScript path lands here after a post
@@ -57,6 +61,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     code = shown.run.code if shown is not None else exercise.starter
     return render(request, "exercises/detail.html", {
         "exercise": exercise,
+        "hidden_from_visitors": not Exercise.objects.visible().filter(pk=exercise.pk).exists(),
         "practises": exercise.practises.published().select_related("topic"),
         "limits": code_runs.limits_sentence(),
         "mark": progress.marks(visitor).get(exercise.pk, ""),

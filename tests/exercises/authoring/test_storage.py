@@ -52,6 +52,10 @@ class TestANewExercise:
         response = post_submission({"slug": "add-one-again", "mode": "check", "code": "def add_one(x):\n    return x\n"})
         assert response.status_code == 400 and "there is no exercise called 'add-one-again'" in response.json()["error"]["message"]
 
+    def test_staff_see_the_draft_page_marked_as_such(self, new_exercise, author):
+        page = author.get("/exercises/add-one-again/").content.decode()
+        assert "Draft: only staff see this page" in page
+
     def test_an_author_may_not_publish(self, new_exercise, author):
         author.post("/admin/exercises/exercise/", {"action": "publish", "_selected_action": [new_exercise.pk]})
         new_exercise.refresh_from_db()
