@@ -61,7 +61,7 @@ class ExerciseAdmin(admin.ModelAdmin):
     list_display = ("slug", "title", "topic", "difficulty", "status_cell", "updated_at")
     list_filter = ("status", "topic", "difficulty", "is_active", EditedInAdminFilter)
     search_fields = ("slug", "title", "function")
-    actions = ["submit_for_review", "publish", "send_back_to_draft", "retire"]
+    actions = ["submit_for_review", "publish", "send_back_to_draft", "retire", "take_bank_version", "keep_admin_version"]
 
     # --- permissions -----------------------------------------------------------------------------
 
@@ -124,6 +124,36 @@ class ExerciseAdmin(admin.ModelAdmin):
     @admin.action(description="Retire selected exercises (hide them, keep submissions)", permissions=["publish"])
     def retire(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
         self._move(request, queryset, Status.RETIRED)
+
+    # --- bank conflicts (as for questions; the folder's version is validated like any edit) ---------
+
+    def _edited(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> list[Exercise]:
+        edited = [exercise for exercise in queryset if exercise.is_edited_bank_exercise]
+        if not edited:
+            self.message_user(request, "None of the selected exercises is a bank exercise edited in the admin.",
+                              messages.WARNING)
+        return edited
+
+    @admin.action(description="Take the bank folder's version (validated, then the admin edit is dropped)",
+                  permissions=["publish"])
+    def take_bank_version(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
+        for exercise in self._edited(request, queryset):
+            try:
+                saved = revisions.take_bank_version(exercise, request.user)
+            except (ExerciseFormatError, OSError) as exc:
+                self.message_user(request, f"“{exercise.title}”: its bank folder does not load: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"“{exercise.title}”: the folder's version is being validated (revision "
+                                  f"{saved.revision.pk}); it replaces the admin edit if it passes.", messages.SUCCESS)
+
+    @admin.action(description="Keep mine and mark resolved", permissions=["publish"])
+    def keep_admin_version(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
+        edited = self._edited(request, queryset)
+        for exercise in edited:
+            revisions.keep_admin_version(exercise)
+        if edited:
+            self.message_user(request, f"{len(edited)} exercise(s): admin version kept; export it to update the folder.",
+                              messages.SUCCESS)
 
     # --- pages -------------------------------------------------------------------------------------
 

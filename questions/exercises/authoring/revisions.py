@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from questions.exercises.authoring.drafts import Draft, draft_files, loaded, read_files
-from questions.exercises.catalogue import ExerciseSpec
+from questions.exercises.catalogue import ExerciseSpec, folder_hash
 from questions.exercises.models import Exercise, ExerciseRevision
 from questions.exercises.sync import fill, references
 from questions.models import Status, Topic
@@ -48,10 +48,14 @@ def live_draft(exercise: Exercise) -> Draft:
     return read_files(bank_files(exercise), exercise.slug)
 
 
-def bank_files(exercise: Exercise) -> dict[str, str]:
+def bank_folder(exercise: Exercise) -> Path:
     from questions import bank_loader  # DEFAULT_BANK_DIR read now, not bound at import: tests point it elsewhere
 
-    folder = Path(bank_loader.DEFAULT_BANK_DIR) / exercise.source_path
+    return Path(bank_loader.DEFAULT_BANK_DIR) / exercise.source_path
+
+
+def bank_files(exercise: Exercise) -> dict[str, str]:
+    folder = bank_folder(exercise)
     return {path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
             for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
 
@@ -73,9 +77,30 @@ def save_revision(draft: Draft, exercise: Exercise | None, user: Any, summary: s
     files, content_hash = check(draft)
     if exercise is not None and draft_files(live_draft(exercise)) == files:
         raise NothingChanged
+    return _store(files, content_hash, draft.slug, exercise, user, summary)
+
+
+def take_bank_version(exercise: Exercise, user: Any) -> Saved:
+    """Resolve a conflict for the bank folder: its files become a revision, validated like any edit;
+    once applied, the folder is the source again (``_apply``). Raises ExerciseFormatError if it is broken."""
+    files = bank_files(exercise)
+    with loaded(files, exercise.slug, **references()) as spec:
+        content_hash = spec.content_hash
+    return _store(files, content_hash, exercise.slug, exercise, user, f"Take the version of {exercise.source_path}")
+
+
+def keep_admin_version(exercise: Exercise) -> None:
+    """Resolve a conflict for the admin's version: the folder as it is now counts as seen, so load_bank
+    keeps the edit quietly until the folder changes again (export makes it permanent)."""
+    exercise.edited_base_hash = folder_hash(bank_folder(exercise))
+    exercise.save(update_fields=["edited_base_hash", "updated_at"])
+
+
+def _store(files: dict[str, str], content_hash: str, slug: str, exercise: Exercise | None, user: Any,
+           summary: str) -> Saved:
     with transaction.atomic():
         revision = ExerciseRevision.objects.create(
-            slug=draft.slug, exercise=exercise, files=files, content_hash=content_hash,
+            slug=slug, exercise=exercise, files=files, content_hash=content_hash,
             base_hash=exercise.content_hash if exercise is not None else "",
             author=user if getattr(user, "is_authenticated", False) else None, summary=summary[:300],
         )
@@ -134,9 +159,13 @@ def _apply(revision: ExerciseRevision, spec: ExerciseSpec, examples: list[dict[s
     elif exercise.content_hash != revision.base_hash:
         raise StaleEdit("the exercise changed after this edit began (another revision was applied); "
                         "open it again and redo the edit")
-    if exercise.is_bank_exercise and exercise.edited_at is None:
-        exercise.edited_at, exercise.edited_base_hash = timezone.now(), exercise.content_hash
-    exercise.live_revision = revision
+    if exercise.is_bank_exercise and bank_folder(exercise).is_dir() and folder_hash(bank_folder(exercise)) == revision.content_hash:
+        # The bank folder's own content (a conflict resolved for the file): the folder is the source again.
+        exercise.live_revision, exercise.edited_at, exercise.edited_base_hash = None, None, ""
+    else:
+        if exercise.is_bank_exercise and exercise.edited_at is None:
+            exercise.edited_at, exercise.edited_base_hash = timezone.now(), exercise.content_hash
+        exercise.live_revision = revision
     fill(exercise, spec, Topic.objects.get(slug=spec.topic), examples, revision.content_hash)
     revision.exercise, revision.state, revision.decided_at = exercise, ExerciseRevision.State.APPLIED, timezone.now()
     revision.save(update_fields=["exercise", "state", "decided_at"])

@@ -111,3 +111,30 @@ class TestExportRoundTrip:
         assert not add_one.is_edited_bank_exercise and add_one.live_revision is None
         second = load_bank(bank_dir.root)
         assert sorted(second.exercises["unchanged"]) == ["add-one", "add-one-again"]
+
+
+class TestResolvingAConflict:
+    @pytest.fixture
+    def conflict(self, add_one, live, bank_dir, no_broker):
+        _applied(replace(live, title="Add one (edited)"), add_one)
+        md = bank_dir.root / "exercises" / "add-one" / "exercise.md"
+        md.write_text(md.read_text().replace("title: Add one", "title: Add one to x"))
+        assert load_bank(bank_dir.root).conflicts
+        return add_one
+
+    def test_keep_mine_quiets_load_bank_until_the_folder_changes_again(self, conflict, reviewer, bank_dir):
+        reviewer.post("/admin/exercises/exercise/", {"action": "keep_admin_version", "_selected_action": [conflict.pk]})
+        assert load_bank(bank_dir.root).conflicts == []
+        conflict.refresh_from_db()
+        assert conflict.title == "Add one (edited)" and conflict.is_edited_bank_exercise
+
+    def test_taking_the_folder_validates_it_then_the_folder_is_the_source_again(self, conflict, reviewer, bank_dir):
+        reviewer.post("/admin/exercises/exercise/", {"action": "take_bank_version", "_selected_action": [conflict.pk]})
+        revision = ExerciseRevision.objects.latest("pk")
+        conflict.refresh_from_db()
+        assert conflict.title == "Add one (edited)" and revision.state == "validating"  # nothing changes before it passes
+        apply_without_grading(revision)
+        conflict.refresh_from_db()
+        assert conflict.title == "Add one to x" and conflict.live_revision is None and not conflict.is_edited_bank_exercise
+        report = load_bank(bank_dir.root)
+        assert report.conflicts == [] and report.exercises["unchanged"] == ["add-one"]
