@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from questions import search
-from questions.models import Question
+from questions.models import Question, Tag
 
 
 @receiver(post_save, sender=Question)
@@ -25,6 +25,14 @@ def index_retagged_question(sender: Any, instance: Any, action: str, reverse: bo
             search.index_question(question)
     else:
         search.index_question(instance)
+
+
+@receiver(post_save, sender=Tag)
+def index_renamed_tag(sender: type[Tag], instance: Tag, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    # Both indexes copy tag slugs into each question's row, so a renamed tag re-indexes its questions.
+    if not (raw or created):
+        for question in instance.questions.all():
+            search.index_question(question)
 
 
 @receiver(post_delete, sender=Question)
