@@ -124,6 +124,13 @@ def authoring_groups(db: None) -> None:
 
 
 @pytest.fixture
+def staff_client(client: Any, django_user_model: Any) -> Any:
+    """A client signed in as a superuser: staff who may open every admin page."""
+    client.force_login(django_user_model.objects.create_superuser("sam", "sam@example.com", "pw-sam-123456789"))
+    return client
+
+
+@pytest.fixture
 def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Record what would be published instead of talking to a broker: one dict per message
     (task name, args, queue, and whether publishing would retry)."""
