@@ -141,7 +141,8 @@ def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
             self.id = f"task-{n}"
 
     def fake_send_task(self: Any, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> FakeResult:
-        sent.append({"task": name, "args": list(args or ()), "queue": options.get("queue"), "retry": options.get("retry")})
+        sent.append({"task": name, "args": list(args or ()),
+                     "queue": options.get("queue"), "retry": options.get("retry")})
         return FakeResult(len(sent))
 
     from celery import Celery

@@ -25,7 +25,8 @@ CONFIG = "english"
 
 CREATE = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (question_id bigint PRIMARY KEY, document tsvector NOT NULL)",
-    # GIN, not GiST: the table is read far more often than written, and GIN lookups are exact.
+    # GIN, not GiST: searches far outnumber writes, and GiST's lossy signatures would send every
+    # candidate row back to be rechecked against its document.
     f"CREATE INDEX IF NOT EXISTS {TABLE}_gin ON {TABLE} USING gin (document)",
 )
 DROP = f"DROP TABLE IF EXISTS {TABLE}"
