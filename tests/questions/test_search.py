@@ -125,12 +125,14 @@ def test_edited_unpublished_and_deleted_questions_leave_the_index_right(corpus):
     assert len(indexed_ids()) == 3
 
 
-def test_a_renamed_tag_reindexes_its_questions(corpus):
+def test_a_renamed_or_deleted_tag_reindexes_its_questions(corpus):
     tag = Tag.objects.get(slug="paged-attention")
     tag.slug = "vllm-internals"
     tag.save()
     assert slugs("vllm internals") == ["tag-hit"]
     assert "tag-hit" not in slugs("paged attention")
+    tag.delete()
+    assert slugs("vllm internals") == []
 
 
 def test_postgresql_reads_the_stored_document_through_its_gin_index(corpus):
