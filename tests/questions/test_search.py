@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from questions.models import Question, Tag
 from questions.search import MAX_QUERY_TERMS, parse, pg_document, query_terms, rebuild_index, search_questions
@@ -147,6 +148,20 @@ def test_postgresql_reads_the_stored_document_through_its_gin_index(corpus):
         cursor.execute("EXPLAIN " + pg_document.MATCHING_IDS, ["paged <-> attention"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"Bitmap Index Scan on {pg_document.TABLE}_gin" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_postgresql_migration_indexes_the_questions_already_stored(make_question):
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite the document migration does nothing (0003 made the FTS5 table)")
+    make_question("stored", title="What does the block ledger hold?")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("questions", "0009_authors_and_reviewers_groups")])
+    assert pg_document.TABLE not in connection.introspection.table_names()
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert slugs("ledger") == ["stored"]
 
 
 @pytest.fixture
