@@ -1,10 +1,11 @@
 """Where a measurement was taken: every demo result and benchmark carries this."""
 from __future__ import annotations
 
-import os
 import platform
 import socket
 from functools import lru_cache
+
+from engine.runtime import wait_policy
 
 ENGINE_VERSION = "0.1.0"
 
@@ -27,8 +28,7 @@ def describe_environment() -> dict[str, str | int | None]:
         "gpu_name": torch.cuda.get_device_name(0) if cuda else None,
         "cpu": platform.processor() or platform.machine(),
         "cpu_threads": torch.get_num_threads(),
-        # Idle OpenMP threads spin or sleep by this; on a shared machine it changes timings severalfold.
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+        "omp_wait_policy": wait_policy(),  # idle threads spin or sleep: severalfold on a shared machine
         "torch": torch.__version__,
         "triton": triton_version,
         "python": platform.python_version(),
