@@ -163,3 +163,26 @@ def staff_client(client: Any, django_user_model: Any) -> Any:
     """A client signed in as a superuser: staff who may open every admin page."""
     client.force_login(django_user_model.objects.create_superuser("sam", "sam@example.com", "pw-sam-123456789"))
     return client
+
+
+@pytest.fixture
+def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record what would be published instead of talking to a broker: one dict per message
+    (task name, args, queue, and whether publishing would retry)."""
+    sent: list[dict[str, Any]] = []
+
+    class FakeResult:
+        def __init__(self, n: int):
+            self.id = f"task-{n}"
+
+    def fake_send_task(self: Any, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> FakeResult:
+        sent.append({"task": name, "args": list(args or ()),
+                     "queue": options.get("queue"), "retry": options.get("retry")})
+        return FakeResult(len(sent))
+
+    from celery import Celery
+
+    # Every publish ends in send_task, whether the signature found the registered task or not
+    # (unless CELERY_TASK_ALWAYS_EAGER runs it in-process instead, which the settings leave off).
+    monkeypatch.setattr(Celery, "send_task", fake_send_task)
+    return sent
