@@ -29,7 +29,8 @@ class TestAGoodEdit:
         draft = replace(live, statement_md="Return `x + 1`, element by element, in the dtype of `x`.",
                         reference="import torch\n\n\ndef add_one(x):\n    return torch.add(x, 1)\n")
         revision = _saved(edit_post(admin_client, add_one, draft, summary="reference uses torch.add"))
-        assert no_broker == [{"task": queues.VALIDATE_EXERCISE_TASK, "args": [str(revision.run_id)], "queue": "exercises"}]
+        (sent,) = no_broker
+        assert (sent["task"], sent["args"], sent["queue"]) == (queues.VALIDATE_EXERCISE_TASK, [str(revision.run_id)], "exercises")
         add_one.refresh_from_db()
         assert add_one.statement_md.startswith("Write `add_one(x)`") and add_one.live_revision is None  # not yet
 
