@@ -7,6 +7,7 @@ it fails instead, so a broken CI image cannot silently pass.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -67,6 +68,20 @@ def browser_page(chromium_browser, live_server) -> Iterator[object]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def admin_login():
+    """``admin_login(page, username, password)``: sign in through the admin's login form, as a person would."""
+
+    def log_in(page, username: str, password: str) -> None:
+        page.goto("/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r"/admin/$"))
+
+    return log_in
 
 
 @pytest.fixture

@@ -37,18 +37,13 @@ def add_one(bank, monkeypatch, settings, tmp_path):
 
 
 @pytest.fixture
-def reviewer_page(browser_page, django_user_model):
+def reviewer_page(browser_page, django_user_model, admin_login):
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user("rita", "rita@example.com", PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="Reviewers"))
-    page = browser_page
-    page.goto("/admin/login/")
-    page.fill("#id_username", "rita")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
-    return page
+    admin_login(browser_page, "rita", PASSWORD)
+    return browser_page
 
 
 def test_an_edit_is_validated_then_live(reviewer_page, add_one, thread_worker):
