@@ -19,7 +19,7 @@ ALLOWED = {
     "bench": {"core", "io", "serving", "kernels", "experiments", "demos"},  # bench-demos times the demos
     "demos": {"core", "io", "serving", "kernels", "experiments"},
 }
-TOP_LEVEL_SHARED = {"formulas", "environment"}
+TOP_LEVEL_SHARED = {"formulas", "environment", "runtime"}
 
 
 def engine_imports(path: Path) -> set[str]:
