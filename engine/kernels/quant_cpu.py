@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 SOURCE = Path(__file__).with_name("quant_cpu.c")
-FLAGS = ("-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=c11")
+FLAGS = ("-O3", "-march=native", "-pthread", "-shared", "-fPIC", "-std=c11")
 
 _lock = threading.Lock()
 _library: ctypes.CDLL | None = None
@@ -35,6 +35,9 @@ _i64, _int, _ptr = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p
 _SIGNATURES = {
     "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int),
     "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int),
+    "q4_1_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int),
+    "q8_0_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int),
+    "q8_roundtrip": (_ptr, _i64, _i64, _ptr),
     "q4_1_dequantize": (_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int),
     "q8_0_dequantize": (_ptr, _ptr, _i64, _i64, _ptr, _int),
 }
@@ -98,6 +101,24 @@ def unavailable_reason() -> str | None:
     return _reason
 
 
+# How the kernels take the activations (see quant_cpu.c): "int8" quantises each row into blocks of
+# 32 int8 with a float scale and multiplies in integers (llama.cpp's scheme, the fast one);
+# "float32" keeps them as they are (the reference: only the order of the additions differs).
+ACTIVATIONS = ("int8", "float32")
+_KERNELS = {("Q4_1", "int8"): "q4_1_q8_matmul", ("Q8_0", "int8"): "q8_0_q8_matmul",
+            ("Q4_1", "float32"): "q4_1_matmul", ("Q8_0", "float32"): "q8_0_matmul"}
+
+
+# Matrices with fewer weights than this run on the calling thread alone. A decode step's per-layer
+# matmuls take 15-90 us on one thread; handing half to a second thread saves at most half of that,
+# and on a shared machine the second thread is often not running when the call starts (the row
+# pool in quant_cpu.c then does the work itself, but waking it still costs a system call and the
+# CPU time it spins). Measured on SmolLM2 at load 5 on 2 cores: decode p10 21 ms with every matmul
+# on one thread, 43 ms with all of them split. The LM head (28M weights, ~2 ms) and prefill-sized
+# dequantisations are worth splitting.
+PARALLEL_MIN_WEIGHTS = 4_000_000
+
+
 class BoundMatmul:
     """One matrix's kernel with its block pointers resolved once.
 
@@ -105,26 +126,43 @@ class BoundMatmul:
     call was measurable next to a kernel that takes tens of microseconds.
     """
 
-    def __init__(self, qtype: str, parts: tuple[torch.Tensor, ...], out_features: int):
+    def __init__(self, qtype: str, parts: tuple[torch.Tensor, ...], out_features: int, activations: str = "int8"):
         lib = library()
         if lib is None:
             raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
-        self.fn = lib.q4_1_matmul if qtype == "Q4_1" else lib.q8_0_matmul
+        if activations not in ACTIVATIONS:
+            raise ValueError(f"activations: unknown option {activations!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.fn = getattr(lib, _KERNELS[qtype, activations])
         self.parts = parts  # kept alive: the pointers below point into them
         self.pointers = tuple(p.data_ptr() for p in parts)
         self.out_features = out_features
+        self.parallel = out_features * parts[0].shape[1] * 32 >= PARALLEL_MIN_WEIGHTS
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """y [M, N] = x [M, K] (float32, contiguous) @ W^T."""
         M, K = x.shape
         y = torch.empty((M, self.out_features), dtype=torch.float32)
-        self.fn(x.data_ptr(), M, K, *self.pointers, self.out_features, y.data_ptr(), torch.get_num_threads())
+        threads = torch.get_num_threads() if self.parallel else 1
+        self.fn(x.data_ptr(), M, K, *self.pointers, self.out_features, y.data_ptr(), threads)
         return y
 
 
-def matmul(x: torch.Tensor, qtype: str, parts: tuple[torch.Tensor, ...], out_features: int) -> torch.Tensor:
+def matmul(
+    x: torch.Tensor, qtype: str, parts: tuple[torch.Tensor, ...], out_features: int, activations: str = "int8"
+) -> torch.Tensor:
     """y = x @ W^T for x [M, K] float32 contiguous and W given as its GGUF block parts (see quant_cpu.c)."""
-    return BoundMatmul(qtype, parts, out_features)(x)
+    return BoundMatmul(qtype, parts, out_features, activations)(x)
+
+
+def int8_activations(x: torch.Tensor) -> torch.Tensor:
+    """x [M, K] float32 as the "int8" kernels see it: each block of 32 rounded to dx * int8, dx = max|x| / 127."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
+    x = x.float().contiguous()
+    out = torch.empty_like(x)
+    lib.q8_roundtrip(x.data_ptr(), x.shape[0], x.shape[1], out.data_ptr())
+    return out
 
 
 def dequantize(qtype: str, parts: tuple[torch.Tensor, ...], rows: int, blocks: int) -> torch.Tensor:
