@@ -5,6 +5,8 @@ import platform
 import socket
 from functools import lru_cache
 
+from engine.runtime import wait_policy
+
 ENGINE_VERSION = "0.1.0"
 
 
@@ -26,6 +28,7 @@ def describe_environment() -> dict[str, str | int | None]:
         "gpu_name": torch.cuda.get_device_name(0) if cuda else None,
         "cpu": platform.processor() or platform.machine(),
         "cpu_threads": torch.get_num_threads(),
+        "omp_wait_policy": wait_policy(),  # idle threads spin or sleep: severalfold on a shared machine
         "torch": torch.__version__,
         "triton": triton_version,
         "python": platform.python_version(),

@@ -121,3 +121,10 @@ def authoring_groups(db: None) -> None:
     from django.apps import apps
 
     importlib.import_module("questions.migrations.0009_authors_and_reviewers_groups").create_groups(apps, None)
+
+
+@pytest.fixture
+def staff_client(client: Any, django_user_model: Any) -> Any:
+    """A client signed in as a superuser: staff who may open every admin page."""
+    client.force_login(django_user_model.objects.create_superuser("sam", "sam@example.com", "pw-sam-123456789"))
+    return client

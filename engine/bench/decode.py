@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.bench.report import header, table
+from engine.runtime import wait_policy
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 KV_LENGTHS = (64, 128, 256, 512)
@@ -41,6 +42,7 @@ def machine_description() -> dict[str, Any]:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "threads_used": torch.get_num_threads(),
+        "omp_wait_policy": wait_policy(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -133,7 +135,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines = [
         *header(
             "Engine benchmarks",
-            (f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['threads_used']} torch threads), "
+            (f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['threads_used']} torch threads, "
+            f"OpenMP wait policy {m.get('omp_wait_policy', 'default')}), "
             f"torch {m['torch']}, Python {m['python']}. Load average {m['load_average_at_start']} at the start and "
             f"{m.get('load_average_at_end')} at the end: this machine is shared with other jobs, so the numbers are noisy "
             "(the decode paths run in interleaved rounds so that noise hits all of them, and each is summarised by its "

@@ -37,3 +37,10 @@ def bare_staff(authoring_groups: None, django_user_model: Any) -> Client:
 @pytest.fixture
 def visitor_user(authoring_groups: None, django_user_model: Any) -> Client:
     return _client_for(django_user_model, "victor", staff=False, group=None)
+
+
+@pytest.fixture
+def topic(db: None) -> Any:
+    from questions.models import Topic
+
+    return Topic.objects.create(slug="kv-cache", title="KV cache")

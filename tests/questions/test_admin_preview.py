@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from questions.models import Question, QuizItem, Topic
+from questions.models import Question, QuizItem
 from tests.questions.question_admin_forms import form_data
 from tests.questions.structured_forms import new_question, quiz_item
 
@@ -14,26 +14,15 @@ DEMO = "kv_cache_vs_recompute"
 ANSWER = "The cache holds **keys and values**.\n\n```python run\nprint(2 * 32 * 4096 * 2)\n```\n"
 
 
-@pytest.fixture
-def staff(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("alice", "alice@example.com", "pw-123456789"))
-    return client
-
-
-@pytest.fixture
-def topic(db):
-    return Topic.objects.create(slug="kv-cache", title="KV cache")
-
-
 def items() -> list[dict]:
     return [quiz_item("phase", "single", "Which phase is compute bound?",
                       [("Prefill", True, "Every prompt token at once."), ("Decode", False, "")]),
             quiz_item("bytes", "numeric", "Bytes per token?", numeric_answer=524288, tolerance=0.05)]
 
 
-def test_the_preview_is_the_visitors_page_from_unsaved_data_and_saves_nothing(staff, topic) -> None:
-    data = new_question(staff, topic.pk, items(), answer_md=ANSWER, key_points="Grows with context", demos=[DEMO])
-    response = staff.post(reverse(PREVIEW), data)
+def test_the_preview_is_the_visitors_page_from_unsaved_data_and_saves_nothing(staff_client, topic) -> None:
+    data = new_question(staff_client, topic.pk, items(), answer_md=ANSWER, key_points="Grows with context", demos=[DEMO])
+    response = staff_client.post(reverse(PREVIEW), data)
     assert response.status_code == 200
     assert [t.name for t in response.templates][0] == "questions/question.html"
     html = response.content.decode()
@@ -45,28 +34,28 @@ def test_the_preview_is_the_visitors_page_from_unsaved_data_and_saves_nothing(st
     assert not Question.objects.exists() and not QuizItem.objects.exists()
 
 
-def test_the_preview_of_an_edit_shows_the_edit_and_leaves_the_saved_question_alone(staff, make_question) -> None:
+def test_the_preview_of_an_edit_shows_the_edit_and_leaves_the_saved_question_alone(staff_client, make_question) -> None:
     question = make_question("kv", title="Old title?")
-    page = staff.get(reverse("admin:questions_question_change", args=[question.pk]))
+    page = staff_client.get(reverse("admin:questions_question_change", args=[question.pk]))
     assert f'formaction="{reverse(PREVIEW)}?id={question.pk}"' in page.content.decode()
-    response = staff.post(f"{reverse(PREVIEW)}?id={question.pk}", form_data(page, title="New title?"))
+    response = staff_client.post(f"{reverse(PREVIEW)}?id={question.pk}", form_data(page, title="New title?"))
     assert "<h1>New title?</h1>" in response.content.decode()
     question.refresh_from_db()
     assert question.title == "Old title?"
 
 
-def test_invalid_data_shows_the_errors_by_field_instead_of_a_page(staff, topic) -> None:
-    data = new_question(staff, topic.pk, [quiz_item("phase", "single", "Pick", [("A", False, ""), ("B", False, "")])])
-    response = staff.post(reverse(PREVIEW), data)
+def test_invalid_data_shows_the_errors_by_field_instead_of_a_page(staff_client, topic) -> None:
+    data = new_question(staff_client, topic.pk, [quiz_item("phase", "single", "Pick", [("A", False, ""), ("B", False, "")])])
+    response = staff_client.post(reverse(PREVIEW), data)
     assert response.status_code == 400
     assert "Quiz item 1 — Option 1: A single-choice item needs exactly one correct option (found 0)." in (
         response.content.decode())
     assert not Question.objects.exists()
 
 
-def test_the_preview_needs_the_change_permission_and_a_post(client, staff, django_user_model, topic) -> None:
-    data = new_question(staff, topic.pk)
-    assert staff.get(reverse(PREVIEW)).status_code == 405
+def test_the_preview_needs_the_change_permission_and_a_post(client, staff_client, django_user_model, topic) -> None:
+    data = new_question(staff_client, topic.pk)
+    assert staff_client.get(reverse(PREVIEW)).status_code == 405
     client.logout()
     anonymous = client.post(reverse(PREVIEW), data)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]

@@ -4,24 +4,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from questions.models import Question, QuizItem, Topic
+from questions.models import Question, QuizItem
 from tests.questions.question_admin_forms import form_data
 from tests.questions.structured_forms import PREFIX, new_question, quiz_item, with_items
 
 pytestmark = pytest.mark.django_db
 ADD = "admin:questions_question_add"
 DEMO = "kv_cache_vs_recompute"
-
-
-@pytest.fixture
-def staff(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("alice", "alice@example.com", "pw-123456789"))
-    return client
-
-
-@pytest.fixture
-def topic(db):
-    return Topic.objects.create(slug="kv-cache", title="KV cache")
 
 
 def two_items() -> list[dict]:
@@ -37,18 +26,18 @@ def save(client, data: dict):
     return client.post(reverse(ADD), data)
 
 
-def test_lists_are_rows_of_text_and_the_page_shows_no_json(staff, make_question) -> None:
+def test_lists_are_rows_of_text_and_the_page_shows_no_json(staff_client, make_question) -> None:
     question = make_question("kv", key_points=["Grows with context", "Grows with batch"])
-    page = staff.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
+    page = staff_client.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
     assert "data-list-editor" in page and "js/admin_list.js" in page
     assert "Grows with context\nGrows with batch</textarea>" in page
     assert '["Grows' not in page and "[]</textarea>" not in page
 
 
-def test_a_question_with_lists_two_quiz_items_and_a_demo_saves_without_json(staff, topic) -> None:
-    data = new_question(staff, topic.pk, two_items(), key_points="Per token\n\n  Per layer  \n",
+def test_a_question_with_lists_two_quiz_items_and_a_demo_saves_without_json(staff_client, topic) -> None:
+    data = new_question(staff_client, topic.pk, two_items(), key_points="Per token\n\n  Per layer  \n",
                         sources=["https://example.org/a", "https://example.org/b"], demos=[DEMO])
-    response = save(staff, data)
+    response = save(staff_client, data)
     assert response.status_code == 302, response.context and response.context["error_summary"]
     question = Question.objects.get(slug="kv-size")
     assert question.key_points == ["Per token", "Per layer"]  # blank lines dropped, rows trimmed
@@ -60,15 +49,15 @@ def test_a_question_with_lists_two_quiz_items_and_a_demo_saves_without_json(staf
     assert numeric.numeric_answer == 524288 and not numeric.choices.exists()
 
 
-def test_reordering_rows_and_editing_an_options_why_are_saved(staff, topic) -> None:
-    assert save(staff, new_question(staff, topic.pk, two_items()[:1], key_points="a\nb\nc")).status_code == 302
+def test_reordering_rows_and_editing_an_options_why_are_saved(staff_client, topic) -> None:
+    assert save(staff_client, new_question(staff_client, topic.pk, two_items()[:1], key_points="a\nb\nc")).status_code == 302
     question = Question.objects.get(slug="kv-size")
     url = reverse("admin:questions_question_change", args=[question.pk])
-    data = form_data(staff.get(url), key_points=["c", "a", "b"])
+    data = form_data(staff_client.get(url), key_points=["c", "a", "b"])
     first = f"{PREFIX}-0-option_"
     why = next(k for k, v in data.items() if k.startswith(first) and k.endswith("_why") and v == "One token per step.")
     data[why] = "Memory bound: weights are read for one token."
-    assert staff.post(url, data).status_code == 302
+    assert staff_client.post(url, data).status_code == 302
     question.refresh_from_db()
     assert question.key_points == ["c", "a", "b"]
     assert question.quiz_items.get().choices.get(text="Decode").explanation == "Memory bound: weights are read for one token."
@@ -81,23 +70,23 @@ def refused(client, data: dict) -> tuple[str, list[str]]:
     return response.content.decode(), response.context["error_summary"]
 
 
-def test_a_numeric_item_without_an_answer_is_named_beside_the_field_and_in_the_summary(staff, topic) -> None:
+def test_a_numeric_item_without_an_answer_is_named_beside_the_field_and_in_the_summary(staff_client, topic) -> None:
     items = [quiz_item("bytes", "numeric", "How many bytes?")]
-    html, summary = refused(staff, new_question(staff, topic.pk, items))
+    html, summary = refused(staff_client, new_question(staff_client, topic.pk, items))
     assert any(line.startswith("Quiz item 1 — Numeric answer: ") for line in summary), summary
     assert "data-error-summary" in html and "Nothing was saved. Fix 2 problems" in html  # answer and tolerance
     assert html.count(summary[0].split(": ", 1)[1]) >= 2  # beside the field and in the summary
 
 
-def test_a_choice_item_with_no_correct_option_is_refused(staff, topic) -> None:
+def test_a_choice_item_with_no_correct_option_is_refused(staff_client, topic) -> None:
     items = [quiz_item("phase", "single", "Pick", [("Prefill", False, ""), ("Decode", False, "")])]
-    _, summary = refused(staff, new_question(staff, topic.pk, items))
+    _, summary = refused(staff_client, new_question(staff_client, topic.pk, items))
     assert summary == ["Quiz item 1 — Option 1: A single-choice item needs exactly one correct option (found 0)."]
 
 
-def test_an_option_with_a_why_but_no_text_is_refused(staff, topic) -> None:
+def test_an_option_with_a_why_but_no_text_is_refused(staff_client, topic) -> None:
     items = [quiz_item("phase", "single", "Pick", [("Prefill", True, ""), ("Decode", False, ""), ("", False, "orphan why")])]
-    _, summary = refused(staff, new_question(staff, topic.pk, items))
+    _, summary = refused(staff_client, new_question(staff_client, topic.pk, items))
     assert summary == ["Quiz item 1 — Option 3: write its text, or clear its other boxes."]
 
 
@@ -109,30 +98,30 @@ def test_an_option_with_a_why_but_no_text_is_refused(staff, topic) -> None:
      "Answer: the page would strip the &lt;script&gt; element, the onerror attribute on &lt;img&gt;"),
     ({"key_points": "[click](javascript:alert(1))"}, "the javascript: link in &lt;a&gt;"),
 ])
-def test_bad_input_is_a_sentence_naming_the_field(staff, topic, changes, expected) -> None:
-    html, summary = refused(staff, new_question(staff, topic.pk, **changes))
+def test_bad_input_is_a_sentence_naming_the_field(staff_client, topic, changes, expected) -> None:
+    html, summary = refused(staff_client, new_question(staff_client, topic.pk, **changes))
     assert expected in html and len(summary) == 1
 
 
-def test_a_slug_clash_names_the_slug(staff, topic, make_question) -> None:
+def test_a_slug_clash_names_the_slug(staff_client, topic, make_question) -> None:
     make_question("kv-size")
-    response = save(staff, new_question(staff, topic.pk, two_items()))
+    response = save(staff_client, new_question(staff_client, topic.pk, two_items()))
     assert response.context["error_summary"] == ["Slug: another question already uses this slug; choose another."]
     assert Question.objects.filter(slug="kv-size").count() == 1
 
 
-def test_a_quiz_option_with_html_the_page_would_strip_is_named(staff, topic) -> None:
+def test_a_quiz_option_with_html_the_page_would_strip_is_named(staff_client, topic) -> None:
     items = [quiz_item("phase", "single", "Pick", [("Prefill <iframe src=x></iframe>", True, ""), ("Decode", False, "")])]
-    _, summary = refused(staff, new_question(staff, topic.pk, items))
+    _, summary = refused(staff_client, new_question(staff_client, topic.pk, items))
     assert summary == ["Quiz item 1 — Option 1: the page would strip the <iframe> element; write it in Markdown instead."]
 
 
-def test_an_item_with_more_options_than_rows_is_refused_rather_than_truncated(staff, make_question) -> None:
+def test_an_item_with_more_options_than_rows_is_refused_rather_than_truncated(staff_client, make_question) -> None:
     question = make_question("kv")
     item = QuizItem.objects.create(question=question, key="many", kind="multiple", prompt="Pick")
     item.replace_choices((f"Option {n}", n == 1, "") for n in range(1, 9))
     url = reverse("admin:questions_question_change", args=[question.pk])
-    response = staff.post(url, form_data(staff.get(url), title="Renamed?"))
+    response = staff_client.post(url, form_data(staff_client.get(url), title="Renamed?"))
     assert response.status_code == 200
     assert response.context["error_summary"] == [
         "Quiz item 1 — This item has 8 options, more than the 6 rows here; edit it on its own quiz item page."]

@@ -14,12 +14,6 @@ from questions.quizzes.ownership import Owner
 from questions.quizzes.stats import item_statistics
 
 
-@pytest.fixture
-def staff_client(client: Client, django_user_model: Any) -> Client:
-    client.force_login(django_user_model.objects.create_superuser("staff", "staff@example.com", "pw-staff-123456"))
-    return client
-
-
 def _take_single(bank: Any, owner: Owner, choice: int, seconds: int) -> None:
     attempt = services.start_attempt(owner, QuizSpec(topics=("kv-cache",), difficulties=("easy",), count=1),
                                      random.Random(seconds))

@@ -8,12 +8,6 @@ from run_factories import make_run, succeeded
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("alice", "alice@example.com", "pw"))
-    return client
-
-
 def test_the_list_filters_by_state(staff_client):
     succeeded("fixture_chart")
     make_run("fixture_slow", "failed", params={"seconds": 1.0, "tag": "boom"}, error="it broke")
