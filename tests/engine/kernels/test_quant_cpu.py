@@ -90,6 +90,24 @@ def test_int8_activations_compute_the_product_of_the_rounded_activations(kernels
     assert ((got - exact).abs() <= bound * (1 + 1e-5) + 1e-5).all()
 
 
+@pytest.mark.parametrize("qtype", ["Q4_1", "Q8_0"])
+@pytest.mark.parametrize("activation", ["int8", "float32"])
+def test_a_folded_rms_norm_is_applied_to_the_activations_first(kernels, qtype, activation):
+    w = blocks(qtype)
+    x = activations(3)
+    gain = torch.rand(COLS, generator=torch.Generator().manual_seed(7)) + 0.5
+    got = kernels.matmul(x, qtype, w.parts, ROWS, activation, norm=(gain, 1e-5)).double()
+    normed = x.double() * torch.rsqrt(x.double().pow(2).mean(-1, keepdim=True) + 1e-5) * gain.double()
+    weights = w.dequantize().double()
+    exact = normed @ weights.T
+    if activation == "float32":
+        assert (got - exact).abs().max().item() < 1e-5 * exact.abs().max().item()
+    else:  # the int8 rounding bound, now on the normalised activations
+        half_step = normed.view(3, -1, 32).abs().amax(-1) / 254
+        bound = half_step @ weights.abs().view(ROWS, -1, 32).sum(-1).T
+        assert ((got - exact).abs() <= bound * (1 + 1e-4) + 1e-5).all()
+
+
 @pytest.mark.parametrize("activation", ["int8", "float32"])
 def test_splitting_rows_across_threads_changes_no_bit(kernels, activation):
     """Each output row is computed whole by one thread, so the row pool's split is invisible."""
@@ -99,7 +117,7 @@ def test_splitting_rows_across_threads_changes_no_bit(kernels, activation):
     outputs = []
     for threads in (1, 2, 4):
         y = torch.empty(2, 1000)
-        bound.fn(x.data_ptr(), 2, COLS, *bound.pointers, 1000, y.data_ptr(), threads)
+        bound.fn(x.data_ptr(), 2, COLS, *bound.pointers, 1000, y.data_ptr(), threads, *bound.norm_args)
         outputs.append(y)
     assert torch.equal(outputs[0], outputs[1]) and torch.equal(outputs[0], outputs[2])
 
@@ -114,7 +132,7 @@ def test_the_row_pool_works_in_a_forked_child(kernels):
 
     def run() -> torch.Tensor:
         y = torch.empty(1, 1000)
-        bound.fn(x.data_ptr(), 1, COLS, *bound.pointers, 1000, y.data_ptr(), 2)
+        bound.fn(x.data_ptr(), 1, COLS, *bound.pointers, 1000, y.data_ptr(), 2, *bound.norm_args)
         return y
 
     expected = run()  # starts the parent's helper
