@@ -18,7 +18,7 @@ CODE_QUEUES := code,exercises
 
 # Suites whose behaviour depends on the database engine (search backend, locking, JSON and text
 # columns); the second run of `make test` repeats them on PostgreSQL.
-DB_SUITES := tests/questions tests/quizzes tests/accounts tests/sandbox tests/exercises/test_exercise_pages.py tests/exercises/test_exercise_api.py
+DB_SUITES := tests/questions tests/quizzes tests/accounts tests/sandbox tests/exercises/test_exercise_pages.py tests/exercises/test_exercise_api.py tests/exercises/authoring
 
 .PHONY: run dev setup test worker bench bench-pages clean
 

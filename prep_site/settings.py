@@ -243,6 +243,7 @@ EXERCISE_RATE_LIMIT = env_int("EXERCISE_RATE_LIMIT", 20)
 CELERY_TASK_ROUTES = {
     "sandbox.run_code": {"queue": "code"},
     "sandbox.run_exercise": {"queue": "exercises"},
+    "sandbox.validate_exercise": {"queue": "exercises"},
     "sandbox.sweep_runs": {"queue": "cpu"},
 }
 CELERY_BEAT_SCHEDULE = {"sandbox-sweep-runs": {"task": "sandbox.sweep_runs", "schedule": env_int("SANDBOX_SWEEP_EVERY", 30)}}

@@ -305,8 +305,12 @@ def error_summary(form: forms.BaseForm | None, formsets: list[Any]) -> list[str]
     if form is not None:
         add("", form)
     for formset in formsets:
+        # An inline formset names its rows after its model; a plain formset says what a row is itself.
+        meta = getattr(formset, "model", None) and formset.model._meta
+        one = meta.verbose_name if meta else formset.row_name
+        many = meta.verbose_name_plural if meta else formset.rows_name
         for number, f in enumerate(formset.forms, start=1):
-            add(f"{capfirst(formset.model._meta.verbose_name)} {number} — ", f)
+            add(f"{capfirst(one)} {number} — ", f)
         for message in formset.non_form_errors():
-            lines.append(f"{capfirst(formset.model._meta.verbose_name_plural)}: {message}")
+            lines.append(f"{capfirst(many)}: {message}")
     return lines

@@ -23,6 +23,7 @@ Each file is saved in its own transaction, so one bad file never half-loads.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
@@ -52,8 +53,7 @@ class LoadReport(SyncReport):
 
     # Bank questions edited in the admin whose version was kept (the file has not changed since).
     kept_edits: list[str] = field(default_factory=list)
-    # "path: edited in the admin since <time>; file changed too": the admin's version was kept.
-    conflicts: list[str] = field(default_factory=list)
+    # ``conflicts`` (SyncReport's): the question files' and the exercise folders' together.
     # "path:line: message" strings about files that were loaded all the same.
     warnings: list[str] = field(default_factory=list)
     topics: int = 0
@@ -136,7 +136,12 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
 
 
 def _edited_since(question: Question) -> str:
-    return f"edited in the admin since {date_format(localtime(question.edited_at), 'Y-m-d H:i')}"
+    return edited_since(question.edited_at)
+
+
+def edited_since(when: datetime) -> str:
+    """The conflict report's wording, for questions and exercises alike."""
+    return f"edited in the admin since {date_format(localtime(when), 'Y-m-d H:i')}"
 
 
 def _sync_exercises(folder: Path, report: LoadReport) -> None:
@@ -147,7 +152,9 @@ def _sync_exercises(folder: Path, report: LoadReport) -> None:
     from questions.exercises.sync import sync_exercises
 
     # Its problems stay in its own report: ``ok`` is about the question files, which loaded either way.
-    report.exercises = sync_exercises(folder).as_dict()
+    synced = sync_exercises(folder)
+    report.conflicts.extend(synced.conflicts)  # one list of conflicts for a person to resolve
+    report.exercises = synced.as_dict()
 
 
 def _sync_topics(topics: list[dict[str, str]]) -> dict[str, Topic]:

@@ -59,17 +59,18 @@ def allowed_targets(user: Any, current: str) -> list[str]:
     return [to for (before, to), perm in TRANSITIONS.items() if before == current and user.has_perm(perm)]
 
 
-def check_transition(user: Any, before: str, after: str) -> None:
-    """Raise ``TransitionError`` unless ``user`` may move a question from ``before`` to ``after``."""
+def check_transition(user: Any, before: str, after: str, noun: str = "question") -> None:
+    """Raise ``TransitionError`` unless ``user`` may move a question (or an exercise: same table, same
+    permissions) from ``before`` to ``after``."""
     if before == after:
         return
     perm = TRANSITIONS.get((before, after))
     if perm is None:
-        raise TransitionError("status", f"a question cannot go from {label(before)} to {label(after)} directly")
+        raise TransitionError("status", f"a {noun} cannot go from {label(before)} to {label(after)} directly")
     if not user.has_perm(perm):
         who = "a reviewer" if perm == PUBLISH else "an author or a reviewer"
         raise TransitionError(
-            "status", f"you may not move a question from {label(before)} to {label(after)}; ask {who}"
+            "status", f"you may not move a {noun} from {label(before)} to {label(after)}; ask {who}"
         )
 
 

@@ -17,6 +17,8 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
     # One line per file or folder that was skipped, naming the path (and line or field) and the reason.
     errors: list[str] = field(default_factory=list)
+    # "path: edited in the admin since <time>; file changed too": rows whose admin version was kept.
+    conflicts: list[str] = field(default_factory=list)
 
     def counts(self) -> str:
         """"3 created, 1 updated, 176 unchanged, 0 retired": the part of a summary every sync has."""

@@ -4,7 +4,7 @@ This module sits on top of the job queue: it imports execution and the sweep, an
 nothing in ``sandbox`` imports it (runs are published by task name, see
 ``sandbox/jobs/queues.py``), so there is no import loop to hide inside functions.
 
-Both run tasks are safe to deliver more than once (acks_late + reject_on_worker_lost
+Every run task is safe to deliver more than once (acks_late + reject_on_worker_lost
 mean a killed worker's message comes back): ``execute`` claims the run with a
 conditional UPDATE, so a second delivery for a finished or held run does nothing.
 """
@@ -17,6 +17,7 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
 
+from questions.exercises.authoring.validate import validate_run
 from questions.exercises.worker import grade_run
 from sandbox import code_runs
 from sandbox.jobs import queues
@@ -52,6 +53,13 @@ def run_code_task(run_id: str) -> str:
           time_limit=hard_time_limit(Run.Kind.EXERCISE))
 def run_exercise_task(run_id: str) -> str:
     return execute(run_id, handler=grade_run)
+
+
+# An admin edit of an exercise: the reference on each seed and every wrong solution, each a grade as above.
+@run_task(queues.VALIDATE_EXERCISE_TASK, soft_time_limit=hard_time_limit(Run.Kind.VALIDATION) - 30,
+          time_limit=hard_time_limit(Run.Kind.VALIDATION))
+def validate_exercise_task(run_id: str) -> str:
+    return execute(run_id, handler=validate_run)
 
 
 @shared_task(name=queues.SWEEP_TASK, time_limit=120)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from django.contrib.auth.models import Group
+from django.test import Client
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -121,6 +123,39 @@ def authoring_groups(db: None) -> None:
     from django.apps import apps
 
     importlib.import_module("questions.migrations.0009_authors_and_reviewers_groups").create_groups(apps, None)
+    importlib.import_module("questions.exercises.migrations.0003_authoring_permissions").grant(apps, None)
+
+
+# Who may do what in the authoring admin: alice is an author, rita a reviewer, olga staff with no
+# group, and victor a signed-in visitor who is not staff. Each fixture is a client signed in as them.
+def _client_for(django_user_model: Any, username: str, *, staff: bool, group: str | None) -> Client:
+    user = django_user_model.objects.create_user(username, f"{username}@example.com", "pw-123456789", is_staff=staff)
+    if group:
+        user.groups.add(Group.objects.get(name=group))  # made by the groups migration
+    client = Client()
+    client.force_login(user)
+    client.user = user  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def author(authoring_groups: None, django_user_model: Any) -> Client:
+    return _client_for(django_user_model, "alice", staff=True, group="Authors")
+
+
+@pytest.fixture
+def reviewer(authoring_groups: None, django_user_model: Any) -> Client:
+    return _client_for(django_user_model, "rita", staff=True, group="Reviewers")
+
+
+@pytest.fixture
+def bare_staff(authoring_groups: None, django_user_model: Any) -> Client:
+    return _client_for(django_user_model, "olga", staff=True, group=None)
+
+
+@pytest.fixture
+def visitor_user(authoring_groups: None, django_user_model: Any) -> Client:
+    return _client_for(django_user_model, "victor", staff=False, group=None)
 
 
 @pytest.fixture
@@ -128,3 +163,26 @@ def staff_client(client: Any, django_user_model: Any) -> Any:
     """A client signed in as a superuser: staff who may open every admin page."""
     client.force_login(django_user_model.objects.create_superuser("sam", "sam@example.com", "pw-sam-123456789"))
     return client
+
+
+@pytest.fixture
+def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record what would be published instead of talking to a broker: one dict per message
+    (task name, args, queue, and whether publishing would retry)."""
+    sent: list[dict[str, Any]] = []
+
+    class FakeResult:
+        def __init__(self, n: int):
+            self.id = f"task-{n}"
+
+    def fake_send_task(self: Any, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> FakeResult:
+        sent.append({"task": name, "args": list(args or ()),
+                     "queue": options.get("queue"), "retry": options.get("retry")})
+        return FakeResult(len(sent))
+
+    from celery import Celery
+
+    # Every publish ends in send_task, whether the signature found the registered task or not
+    # (unless CELERY_TASK_ALWAYS_EAGER runs it in-process instead, which the settings leave off).
+    monkeypatch.setattr(Celery, "send_task", fake_send_task)
+    return sent

@@ -187,7 +187,7 @@ def _read_spec(folder: Path, data: dict[str, Any], body: str, checker: _Checker,
         slug=slug, title=checker.text(data, "title", ()), topic=topic, difficulty=difficulty, function=function,
         signature=signature, practises=practises, demos=demos, tolerance=tolerance, hints=hints, wrong=tuple(wrong),
         statement_md=statement, walkthrough_md=walkthrough, starter=starter, reference=reference, folder=folder,
-        content_hash=_folder_hash(folder),
+        content_hash=folder_hash(folder),
     )
 
 
@@ -274,7 +274,7 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _folder_hash(folder: Path) -> str:
+def folder_hash(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in _files(folder):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")

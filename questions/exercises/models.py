@@ -1,8 +1,10 @@
 """Exercises as the site shows them, and the submissions visitors make.
 
-``Exercise`` is a read-only mirror of ``questions/bank/exercises/<slug>/``, written
-only by ``load_bank`` (``sync.py``): the page reads it without touching files or
-importing torch. ``Submission`` is one Check or Submit: it points at the
+``Exercise`` mirrors an exercise folder: the bank's ``questions/bank/exercises/<slug>/``
+(written by ``load_bank``, ``sync.py``) or, once a staff edit has passed validation, the
+``ExerciseRevision`` applied in the admin (``authoring/``): the page reads it without touching
+files or importing torch. An ``ExerciseRevision`` is one admin edit: the whole folder as text,
+kept *pending* until a worker has run the reference and the wrong solutions in the sandbox. ``Submission`` is one Check or Submit: it points at the
 ``sandbox.Run`` that grades it. The run is the single record of the outcome (its
 ``result`` is the grader's verdict, written by one conditional UPDATE when the
 worker finishes), so a worker that dies mid-grade leaves a queued-again run, never
@@ -18,11 +20,23 @@ from django.db.models import Q
 from django.urls import reverse
 
 from prep_site.web.visitor import Visitor
-from questions.models import Difficulty, Question, Topic
+from questions.models import Difficulty, Question, Status, Topic
 from sandbox.jobs.models import Run
 
 
+def visible_filter(prefix: str = "") -> Q:
+    """The one definition of "a visitor may see it": in the catalogue (not retired by load_bank) and published."""
+    return Q(**{f"{prefix}is_active": True, f"{prefix}status": Status.PUBLISHED})
+
+
+class ExerciseQuerySet(models.QuerySet):
+    def visible(self) -> ExerciseQuerySet:
+        return self.filter(visible_filter())
+
+
 class Exercise(models.Model):
+    Status = Status
+
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=300)
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="exercises")
@@ -42,16 +56,82 @@ class Exercise(models.Model):
     source_path = models.CharField(max_length=500, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True, help_text="Retired exercises keep their submissions but are hidden.")
+    # Published by default so the bank's exercises (load_bank) are visible; one written in the admin starts as a draft.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PUBLISHED, db_index=True,
+        help_text="Only published exercises are shown to visitors.",
+    )
+    # The admin version in force, or None when the bank folder is the source. The grader reads this
+    # revision's files (materialised on the worker, content-addressed) instead of the bank folder.
+    live_revision = models.ForeignKey(
+        "ExerciseRevision", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="+"
+    )
+    # Set when a bank exercise gets an admin version: load_bank then keeps it and reports a conflict if the
+    # folder changed too (``edited_base_hash`` is the folder's hash the edit started from), like questions.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edited_base_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExerciseQuerySet.as_manager()
 
     class Meta:
         ordering = ["topic__order", "order", "title"]
+        permissions = [
+            # cases.py runs on the worker outside the sandbox: changing it is changing the site's code.
+            ("change_exercise_code", "Can change an exercise's code (cases.py, reference, wrong solutions, starter)"),
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("exercises:detail", args=[self.slug])
+
+    @property
+    def is_bank_exercise(self) -> bool:
+        return bool(self.source_path)
+
+    @property
+    def is_edited_bank_exercise(self) -> bool:
+        return self.is_bank_exercise and self.edited_at is not None
+
+
+class ExerciseRevision(models.Model):
+    """One save in the authoring form: the exercise folder as text, applied only once validation passes.
+
+    The outcome is written by the worker in the same transaction as its run's ``finish``: a worker
+    that dies mid-validation leaves the revision ``validating`` and its run re-queued by the sweep
+    (or failed after its attempts, when the page offers to validate again); never half applied.
+    """
+
+    class State(models.TextChoices):
+        VALIDATING = "validating", "Validating"
+        APPLIED = "applied", "Applied"
+        REFUSED = "refused", "Refused"
+
+    slug = models.SlugField(max_length=120, db_index=True)
+    # None until a new exercise's first revision is applied (the row is created then).
+    exercise = models.ForeignKey(Exercise, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions")
+    # Relative path -> text: exercise.md, starter.py, reference.py, cases.py, wrong/<name>.py.
+    files = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    # The live content hash this edit started from ("" for a new exercise): applying refuses a stale edit.
+    base_hash = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.VALIDATING, db_index=True)
+    refusal = models.TextField(blank=True, help_text="Why validation refused it, one reason per line.")
+    run = models.OneToOneField(
+        "sandbox.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="exercise_revision"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    summary = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} revision {self.pk} ({self.state})"
 
 
 class SubmissionQuerySet(models.QuerySet):

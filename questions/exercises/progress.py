@@ -33,7 +33,7 @@ class TopicCounts:
 
 def topic_counts(visitor: Visitor | None) -> dict[int, TopicCounts]:
     """Topic id → exercise counts (active exercises only)."""
-    exercises = dict(Exercise.objects.filter(is_active=True).values_list("pk", "topic_id"))
+    exercises = dict(Exercise.objects.visible().values_list("pk", "topic_id"))
     totals = Counter(exercises.values())
     by_mark: dict[str, Counter] = {SOLVED: Counter(), ATTEMPTED: Counter()}
     for pk, mark in marks(visitor).items():

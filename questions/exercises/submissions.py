@@ -54,7 +54,7 @@ def parse_submit(data: dict[str, Any], signed_in: bool) -> SubmitRequest:
     slug = data.get("slug")
     if not isinstance(slug, str) or not slug.strip():
         raise FieldError("slug", "slug: send the slug of an exercise as a string (e.g. \"stable-softmax\").")
-    exercise = Exercise.objects.filter(slug=slug.strip(), is_active=True).first()
+    exercise = Exercise.objects.visible().filter(slug=slug.strip()).first()
     if exercise is None:
         raise FieldError("slug", f"slug: there is no exercise called {slug.strip()[:80]!r}.")
     mode = data.get("mode", Submission.Mode.CHECK)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from prep_site.web.errors import FieldError
 from prep_site.web.visitor import visitor_for
 from questions.exercises import presenters, progress, submissions
-from questions.exercises.models import Exercise
+from questions.exercises.models import Exercise, visible_filter
 from questions.models import Difficulty, Topic
 from sandbox import code_runs
 
@@ -26,7 +26,7 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
     topic = request.GET.get("topic", "")
     difficulty = request.GET.get("difficulty", "")
     solved = request.GET.get("solved", "")
-    exercises = Exercise.objects.filter(is_active=True).select_related("topic")
+    exercises = Exercise.objects.visible().select_related("topic")
     if topic:
         exercises = exercises.filter(topic__slug=topic)
     if difficulty in Difficulty.values:
@@ -38,7 +38,7 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
         rows = [(exercise, mark) for exercise, mark in rows if mark == wanted]
     return render(request, "exercises/list.html", {
         "rows": rows,
-        "topics": Topic.objects.filter(exercises__is_active=True).distinct(),
+        "topics": Topic.objects.filter(visible_filter("exercises__")).distinct(),
         "topic": topic, "difficulty": difficulty, "solved": solved,
         "difficulties": Difficulty.choices, "solved_filters": SOLVED_FILTERS.items(),
         "solved_count": sum(1 for _, mark in rows if mark == progress.SOLVED),
@@ -47,7 +47,11 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    exercise = get_object_or_404(Exercise.objects.select_related("topic"), slug=slug, is_active=True)
+    # Staff who may see exercises in the admin also see drafts here, marked as such: a reviewer looks at
+    # the page before publishing it. Everyone else gets a 404 for what visitors may not see.
+    staff_preview = request.user.is_staff and request.user.has_perm("exercises.view_exercise")
+    exercises = Exercise.objects.all() if staff_preview else Exercise.objects.visible()
+    exercise = get_object_or_404(exercises.select_related("topic"), slug=slug)
     visitor = visitor_for(request, create=False)
     shown = None
     if request.GET.get("submission"):  # the no-JavaScript path lands here after a post
@@ -57,6 +61,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     code = shown.run.code if shown is not None else exercise.starter
     return render(request, "exercises/detail.html", {
         "exercise": exercise,
+        "hidden_from_visitors": not Exercise.objects.visible().filter(pk=exercise.pk).exists(),
         "practises": exercise.practises.published().select_related("topic"),
         "limits": code_runs.limits_sentence(),
         "mark": progress.marks(visitor).get(exercise.pk, ""),

@@ -13,9 +13,10 @@ import traceback
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from questions.exercises.catalogue import ExerciseFormatError, get_exercise
+from questions.exercises.authoring.drafts import materialise
+from questions.exercises.catalogue import ExerciseFormatError, ExerciseSpec, get_exercise
 from questions.exercises.grading import grade
-from questions.exercises.models import Submission
+from questions.exercises.models import Exercise, Submission
 from questions.exercises.review import schedule_solved
 from sandbox.jobs.execution import open_sandbox, run_environment
 from sandbox.jobs.lease import Lease
@@ -24,11 +25,21 @@ from sandbox.jobs.models import Run
 log = logging.getLogger(__name__)
 
 
+def exercise_spec(slug: str) -> ExerciseSpec:
+    """What the grader grades against: the exercise's applied admin version (its files, materialised on
+    this machine by content hash), else its bank folder. KeyError when there is neither."""
+    exercise = Exercise.objects.select_related("live_revision").filter(slug=slug).first()
+    revision = exercise.live_revision if exercise is not None else None
+    if revision is not None:
+        return materialise(revision.files, revision.slug, revision.content_hash)
+    return get_exercise(slug)
+
+
 def grade_run(run: Run, lease: Lease) -> None:
     attempt = run.attempts
     params = run.params or {}
     try:
-        spec = get_exercise(str(params.get("exercise", "")))
+        spec = exercise_spec(str(params.get("exercise", "")))
     except (KeyError, ExerciseFormatError) as exc:
         log.error("exercise run %s: %s", run.pk, exc)
         run.finish(attempt, Run.State.FAILED, error="This exercise is not available on this worker; it was not graded.")

@@ -1,10 +1,11 @@
 """The two authoring groups: "Authors" write drafts and submit them, "Reviewers" also publish.
 
-Permissions normally appear after all migrations (post_migrate), so they are created here first.
+Permissions normally appear after all migrations (post_migrate), so ``grant`` creates them first.
 Everything not granted here (topics, deleting questions, users) stays with superusers.
 """
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from questions.authoring_groups import grant
 
 # Codenames per group; a reviewer can do everything an author can.
 AUTHOR_PERMISSIONS = [
@@ -18,22 +19,7 @@ GROUPS = {"Authors": AUTHOR_PERMISSIONS, "Reviewers": REVIEWER_PERMISSIONS}
 
 
 def create_groups(apps, schema_editor):
-    app_config = apps.get_app_config("questions")
-    # create_permissions skips an app whose models_module is unset, as it is in a migration's state;
-    # put back whatever was there (tests call this with the real registry to restore the groups).
-    previous = getattr(app_config, "models_module", None)
-    app_config.models_module = previous or True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = previous
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        found = Permission.objects.filter(content_type__app_label="questions", codename__in=codenames)
-        missing = set(codenames) - set(found.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"permissions missing for group {name}: {sorted(missing)}")
-        group.permissions.add(*found)
+    grant(apps, "questions", GROUPS)
 
 
 def remove_groups(apps, schema_editor):

@@ -1,19 +1,20 @@
 """Which questions match a parsed query, one backend per database.
 
-SQLite (the default) keeps an FTS5 table (created by migration 0003) in sync through the signals in
-questions/signals.py; PostgreSQL matches the columns directly with a tsvector. Both read the same
+SQLite (the default) keeps an FTS5 table (created by migration 0003), PostgreSQL a GIN-indexed
+tsvector table (migration 0010, questions.search.pg_document); both are kept in sync through the
+signals in questions/signals.py, and ``manage.py rebuild_search`` refills them. Both read the same
 ParsedQuery: every group must match (AND), and when nothing does, any group (OR). A group is any of
 its phrases; a phrase is its words in a row. Ordering is not the backends' job (questions.search.rank).
 """
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection
-from django.db.models import Func, QuerySet
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from questions.markdown import FORMULA_MARK
 from questions.models import Question
+from questions.search import pg_document
 from questions.search.query import Group, ParsedQuery
 
 FTS_TABLE = "questions_search_fts"
@@ -30,7 +31,10 @@ def index_body(answer_text: str) -> str:
 
 
 class SearchBackend:
-    """What both databases provide; ``index``/``remove`` are no-ops where the database searches columns."""
+    """What both databases provide: a table of their own, kept in step with the questions."""
+
+    # The index table this backend keeps (its migration creates it).
+    table: str
 
     def index(self, question: Question) -> None:
         raise NotImplementedError
@@ -52,6 +56,8 @@ class SearchBackend:
 
 
 class SqliteFtsBackend(SearchBackend):
+    table = FTS_TABLE
+
     def index(self, question: Question) -> None:
         tags = " ".join(slug.replace("-", " ") for slug in _names(question))
         with connection.cursor() as cursor:
@@ -71,8 +77,6 @@ class SqliteFtsBackend(SearchBackend):
         return super().rebuild()
 
     def matching(self, parsed: ParsedQuery, queryset: QuerySet[Question], *, every_group: bool) -> QuerySet[Question]:
-        from django.db.models.expressions import RawSQL
-
         match = (" AND " if every_group else " OR ").join(_fts_group(g) for g in parsed.groups)
         return queryset.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match]))
 
@@ -84,49 +88,29 @@ def _fts_group(group: Group) -> str:
 
 
 class PostgresBackend(SearchBackend):
+    """Matches against the stored, GIN-indexed document of each question (pg_document)."""
+
+    table = pg_document.TABLE
+
     def index(self, question: Question) -> None:
-        """PostgreSQL computes the vectors at query time from the columns themselves."""
+        with connection.cursor() as cursor:
+            pg_document.write_documents(cursor, question.pk)
 
     def remove(self, question_id: int) -> None:
-        """Nothing to remove: there is no separate index table."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE question_id = %s", [question_id])
 
     def rebuild(self) -> int:
-        return Question.objects.count()
+        # One set-based statement rather than a query per question: the text is assembled in the database.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {self.table}")
+            pg_document.write_documents(cursor)
+            return cursor.rowcount
 
     def matching(self, parsed: ParsedQuery, queryset: QuerySet[Question], *, every_group: bool) -> QuerySet[Question]:
-        from django.contrib.postgres.aggregates import StringAgg
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-        from django.db.models import OuterRef, Subquery
-
-        from questions.models import Tag
-
-        # The question's slug joins its tags, as in SQLite's "tags" column (_names).
-        tag_text = Subquery(
-            Tag.objects.filter(questions=OuterRef("pk"))
-            .values("questions")
-            .annotate(text=StringAgg("slug", delimiter=" "))
-            .values("text")[:1]
-        )
-        vector = SearchVector(
-            *(_words_only(column) for column in ("title", "slug", tag_text, "answer_text")), config="english"
-        )
         # Words are letters and digits only (query.words), so they are safe inside a raw tsquery.
         raw = (" & " if every_group else " | ").join(_tsquery_group(g) for g in parsed.groups)
-        return queryset.annotate(document=vector).filter(document=SearchQuery(raw, search_type="raw", config="english"))
-
-
-def _words_only(column: Any) -> Func:
-    """The column with every run of non-alphanumerics made one space, as FTS5's tokenizer splits.
-
-    PostgreSQL's parser otherwise reads "FlashAttention-2" as a word and the signed number "-2",
-    "W4A16/W8A8" as a file path and "v1.5" as a version, so the phrase "flashattention 2" would
-    match on SQLite and not here. The formula mark is not alphanumeric either.
-    """
-    from django.db.models import F, TextField, Value
-
-    expression = F(column) if isinstance(column, str) else column
-    return Func(expression, Value(r"[^[:alnum:]]+"), Value(" "), Value("g"), function="regexp_replace",
-                output_field=TextField())
+        return queryset.filter(pk__in=RawSQL(pg_document.MATCHING_IDS, [raw]))
 
 
 def _tsquery_group(group: Group) -> str:

@@ -31,7 +31,7 @@ from sandbox.jobs.models import Run
 
 # Until a queue has finished runs to learn from, a guess per kind (seconds): code runs start a
 # fresh interpreter in the sandbox; demos measure things and take longer.
-DEFAULT_DURATION = {Run.Kind.CODE: 5.0, Run.Kind.DEMO: 15.0, Run.Kind.EXERCISE: 5.0}
+DEFAULT_DURATION = {Run.Kind.CODE: 5.0, Run.Kind.DEMO: 15.0, Run.Kind.EXERCISE: 5.0, Run.Kind.VALIDATION: 20.0}
 RECENT_RUNS = 20
 DURATION_CACHE_SECONDS = 30
 

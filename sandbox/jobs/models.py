@@ -115,6 +115,8 @@ class Run(models.Model):
         DEMO = "demo", "Demo"
         CODE = "code", "Code"
         EXERCISE = "exercise", "Exercise"  # a graded submission: params {"exercise", "mode", "seed"}
+        # An admin edit of an exercise, checked before it applies: params {"revision"}
+        VALIDATION = "validation", "Exercise validation"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -183,6 +185,8 @@ class Run(models.Model):
             what = self.demo
         elif self.kind == self.Kind.EXERCISE:
             what = f"{(self.params or {}).get('exercise', '?')} exercise"
+        elif self.kind == self.Kind.VALIDATION:
+            what = f"{(self.params or {}).get('exercise', '?')} validation"
         else:
             what = "code"
         return f"{what} run {str(self.id)[:8]} ({self.state})"

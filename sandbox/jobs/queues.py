@@ -13,16 +13,19 @@ from __future__ import annotations
 RUN_DEMO_TASK = "sandbox.run_demo"
 RUN_CODE_TASK = "sandbox.run_code"
 RUN_EXERCISE_TASK = "sandbox.run_exercise"
+VALIDATE_EXERCISE_TASK = "sandbox.validate_exercise"
 SWEEP_TASK = "sandbox.sweep_runs"
 
 DEMOS = "cpu"  # demos that run anywhere (the queue's historical name, kept so running deployments keep working)
 GPU_DEMOS = "gpu"  # demos that prefer a CUDA worker
 CODE = "code"  # visitors' snippets, in the sandbox
-EXERCISES = "exercises"  # graded exercise submissions: the grader on the worker, the submission in the sandbox
+EXERCISES = "exercises"  # graded submissions and admin edits' validation: the grader on the worker, the code in the sandbox
 ALL = (DEMOS, GPU_DEMOS, CODE, EXERCISES)
 
 
 def task_name(kind: str) -> str:
     from sandbox.jobs.models import Run
 
-    return {Run.Kind.DEMO: RUN_DEMO_TASK, Run.Kind.EXERCISE: RUN_EXERCISE_TASK}.get(kind, RUN_CODE_TASK)
+    return {
+        Run.Kind.DEMO: RUN_DEMO_TASK, Run.Kind.EXERCISE: RUN_EXERCISE_TASK, Run.Kind.VALIDATION: VALIDATE_EXERCISE_TASK,
+    }.get(kind, RUN_CODE_TASK)

@@ -36,12 +36,21 @@ class SweepReport:
         return asdict(self)
 
 
+# The most grades one validation run makes: the reference on two seeds and up to six wrong solutions
+# (questions.exercises.authoring reads both limits from here, so the time limit covers what it does).
+VALIDATION_SEEDS = (0, 1)
+MAX_WRONG_SOLUTIONS = 6
+VALIDATION_GRADES = len(VALIDATION_SEEDS) + MAX_WRONG_SOLUTIONS
+
+
 def hard_time_limit(kind: str) -> int:
     """Seconds after which a run's task is killed (the Celery ``time_limit``); tasks.py reads it too."""
     if kind == Run.Kind.DEMO:
         return settings.SANDBOX_DEMO_TIME_LIMIT
     if kind == Run.Kind.EXERCISE:  # the sandboxed child's wall clock plus the worker's own inputs and oracle
         return settings.SANDBOX_CODE_TIMEOUT + settings.EXERCISE_GRADING_SECONDS + 60
+    if kind == Run.Kind.VALIDATION:  # one grade per reference seed and per wrong solution, each bounded as above
+        return VALIDATION_GRADES * (settings.SANDBOX_CODE_TIMEOUT + settings.EXERCISE_GRADING_SECONDS) + 60
     return settings.SANDBOX_CODE_TIMEOUT + 60
 
 

@@ -14,17 +14,6 @@ from django.test import Client
 from sandbox.models import Run
 
 
-@pytest.fixture
-def no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs are queued but never published: this test is about who owns them, not about running them."""
-    from celery.app.task import Task
-
-    class FakeResult:
-        id = "task-1"
-
-    monkeypatch.setattr(Task, "apply_async", lambda self, *args, **kwargs: FakeResult())
-
-
 @pytest.fixture(autouse=True)
 def anyone_may_run_code(settings: Any) -> None:
     settings.SANDBOX_CODE_RUNNERS = "everyone"
@@ -43,7 +32,7 @@ def log_in(client: Client) -> None:
     assert response.status_code == 302
 
 
-def test_an_anonymous_visitors_code_runs_survive_sign_in(client: Client, alice: Any, no_broker: None) -> None:
+def test_an_anonymous_visitors_code_runs_survive_sign_in(client: Client, alice: Any, no_broker: list[dict[str, Any]]) -> None:
     run_id = start_code_run(client)
     assert run_id in client.get("/runs/").content.decode()
     old_session_key = client.session.session_key
@@ -54,14 +43,14 @@ def test_an_anonymous_visitors_code_runs_survive_sign_in(client: Client, alice: 
     assert Run.objects.get(pk=run_id).user == alice
 
 
-def test_the_run_does_not_follow_a_logout(client: Client, alice: Any, no_broker: None) -> None:
+def test_the_run_does_not_follow_a_logout(client: Client, alice: Any, no_broker: list[dict[str, Any]]) -> None:
     run_id = start_code_run(client)
     log_in(client)
     client.post("/accounts/logout/")
     assert run_id not in client.get("/runs/").content.decode()
 
 
-def test_another_visitors_runs_are_not_taken(client: Client, alice: Any, no_broker: None) -> None:
+def test_another_visitors_runs_are_not_taken(client: Client, alice: Any, no_broker: list[dict[str, Any]]) -> None:
     stranger = Client()
     theirs = start_code_run(stranger)
     log_in(client)
@@ -69,7 +58,7 @@ def test_another_visitors_runs_are_not_taken(client: Client, alice: Any, no_brok
     assert theirs in stranger.get("/runs/").content.decode()
 
 
-def test_runs_and_quiz_attempts_share_the_visitor_key(client: Client, db: None, no_broker: None) -> None:
+def test_runs_and_quiz_attempts_share_the_visitor_key(client: Client, db: None, no_broker: list[dict[str, Any]]) -> None:
     from questions.quizzes.models import Attempt
 
     run_id = start_code_run(client)

@@ -7,6 +7,7 @@ it fails instead, so a broken CI image cannot silently pass.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -70,11 +71,26 @@ def browser_page(chromium_browser, live_server) -> Iterator[object]:
 
 
 @pytest.fixture
+def admin_login():
+    """``admin_login(page, username, password)``: sign in through the admin's login form, as a person would."""
+
+    def log_in(page, username: str, password: str) -> None:
+        page.goto("/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r"/admin/$"))
+
+    return log_in
+
+
+@pytest.fixture
 def thread_worker(monkeypatch):
     """apply_async → a thread that executes the run a moment later, as a Celery worker would."""
     from celery import Celery
     from celery.app.task import Task
 
+    from questions.exercises.authoring.validate import validate_run
     from questions.exercises.worker import grade_run
     from sandbox.jobs.execution import execute
     from sandbox.jobs.models import Run
@@ -87,9 +103,9 @@ def thread_worker(monkeypatch):
         try:
             for attempt in range(50):
                 try:
-                    # The handler the run's task would pass: graded exercises bring theirs (sandbox/tasks.py).
-                    exercise = Run.objects.filter(pk=run_id, kind=Run.Kind.EXERCISE).exists()
-                    execute(run_id, handler=grade_run if exercise else None)
+                    # The handler the run's task would pass: exercise runs bring theirs (sandbox/tasks.py).
+                    kind = Run.objects.filter(pk=run_id).values_list("kind", flat=True).first()
+                    execute(run_id, handler={Run.Kind.EXERCISE: grade_run, Run.Kind.VALIDATION: validate_run}.get(kind))
                     return
                 except OperationalError as exc:
                     if "locked" not in str(exc) or attempt == 49:

@@ -222,7 +222,22 @@ PAGES = [
     PageCase("password-reset", lambda s: "/accounts/password-reset/", signed_in=False),
     PageCase("not-found", lambda s: "/no/such/page/"),
     PageCase("admin-question", lambda s: f"/admin/questions/question/{s.question.pk}/change/"),
+    # The exercise authoring form (fields, code editors, a wrong-solution row), empty as "Add" opens it.
+    PageCase("admin-exercise-new", lambda s: "/admin/exercises/exercise/add/"),
+    PageCase("admin-exercise-revision", lambda s: _refused_revision_url()),
 ]
+
+
+def _refused_revision_url() -> str:
+    """A revision of an exercise that validation refused: the outcome's sentences are what is checked."""
+    from questions.exercises.models import ExerciseRevision
+
+    revision = ExerciseRevision.objects.create(
+        slug="a11y-add-one", files={"reference.py": "def add_one(x):\n    return x\n"}, content_hash="0" * 64,
+        state=ExerciseRevision.State.REFUSED,
+        refusal="the reference fails hidden case `large-vector` (seed 0): values differ at [0]",
+    )
+    return f"/admin/exercises/exercise/revisions/{revision.pk}/"
 
 BY_NAME = {case.name: case for case in PAGES}
 

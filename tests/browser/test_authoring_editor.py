@@ -16,15 +16,10 @@ AIKEN = (Path(__file__).parents[1] / "questions" / "fixtures" / "import" / "ques
 
 
 @pytest.fixture
-def admin_page(browser_page, django_user_model):
+def admin_page(browser_page, django_user_model, admin_login):
     django_user_model.objects.create_superuser("alice", "alice@example.com", PASSWORD)
-    page = browser_page
-    page.goto("/admin/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
-    return page
+    admin_login(browser_page, "alice", PASSWORD)
+    return browser_page
 
 
 def _add_row(page, field: str, text: str) -> None:

@@ -1,5 +1,5 @@
 """Exercise test fixtures: a throwaway bank with the ``add-one`` exercise (fixture_exercise.py), loaded
-the way ``load_bank`` loads it, a recorded broker, and a poster for the API."""
+the way ``load_bank`` loads it, and a poster for the API (the recorded broker, ``no_broker``, is tests/conftest.py's)."""
 from __future__ import annotations
 
 import json
@@ -44,25 +44,6 @@ def exercise(exercise_bank):
     from questions.exercises.models import Exercise
 
     return Exercise.objects.get(slug="add-one")
-
-
-@pytest.fixture
-def no_broker(monkeypatch):
-    """Record what would be published instead of talking to a broker."""
-    sent: list[dict[str, Any]] = []
-
-    class FakeResult:
-        def __init__(self, n: int):
-            self.id = f"task-{n}"
-
-    def fake_send_task(self, name, args=None, kwargs=None, **options):
-        sent.append({"task": name, "args": list(args or ()), "queue": options.get("queue")})
-        return FakeResult(len(sent))
-
-    from celery import Celery
-
-    monkeypatch.setattr(Celery, "send_task", fake_send_task)
-    return sent
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ class TestQueueing:
         run = submission.run
         assert (run.kind, run.queue, run.code) == (Run.Kind.EXERCISE, "exercises", RIGHT_ADD_ONE)
         assert run.params == {"exercise": "add-one", "mode": "submit", "seed": submission.seed}
-        assert no_broker == [{"task": "sandbox.run_exercise", "args": [str(run.pk)], "queue": "exercises"}]
+        assert no_broker == [{"task": "sandbox.run_exercise", "args": [str(run.pk)], "queue": "exercises", "retry": False}]
         assert body["status_url"] == f"/exercises/api/submissions/{submission.pk}/"
         assert (body["state"], body["final"], body["mode"], body["seed"]) == ("queued", False, "submit", submission.seed)
         assert submission.anon_key and submission.anon_key == run.session_key  # one visitor identity for both

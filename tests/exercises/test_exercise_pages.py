@@ -180,10 +180,16 @@ class TestRunPages:
         assert "Passed: 1 test" in page and "return x + 1" in page
         assert "Exercise submit" in client.get("/runs/").content.decode()
 
-    def test_staff_see_exercises_and_submissions_read_only_in_the_admin(self, exercise, admin_client):
+    def test_staff_author_exercises_and_see_submissions_read_only_in_the_admin(self, exercise, admin_client,
+                                                                                 exercise_bank, monkeypatch):
+        from questions import bank_loader
+
+        monkeypatch.setattr(bank_loader, "DEFAULT_BANK_DIR", exercise_bank.root)  # the form reads the bank folder
         assert admin_client.get("/admin/exercises/exercise/").status_code == 200
-        assert admin_client.get(f"/admin/exercises/exercise/{exercise.pk}/change/").status_code == 200
-        assert admin_client.get("/admin/exercises/exercise/add/").status_code == 403
+        page = admin_client.get(f"/admin/exercises/exercise/{exercise.pk}/change/")
+        assert page.status_code == 200 and b"Save and validate" in page.content  # the authoring form (tests/exercises/authoring)
+        assert admin_client.get("/admin/exercises/exercise/add/").status_code == 200
+        assert admin_client.get("/admin/exercises/submission/add/").status_code == 403
 
 
 class TestCodeRunsOff:

@@ -113,5 +113,5 @@ def test_an_admin_question_exported_into_the_bank_becomes_a_bank_question(bank, 
 
 @pytest.mark.django_db
 def test_an_unknown_slug_is_an_error_naming_the_option(tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="--slug: no question has the slug nope"):
+    with pytest.raises(CommandError, match="--slug: no question or exercise has the slug nope"):
         call_command("export_bank", "--slug", "nope", "--path", str(tmp_path))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
-from questions.models import Question
-from questions.search import MAX_QUERY_TERMS, parse, query_terms, rebuild_index, search_questions
+from questions.models import Question, Tag
+from questions.search import MAX_QUERY_TERMS, parse, pg_document, query_terms, rebuild_index, search_questions
+from questions.search.backends import SqliteFtsBackend, get_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +88,80 @@ def test_edits_and_retagging_reindex_through_signals(corpus):
     assert slugs("speculative") == []
 
 
-def test_rebuild_restores_a_lost_index(corpus):
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL searches the columns directly; there is no index table to lose")
+def indexed_ids() -> set[int]:
+    """The question ids the database's own search table holds (FTS5 rowids or PostgreSQL documents)."""
+    backend = get_backend()
+    column = "rowid" if isinstance(backend, SqliteFtsBackend) else "question_id"
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM questions_search_fts")
+        cursor.execute(f"SELECT {column} FROM {backend.table}")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_rebuild_restores_a_lost_index(corpus):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {get_backend().table}")
     assert slugs("paged") == []
     assert rebuild_index() == 4
     assert slugs("paged")[0] == "title-hit"
+    assert indexed_ids() == set(Question.objects.values_list("pk", flat=True))
+
+
+def test_edited_unpublished_and_deleted_questions_leave_the_index_right(corpus):
+    question = Question.objects.get(slug="title-hit")
+    question.title = "What does the block ledger hold?"
+    question.answer_md = "It maps logical KV pages to physical ones."
+    question.save()
+    assert "title-hit" not in slugs("allocated")  # the old body is no longer indexed
+    assert slugs("ledger") == ["title-hit"]
+    # The index keeps an unpublished question (publishing it again needs no re-index); the published
+    # filter is what hides it.
+    question.status = Question.Status.DRAFT
+    question.save()
+    assert slugs("ledger") == [] and question.pk in indexed_ids()
+    question.status = Question.Status.PUBLISHED
+    question.save()
+    assert slugs("ledger") == ["title-hit"]
+    question.delete()
+    assert slugs("ledger") == [] and question.pk not in indexed_ids()
+    assert len(indexed_ids()) == 3
+
+
+def test_a_renamed_or_deleted_tag_reindexes_its_questions(corpus):
+    tag = Tag.objects.get(slug="paged-attention")
+    tag.slug = "vllm-internals"
+    tag.save()
+    assert slugs("vllm internals") == ["tag-hit"]
+    assert "tag-hit" not in slugs("paged attention")
+    tag.delete()
+    assert slugs("vllm internals") == []
+
+
+def test_postgresql_reads_the_stored_document_through_its_gin_index(corpus):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's FTS5 table is its own index")
+    matching = get_backend().matching(parse("paged attention"), Question.objects.all(), every_group=True)
+    assert "to_tsvector" not in str(matching.query)  # no vector is built per row at query time
+    with connection.cursor() as cursor:
+        # Four rows: the planner would rightly read them all, so only the index lookups are left to it.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + pg_document.MATCHING_IDS, ["paged <-> attention"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Bitmap Index Scan on {pg_document.TABLE}_gin" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_postgresql_migration_indexes_the_questions_already_stored(make_question):
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite the document migration does nothing (0003 made the FTS5 table)")
+    make_question("stored", title="What does the block ledger hold?")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("questions", "0009_authors_and_reviewers_groups")])
+    assert pg_document.TABLE not in connection.introspection.table_names()
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert slugs("ledger") == ["stored"]
 
 
 @pytest.fixture

@@ -27,26 +27,6 @@ def _sandbox_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def no_broker(monkeypatch):
-    """Record what would be published instead of talking to a broker."""
-    sent: list[dict[str, Any]] = []
-
-    class FakeResult:
-        def __init__(self, n: int):
-            self.id = f"task-{n}"
-
-    def fake_send_task(self, name, args=None, kwargs=None, **options):
-        sent.append({"task": name, "args": list(args or ()), "queue": options.get("queue"), "retry": options.get("retry")})
-        return FakeResult(len(sent))
-
-    from celery import Celery
-
-    # Every publish ends in send_task, whether the signature found the registered task or not.
-    monkeypatch.setattr(Celery, "send_task", fake_send_task)
-    return sent
-
-
-@pytest.fixture
 def post_run(client):
     def post(body: Any, **extra: Any):
         payload = body if isinstance(body, (bytes, str)) else json.dumps(body)

@@ -24,14 +24,14 @@ def _visitor(context: template.Context) -> Any:
 @register.inclusion_tag("exercises/_practise_links.html", takes_context=True)
 def practise_links(context: template.Context, question: Any) -> dict[str, Any]:
     """ "Practise: implement it" with the exercises that practise ``question`` (nothing when there are none)."""
-    exercises = list(question.exercises.filter(is_active=True))
+    exercises = list(question.exercises.visible())
     marks = progress.marks(_visitor(context)) if exercises else {}
     return {"rows": [(exercise, marks.get(exercise.pk, "")) for exercise in exercises]}
 
 
 @register.inclusion_tag("exercises/_topic_exercises.html", takes_context=True)
 def topic_exercises(context: template.Context, topic: Any) -> dict[str, Any]:
-    exercises = list(Exercise.objects.filter(is_active=True, topic=topic))
+    exercises = list(Exercise.objects.visible().filter(topic=topic))
     marks = progress.marks(_visitor(context)) if exercises else {}
     rows = [(exercise, marks.get(exercise.pk, "")) for exercise in exercises]
     return {"topic": topic, "rows": rows, "solved": sum(1 for _, mark in rows if mark == progress.SOLVED)}

@@ -14,6 +14,9 @@
   function attach(textarea) {
     var preview = document.createElement("div");
     preview.className = "markdown-preview prose";
+    // A live region with a name needs a role that may be named (a bare div may not, which axe reports
+    // once the preview is empty, as on a new exercise); "status" is polite, and not a landmark.
+    preview.setAttribute("role", "status");
     preview.setAttribute("aria-live", "polite");
     preview.setAttribute("aria-label", "Preview");
     var status = document.createElement("p");
