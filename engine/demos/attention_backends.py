@@ -6,8 +6,9 @@ algorithm in torch) only one block of it at a time, ``sdpa`` is PyTorch's fused 
 ``triton`` our fused kernel (CUDA only). Errors are measured against float64 on the same inputs.
 
 Memory is measured where it can be measured honestly: on a GPU, ``torch.cuda`` reports the
-peak bytes each call allocated; on a CPU, each backend runs once at the largest N in a fresh
-process and we read that process's peak RSS growth. The analytic size of the score matrix and
+peak bytes each call allocated; on a CPU, each backend runs once at the largest N in one fresh
+process and we read that process's peak RSS growth over each call (the peak reset in between;
+see engine.experiments.attention_memory). The analytic size of the score matrix and
 of one tiled block are reported next to it.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ MIN_N = 128
         Param("heads", int, 4, help="attention heads (batch 1)", min=1, max=16),
         Param("causal", bool, True, help="apply the causal mask"),
         Param("dtype", str, "float32", help="dtype of q, k and v", choices=("float32", "bfloat16", "float16")),
-        Param("measure_rss", bool, True, help="on a CPU, also measure peak RSS at max_n in fresh processes (~3 s)"),
+        Param("measure_rss", bool, True, help="on a CPU, also measure peak RSS at max_n in a fresh process (~3 s)"),
     ),
     queue="gpu",
 )
@@ -54,12 +55,12 @@ def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dic
 
     rss = {}
     if params["measure_rss"] and not cuda:
-        progress(2, "measuring peak RSS in fresh processes")
+        progress(2, "measuring peak RSS in a fresh process")
         jobs = [
             {"backend": b, "n": max_n, "heads": heads, "head_dim": d, "causal": causal, "dtype": params["dtype"]}
             for b in backends
         ]
-        rss = {run["backend"]: run["extra_bytes"] for run in measure_peak_memory(jobs, parallel=True)}
+        rss = {run["backend"]: run["extra_bytes"] for run in measure_peak_memory(jobs, one_process=True)}
 
     times = {b: [] for b in backends}
     errors = {b: [] for b in backends}
@@ -132,7 +133,7 @@ def attention_backends_demo(params: dict[str, Any], progress: ProgressFn) -> dic
         if rss:
             growth = ", ".join(f"{b} {_mib(rss[b])}" for b in backends)
             notes.append(
-                f"Measured peak RSS growth of one call at N={max_n}, each in a fresh process: {growth}. It includes "
+                f"Measured peak RSS growth of one call at N={max_n}, in a fresh process (peak reset before each call): {growth}. It includes "
                 "the output and softmax's temporary copies, which is why naive needs a few times the score matrix."
             )
         else:

@@ -6,7 +6,8 @@ forward pass each, so the two numbers differ only by the rounding.
 
 A third column is the model as the GGUF file stores it (``weights="gguf"``: Q4_1 blocks, a Q8_0
 embedding table) run by the weight-only kernels: the same weights as the float32 column, read at
-a fraction of the bytes. Its perplexity and top-1 agreement come from the decode kernels
+a fraction of the bytes, multiplied with the layers' activations rounded to int8 blocks as
+llama.cpp does (engine.core.quant_linear). Its perplexity and top-1 agreement come from the decode kernels
 (engine.experiments.native_agreement feeds the passage in decode-sized chunks), and each column's decode step is
 timed on one thread.
 """
@@ -86,7 +87,8 @@ def quantization_int8(params: dict[str, Any], progress: ProgressFn) -> dict[str,
         f"{mib(read[2])} MiB; with kernels that multiply on the blocks a decode step reads {read[0] / read[2]:.1f}x fewer bytes "
         f"and ran {step_s['float32'] / step_s['gguf']:.1f}x faster here, while the top-1 prediction agreed with float32 at "
         f"{100 * gguf.top1_agreement:.1f}% of {gguf.tokens} positions (perplexity {100 * gguf.perplexity_change:+.3f}%): "
-        "only the order of the additions differs."
+        "the weights are identical; what differs is the rounding of the activations, which the layers' kernels round "
+        "to int8 per block of 32 (the LM head keeps them float32)."
     )
     if params["include_lm_head"]:
         notes.append("The LM head shares its matrix with the embedding table, so quantising it adds an int8 copy next to the float table.")

@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def measure_peak_memory(
-    jobs: list[dict[str, Any]], *, parallel: bool = False
+    jobs: list[dict[str, Any]], *, parallel: bool = False, one_process: bool = False
 ) -> list[dict[str, Any]]:
     """Peak RSS growth of one attention call per job, each in a fresh process.
 
@@ -30,23 +30,41 @@ def measure_peak_memory(
     batch 1, T = S = n). Returns the job with ``extra_bytes`` (peak RSS minus RSS before the
     call), ``output_bytes`` and ``seconds`` added. ``parallel`` runs the processes side by
     side: peaks are per process, so they stay valid, but the seconds then include contention.
+
+    ``one_process`` runs every job in one fresh process instead, one after the other: what a
+    fresh process costs is mostly importing torch (~3 CPU seconds), so this is the cheap mode
+    (the attention_backends demo uses it). Two things keep one job's memory from hiding the next
+    one's: the peak is reset before each call (``/proc/self/clear_refs``; without it the jobs fall
+    back to a process each), and glibc's mmap threshold is fixed (``MALLOC_MMAP_THRESHOLD_``), so
+    every large buffer is mapped fresh and returned to the system when freed instead of being kept
+    in the heap, already resident, for the next job to reuse unseen.
     """
+    if one_process and len(jobs) > 1:
+        runs = _run_peak_child(jobs, {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)})
+        if all(run["peak_was_reset"] for run in runs):
+            return runs
     if parallel and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            return list(pool.map(_run_peak_child, jobs))
-    return [_run_peak_child(job) for job in jobs]
+            return list(pool.map(lambda job: _run_peak_child([job])[0], jobs))
+    return [_run_peak_child([job])[0] for job in jobs]
 
 
-def _run_peak_child(job: dict[str, Any]) -> dict[str, Any]:
-    env = dict(os.environ)
+# Allocations from this size up are mapped on their own (glibc's default, 128 KiB, before its dynamic
+# adjustment raises it to the largest buffer freed so far, up to 32 MiB).
+MMAP_THRESHOLD = 128 * 1024
+
+
+def _run_peak_child(jobs: list[dict[str, Any]], extra_env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "engine.experiments.attention_memory", "peak", json.dumps(job)],
+        [sys.executable, "-m", "engine.experiments.attention_memory", "peak", json.dumps(jobs)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"peak-memory run {job} failed: {done.stderr.strip()[-2000:]}")
-    return {**job, **json.loads(done.stdout.strip().splitlines()[-1])}
+        raise RuntimeError(f"peak-memory run {jobs} failed: {done.stderr.strip()[-2000:]}")
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    return [{**job, **result} for job, result in zip(jobs, results)]
 
 
 def _status_bytes(field: str) -> int:
@@ -119,7 +137,7 @@ def score_block_bytes(n: int, heads: int, batch: int = 1) -> int:
 
 
 if __name__ == "__main__":
-    # The child side of measure_peak_memory: ``python -m engine.experiments.attention_memory peak '<job json>'``.
+    # The child side of measure_peak_memory: ``python -m engine.experiments.attention_memory peak '<jobs json>'``.
     if len(sys.argv) != 3 or sys.argv[1] != "peak":
-        raise SystemExit("usage: python -m engine.experiments.attention_memory peak '<job json>'")
-    print(json.dumps(_peak_child(json.loads(sys.argv[2]))))
+        raise SystemExit("usage: python -m engine.experiments.attention_memory peak '<json list of jobs>'")
+    print(json.dumps([_peak_child(job) for job in json.loads(sys.argv[2])]))

@@ -12,23 +12,164 @@
  *   sum_i x_i (d q_i + m) = d * sum_i x_i q_i + m * sum_i x_i,
  * so the minimum costs one multiply per block once the block sums of x are known (they are shared
  * by every row), and the inner loop is integer -> float conversion plus one FMA per weight.
- * Activations stay float32 (no int8 activations as llama.cpp uses): the only change from the
- * float32 path is the order in which the same products are added.
+ * Two kinds of kernel, same blocks:
  *
- * Threads: OpenMP over output rows. The library is linked against the libgomp that torch itself
- * loaded, so this shares torch's thread pool instead of starting a second one that would fight it
- * for the same cores.
+ * - *_matmul: float32 activations. The only change from the float32 path is the order in which
+ *   the same products are added. Slow on AVX2 (every weight is widened to a float and multiplied
+ *   in 8-lane float registers), kept as the reference the integer kernels are tested against.
+ * - *_q8_matmul: what llama.cpp does on AVX2. Each activation row is quantised once per call into
+ *   blocks of 32 int8 with a float scale dx (and the block's sum sx = dx * sum q, llama.cpp's Q8_1,
+ *   which the Q4_1 minimum needs); a block's dot product is then integer:
+ *       sum_i x_i (d q_i + m) ~= d dx * sum_i q_i a_i + m sx,   a_i = round(x_i / dx)
+ *   with sum_i q_i a_i computed 32 lanes at a time by _mm256_maddubs_epi16 (unsigned x signed bytes
+ *   -> pairs summed into int16) and _mm256_madd_epi16 (int16 pairs -> int32). One instruction does
+ *   what took eight conversions and FMAs, so the kernel is limited by memory, not arithmetic. The
+ *   only new rounding is the activations' (|x_i - dx a_i| <= dx / 2, dx = max|x| / 127 per block).
+ *
+ * RMSNorm folded in: every matmul takes an optional norm weight g (NULL: none) and then multiplies
+ * x_i / rms(x) * g_i instead of x_i, rms(x) = sqrt(mean(x^2) + eps). A pre-norm's output feeds only
+ * the matmul after it (q/k/v, gate/up), so normalising here, in the pass that reads x anyway,
+ * saves the model a separate norm per matmul (60 per decode step, each ~20-40 us of torch ops on
+ * 576 floats).
+ *
+ * Threads: output rows are split into chunks that the calling thread and the pool's helpers claim
+ * one at a time (see "the row pool" below), not OpenMP's fixed halves: on a shared machine a helper
+ * is often not running when a call starts, and a fixed split makes the caller wait a whole
+ * scheduler time slice (milliseconds) for it at the end of each of a decode step's 121 calls.
+ * With claimed chunks the caller does the work itself when no helper turns up.
  */
+#define _GNU_SOURCE /* sched_yield */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <immintrin.h>
+#include <math.h>
 
 #if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
 #error "these kernels need AVX2, FMA and F16C (x86-64 since 2013); engine/quant_cpu.py falls back to torch"
 #endif
 
 #define QK 32
+
+/* ---- the row pool ------------------------------------------------------------------------------
+ *
+ * run_rows(fn, ctx, n, nthreads) calls fn(ctx, begin, end) over [0, n) in chunks. The caller
+ * publishes the job as a ticket (generation << 32 | next chunk) and claims chunks like any helper;
+ * a helper claims a chunk by compare-and-swap on the ticket, so a helper that wakes up late (after
+ * the generation moved on) claims nothing and can never run a stale job. The caller returns once
+ * every chunk is done; it waits only for chunks a helper has claimed and not yet finished, never
+ * for a helper to arrive. Helpers spin briefly between jobs (a decode step issues one every few
+ * tens of microseconds), then sleep on a condition variable.
+ */
+typedef void (*rows_fn)(void *ctx, int64_t begin, int64_t end);
+
+#define MAX_HELPERS 63
+#define SPINS_BEFORE_SLEEP 1000
+
+static struct {
+    _Atomic uint64_t ticket;     /* generation << 32 | next chunk to claim */
+    _Atomic int64_t chunks_done; /* in the current generation */
+    rows_fn fn;                  /* the job: written before the ticket is published */
+    void *ctx;
+    int64_t n, chunk, nchunks;
+    _Atomic int sleepers;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int helpers;  /* started so far (only the first caller thread starts them) */
+    pid_t owner;  /* the process that started them: a forked child (a Celery worker) starts its own */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Claim and run chunks of generation gen until none is left. */
+static void work_on(uint32_t gen) {
+    uint64_t t = atomic_load(&pool.ticket);
+    for (;;) {
+        if ((uint32_t)(t >> 32) != gen || (int64_t)(uint32_t)t >= pool.nchunks) return;
+        if (!atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) continue; /* t reloaded: try again */
+        const int64_t begin = (int64_t)(uint32_t)t * pool.chunk;
+        const int64_t end = begin + pool.chunk < pool.n ? begin + pool.chunk : pool.n;
+        pool.fn(pool.ctx, begin, end);
+        atomic_fetch_add(&pool.chunks_done, 1);
+        t = atomic_load(&pool.ticket);
+    }
+}
+
+static void *helper_main(void *unused) {
+    (void)unused;
+    uint32_t seen = (uint32_t)(atomic_load(&pool.ticket) >> 32);
+    for (;;) {
+        uint32_t gen;
+        int spins = 0;
+        while ((gen = (uint32_t)(atomic_load(&pool.ticket) >> 32)) == seen && ++spins < SPINS_BEFORE_SLEEP) _mm_pause();
+        if (gen == seen) {
+            pthread_mutex_lock(&pool.lock);
+            atomic_fetch_add(&pool.sleepers, 1); /* then re-check: the caller reads sleepers after publishing */
+            while ((gen = (uint32_t)(atomic_load(&pool.ticket) >> 32)) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+            atomic_fetch_sub(&pool.sleepers, 1);
+            pthread_mutex_unlock(&pool.lock);
+        }
+        seen = gen;
+        work_on(gen);
+    }
+    return NULL;
+}
+
+/* Start helpers up to wanted (at most MAX_HELPERS); returns how many there are. */
+static int ensure_helpers(int wanted) {
+    if (wanted > MAX_HELPERS) wanted = MAX_HELPERS;
+    if (pool.owner == getpid() && pool.helpers >= wanted) return pool.helpers;
+    pthread_mutex_lock(&start_lock);
+    if (pool.owner != getpid()) { /* first call in this process: threads do not survive fork() */
+        pool.helpers = 0;
+        pool.owner = getpid();
+    }
+    while (pool.helpers < wanted) {
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, helper_main, NULL) != 0) break; /* fewer helpers: still correct */
+        pthread_detach(thread);
+        pool.helpers++;
+    }
+    pthread_mutex_unlock(&start_lock);
+    return pool.helpers;
+}
+
+/* One job at a time: the kernels are called from one Python thread (it holds the GIL for the call). */
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void run_rows(rows_fn fn, void *ctx, int64_t n, int nthreads) {
+    if (nthreads <= 1 || n < 2 || ensure_helpers(nthreads - 1) == 0) {
+        fn(ctx, 0, n);
+        return;
+    }
+    /* Several chunks per thread so that whoever is running takes over the chunks of whoever is not. */
+    int64_t chunk = (n + 8 * nthreads - 1) / (8 * nthreads);
+    if (chunk < 16) chunk = 16;
+    pthread_mutex_lock(&job_lock);
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.n = n;
+    pool.chunk = chunk;
+    pool.nchunks = (n + chunk - 1) / chunk;
+    atomic_store(&pool.chunks_done, 0);
+    const uint32_t gen = (uint32_t)(atomic_load(&pool.ticket) >> 32) + 1;
+    atomic_store(&pool.ticket, (uint64_t)gen << 32); /* publishes the fields above (sequentially consistent) */
+    if (atomic_load(&pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.lock);
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.lock);
+    }
+    work_on(gen);
+    for (int spins = 0; atomic_load(&pool.chunks_done) < pool.nchunks; spins++) {
+        /* a helper is finishing a chunk it claimed; if it was preempted, let it have this core */
+        if (spins < 1000) _mm_pause(); else sched_yield();
+    }
+    pthread_mutex_unlock(&job_lock);
+}
 
 static inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -77,46 +218,260 @@ static inline float q8_0_row_dot(const int8_t *qs, const uint16_t *d, const floa
     return hsum256(acc);
 }
 
-void q4_1_matmul(const float *x, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
-                 int64_t N, float *y, int nthreads) {
+/* The rows x [M, K] that the matmul multiplies: x itself, or RMSNorm(x) * norm written to *scratch
+ * (malloc'ed; the caller frees it) when norm is not NULL. */
+static const float *normalized_rows(const float *x, int64_t M, int64_t K, const float *norm, float eps, float **scratch) {
+    *scratch = NULL;
+    if (norm == NULL) return x;
+    float *out = (float *)malloc(sizeof(float) * (size_t)(M * K));
+    for (int64_t m = 0; m < M; m++) {
+        const float *xr = x + m * K;
+        __m256 acc = _mm256_setzero_ps();
+        int64_t i = 0;
+        for (; i + 8 <= K; i += 8) {
+            const __m256 v = _mm256_loadu_ps(xr + i);
+            acc = _mm256_fmadd_ps(v, v, acc);
+        }
+        float ss = hsum256(acc);
+        for (; i < K; i++) ss += xr[i] * xr[i];
+        const float r = 1.0f / sqrtf(ss / (float)K + eps);
+        for (i = 0; i < K; i++) out[m * K + i] = xr[i] * r * norm[i];
+    }
+    *scratch = out;
+    return out;
+}
+
+/* One matmul call as the row pool sees it: y[:, begin:end] for a range of weight rows. */
+typedef struct {
+    int64_t M, K, N, nb;
+    const void *qs;
+    const uint16_t *d, *mn;
+    const float *x, *xsum;   /* float32 activations (xsum: Q4_1's block sums) */
+    const int8_t *a;         /* int8 activations with their scales dx and sums sx */
+    const float *dx, *sx;
+    float *y;
+} matmul_job;
+
+static void q4_1_rows(void *p, int64_t begin, int64_t end) {
+    const matmul_job *j = p;
+    for (int64_t n = begin; n < end; n++)
+        for (int64_t m = 0; m < j->M; m++)
+            j->y[m * j->N + n] = q4_1_row_dot((const uint8_t *)j->qs + n * j->nb * 16, j->d + n * j->nb, j->mn + n * j->nb,
+                                              j->x + m * j->K, j->xsum + m * j->nb, j->nb);
+}
+
+static void q8_0_rows(void *p, int64_t begin, int64_t end) {
+    const matmul_job *j = p;
+    for (int64_t n = begin; n < end; n++)
+        for (int64_t m = 0; m < j->M; m++)
+            j->y[m * j->N + n] = q8_0_row_dot((const int8_t *)j->qs + n * j->nb * QK, j->d + n * j->nb, j->x + m * j->K, j->nb);
+}
+
+void q4_1_matmul(const float *x_in, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
+                 int64_t N, float *y, int nthreads, const float *norm, float eps) {
     const int64_t nb = K / QK;
+    float *scratch;
+    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
     float *xsum = (float *)malloc(sizeof(float) * (size_t)(M * nb));
     for (int64_t i = 0; i < M * nb; i++) {
         float s = 0.0f;
         for (int j = 0; j < QK; j++) s += x[i * QK + j];
         xsum[i] = s;
     }
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int64_t n = 0; n < N; n++) {
-        for (int64_t m = 0; m < M; m++) {
-            y[m * N + n] = q4_1_row_dot(qs + n * nb * 16, d + n * nb, mn + n * nb, x + m * K, xsum + m * nb, nb);
-        }
-    }
+    matmul_job job = {.M = M, .K = K, .N = N, .nb = nb, .qs = qs, .d = d, .mn = mn, .x = x, .xsum = xsum, .y = y};
+    run_rows(q4_1_rows, &job, N, nthreads);
     free(xsum);
+    free(scratch);
 }
 
-void q8_0_matmul(const float *x, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
-                 int nthreads) {
-    const int64_t nb = K / QK;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int64_t n = 0; n < N; n++) {
-        for (int64_t m = 0; m < M; m++) {
-            y[m * N + n] = q8_0_row_dot(qs + n * nb * QK, d + n * nb, x + m * K, nb);
+void q8_0_matmul(const float *x_in, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
+                 int nthreads, const float *norm, float eps) {
+    float *scratch;
+    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .x = x, .y = y};
+    run_rows(q8_0_rows, &job, N, nthreads);
+    free(scratch);
+}
+
+/* ---- int8 activations (llama.cpp's Q8_1) --------------------------------------------------- */
+
+/* One row of K floats -> K / 32 blocks: int8 a [K], scale dx [K / 32], dx * sum(a) sx [K / 32].
+ * dx = max|x| / 127 so the largest value maps to +-127 (never -128: the Q8_0 kernel below relies on
+ * it); rounding is to nearest, ties to even (the CPU's default mode, as in llama.cpp). */
+static void quantize_row_q8(const float *x, int64_t K, int8_t *a, float *dx, float *sx) {
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < K / QK; b++) {
+        const float *xb = x + b * QK;
+        __m256 v[4];
+        __m256 amax = _mm256_setzero_ps();
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_loadu_ps(xb + 8 * j);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_bit, v[j]));
         }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float d = _mm_cvtss_f32(m4) / 127.0f;
+        const __m256 inv = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+        __m256i q[4];
+        for (int j = 0; j < 4; j++)
+            q[j] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[j], inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        /* int32 x 32 -> int8 x 32; packs interleave 128-bit lanes, the permute puts them back in order. */
+        const __m256i q16a = _mm256_packs_epi32(q[0], q[1]), q16b = _mm256_packs_epi32(q[2], q[3]);
+        const __m256i q8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(q16a, q16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(a + b * QK), q8);
+        const __m256i sum32 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        sx[b] = d * hsum256(_mm256_cvtepi32_ps(sum32));  /* |sum| <= 32 * 127: exact in float */
+        dx[b] = d;
     }
+}
+
+/* sum_i of 32 unsigned bytes u_i times 32 signed bytes s_i, as 8 int32 lanes (u_i * s_i pairs fit int16). */
+static inline __m256i dot_u8_i8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/* The per-block scales of one weight row times the activations' (d dx), 8 blocks per instruction;
+ * for Q4_1 also the minimum's term sum_b m sx. Done before the block loop so the loop keeps only
+ * integer work and one FMA per block. MAX_BLOCKS bounds K (8192 inputs). */
+#define MAX_BLOCKS 256
+
+static inline void block_scales(const uint16_t *d, const float *dx, int64_t nb, float *scale) {
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8)
+        _mm256_storeu_ps(scale + b, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(d + b))), _mm256_loadu_ps(dx + b)));
+    for (; b < nb; b++) scale[b] = half_to_float(d[b]) * dx[b];
+}
+
+static inline float minimum_term(const uint16_t *mn, const float *sx, int64_t nb) {
+    __m256 acc = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8)
+        acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(mn + b))), _mm256_loadu_ps(sx + b), acc);
+    float tail = 0.0f;
+    for (; b < nb; b++) tail += half_to_float(mn[b]) * sx[b];
+    return hsum256(acc) + tail;
+}
+
+/* Two accumulators (even and odd blocks) so consecutive FMAs do not wait on each other's result. */
+static inline __m256 q4_1_block(const uint8_t *qs, const int8_t *a, float scale, __m256 acc) {
+    const __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    /* low nibbles are elements 0..15, high nibbles 16..31: one 32-byte vector in element order */
+    const __m256i w = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+    const __m256i p = dot_u8_i8(w, _mm256_loadu_si256((const __m256i *)a));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(scale), acc);
+}
+
+static inline float q4_1_q8_row_dot(const uint8_t *qs, const uint16_t *d, const uint16_t *mn, const int8_t *a,
+                                    const float *dx, const float *sx, int64_t nb) {
+    float scale[MAX_BLOCKS];
+    block_scales(d, dx, nb, scale);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        acc0 = q4_1_block(qs + b * 16, a + b * QK, scale[b], acc0);
+        acc1 = q4_1_block(qs + (b + 1) * 16, a + (b + 1) * QK, scale[b + 1], acc1);
+    }
+    if (b < nb) acc0 = q4_1_block(qs + b * 16, a + b * QK, scale[b], acc0);
+    return hsum256(_mm256_add_ps(acc0, acc1)) + minimum_term(mn, sx, nb);
+}
+
+static inline __m256 q8_0_block(const int8_t *qs, const int8_t *a, float scale, __m256 acc) {
+    const __m256i w = _mm256_loadu_si256((const __m256i *)qs);
+    const __m256i x = _mm256_loadu_si256((const __m256i *)a);
+    /* maddubs wants one unsigned operand: |w| times x with w's sign moved onto x. |-128| reads as
+     * 128 unsigned, still right; x is never -128 (quantize_row_q8), so the sign move cannot overflow. */
+    const __m256i p = dot_u8_i8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(scale), acc);
+}
+
+static inline float q8_0_q8_row_dot(const int8_t *qs, const uint16_t *d, const int8_t *a, const float *dx, int64_t nb) {
+    float scale[MAX_BLOCKS];
+    block_scales(d, dx, nb, scale);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        acc0 = q8_0_block(qs + b * QK, a + b * QK, scale[b], acc0);
+        acc1 = q8_0_block(qs + (b + 1) * QK, a + (b + 1) * QK, scale[b + 1], acc1);
+    }
+    if (b < nb) acc0 = q8_0_block(qs + b * QK, a + b * QK, scale[b], acc0);
+    return hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+/* Quantised activations of M rows, one allocation: a [M, K] int8, dx [M, nb], sx [M, nb]. */
+typedef struct {
+    int8_t *a;
+    float *dx, *sx;
+} q8_rows;
+
+static q8_rows quantize_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps) {
+    const int64_t nb = K / QK;
+    float *scratch;
+    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    float *scales = (float *)malloc(sizeof(float) * (size_t)(2 * M * nb) + (size_t)(M * K));
+    q8_rows r = {(int8_t *)(scales + 2 * M * nb), scales, scales + M * nb};
+    for (int64_t m = 0; m < M; m++) quantize_row_q8(x + m * K, K, r.a + m * K, r.dx + m * nb, r.sx + m * nb);
+    free(scratch);
+    return r;
+}
+
+static void q4_1_q8_rows(void *p, int64_t begin, int64_t end) {
+    const matmul_job *j = p;
+    for (int64_t n = begin; n < end; n++)
+        for (int64_t m = 0; m < j->M; m++)
+            j->y[m * j->N + n] = q4_1_q8_row_dot((const uint8_t *)j->qs + n * j->nb * 16, j->d + n * j->nb,
+                                                 j->mn + n * j->nb, j->a + m * j->K, j->dx + m * j->nb, j->sx + m * j->nb, j->nb);
+}
+
+static void q8_0_q8_rows(void *p, int64_t begin, int64_t end) {
+    const matmul_job *j = p;
+    for (int64_t n = begin; n < end; n++)
+        for (int64_t m = 0; m < j->M; m++)
+            j->y[m * j->N + n] = q8_0_q8_row_dot((const int8_t *)j->qs + n * j->nb * QK, j->d + n * j->nb, j->a + m * j->K,
+                                                 j->dx + m * j->nb, j->nb);
+}
+
+void q4_1_q8_matmul(const float *x, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
+                    int64_t N, float *y, int nthreads, const float *norm, float eps) {
+    const q8_rows r = quantize_rows(x, M, K, norm, eps);
+    matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .mn = mn, .a = r.a, .dx = r.dx, .sx = r.sx, .y = y};
+    run_rows(q4_1_q8_rows, &job, N, nthreads);
+    free(r.dx);
+}
+
+void q8_0_q8_matmul(const float *x, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
+                    int nthreads, const float *norm, float eps) {
+    const q8_rows r = quantize_rows(x, M, K, norm, eps);
+    matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .a = r.a, .dx = r.dx, .y = y};
+    run_rows(q8_0_q8_rows, &job, N, nthreads);
+    free(r.dx);
+}
+
+/* The activations exactly as the *_q8_matmul kernels see them, for tests: dequantised x' = dx * a. */
+void q8_roundtrip(const float *x, int64_t M, int64_t K, float *out) {
+    const q8_rows r = quantize_rows(x, M, K, NULL, 0.0f);
+    for (int64_t i = 0; i < M * K; i++) out[i] = r.dx[i / QK] * (float)r.a[i];
+    free(r.dx);
 }
 
 /* Dequantisation, written exactly as gguf.quants does it (float32 d * q, then + m): the product
  * of an 11-bit float16 significand and a 4- or 8-bit integer is exact in float32, so the result
  * is bit-identical to the float32 path's weights whether or not the compiler fuses into an FMA. */
-void q4_1_dequantize(const uint8_t *qs, const uint16_t *d, const uint16_t *mn, int64_t rows, int64_t nb, float *out,
-                     int nthreads) {
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+typedef struct {
+    const void *qs;
+    const uint16_t *d, *mn;
+    int64_t nb;
+    float *out;
+} dequantize_job;
+
+static void q4_1_dequantize_rows(void *p, int64_t begin, int64_t end) {
+    const dequantize_job *j = p;
+    const int64_t nb = j->nb;
+    for (int64_t r = begin; r < end; r++) {
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *q = qs + (r * nb + b) * 16;
-            const float scale = half_to_float(d[r * nb + b]), minimum = half_to_float(mn[r * nb + b]);
-            float *o = out + (r * nb + b) * QK;
+            const uint8_t *q = (const uint8_t *)j->qs + (r * nb + b) * 16;
+            const float scale = half_to_float(j->d[r * nb + b]), minimum = half_to_float(j->mn[r * nb + b]);
+            float *o = j->out + (r * nb + b) * QK;
             for (int i = 0; i < 16; i++) {
                 o[i] = scale * (float)(q[i] & 0x0F) + minimum;
                 o[i + 16] = scale * (float)(q[i] >> 4) + minimum;
@@ -125,12 +480,25 @@ void q4_1_dequantize(const uint8_t *qs, const uint16_t *d, const uint16_t *mn, i
     }
 }
 
-void q8_0_dequantize(const int8_t *qs, const uint16_t *d, int64_t rows, int64_t nb, float *out, int nthreads) {
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+static void q8_0_dequantize_rows(void *p, int64_t begin, int64_t end) {
+    const dequantize_job *j = p;
+    const int64_t nb = j->nb;
+    for (int64_t r = begin; r < end; r++) {
         for (int64_t b = 0; b < nb; b++) {
-            const float scale = half_to_float(d[r * nb + b]);
-            for (int i = 0; i < QK; i++) out[(r * nb + b) * QK + i] = scale * (float)qs[(r * nb + b) * QK + i];
+            const int8_t *q = (const int8_t *)j->qs + (r * nb + b) * QK;
+            const float scale = half_to_float(j->d[r * nb + b]);
+            for (int i = 0; i < QK; i++) j->out[(r * nb + b) * QK + i] = scale * (float)q[i];
         }
     }
+}
+
+void q4_1_dequantize(const uint8_t *qs, const uint16_t *d, const uint16_t *mn, int64_t rows, int64_t nb, float *out,
+                     int nthreads) {
+    dequantize_job job = {.qs = qs, .d = d, .mn = mn, .nb = nb, .out = out};
+    run_rows(q4_1_dequantize_rows, &job, rows, nthreads);
+}
+
+void q8_0_dequantize(const int8_t *qs, const uint16_t *d, int64_t rows, int64_t nb, float *out, int nthreads) {
+    dequantize_job job = {.qs = qs, .d = d, .nb = nb, .out = out};
+    run_rows(q8_0_dequantize_rows, &job, rows, nthreads);
 }

@@ -3,11 +3,14 @@
 Why our own kernel and not PyTorch's weight-packed matmuls: on the AVX2 CPUs these machines
 have (no AVX-512, no AMX), measured on SmolLM2's 1536 x 576 gate matrix with one token,
 ``aten._weight_int4pack_mm_for_cpu`` takes ~8 ms in float32 or bfloat16 (a dense float32 matmul
-takes 0.2 ms), and bfloat16 activations make every dense matmul slower too. The C kernel reads
-the file's blocks as they are and converts to float32 in registers.
+takes 0.2 ms), and bfloat16 activations make every dense matmul slower too. The C kernels read
+the file's blocks as they are: with int8 activations (the default, llama.cpp's scheme) a block's
+dot product is integer arithmetic; with float32 ones (the reference) the weights are converted to
+float32 in registers. Either can apply an RMSNorm to x first (``norm=``), which is how the native
+model runs its pre-norms.
 
 The library is compiled once per source and CPU with the system C compiler (``CC``, default ``cc``),
-``-O3 -march=native -fopenmp``, into torch's cache for compiled extensions (``TORCH_EXTENSIONS_DIR``,
+``-O3 -march=native -pthread``, into torch's cache for compiled extensions (``TORCH_EXTENSIONS_DIR``,
 default ``~/.cache/torch_extensions``, the variable ``torch.utils.cpp_extension`` honours too). Without a compiler, AVX2 or
 F16C, :func:`library` returns None and the caller falls back to dequantising in torch (correct,
 slower); :func:`unavailable_reason` says why.
@@ -25,16 +28,19 @@ from pathlib import Path
 import torch
 
 SOURCE = Path(__file__).with_name("quant_cpu.c")
-FLAGS = ("-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=c11")
+FLAGS = ("-O3", "-march=native", "-pthread", "-shared", "-fPIC", "-std=c11")
 
 _lock = threading.Lock()
 _library: ctypes.CDLL | None = None
 _reason: str | None = None  # why the library is unavailable, once we know it is
 
-_i64, _int, _ptr = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p
-_SIGNATURES = {
-    "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int),
-    "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int),
+_i64, _int, _ptr, _f32 = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p, ctypes.c_float
+_SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its eps)
+    "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
+    "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
+    "q4_1_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
+    "q8_0_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
+    "q8_roundtrip": (_ptr, _i64, _i64, _ptr),
     "q4_1_dequantize": (_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int),
     "q8_0_dequantize": (_ptr, _ptr, _i64, _i64, _ptr, _int),
 }
@@ -98,6 +104,24 @@ def unavailable_reason() -> str | None:
     return _reason
 
 
+# How the kernels take the activations (see quant_cpu.c): "int8" quantises each row into blocks of
+# 32 int8 with a float scale and multiplies in integers (llama.cpp's scheme, the fast one);
+# "float32" keeps them as they are (the reference: only the order of the additions differs).
+ACTIVATIONS = ("int8", "float32")
+_KERNELS = {("Q4_1", "int8"): "q4_1_q8_matmul", ("Q8_0", "int8"): "q8_0_q8_matmul",
+            ("Q4_1", "float32"): "q4_1_matmul", ("Q8_0", "float32"): "q8_0_matmul"}
+
+
+# Matrices with fewer weights than this run on the calling thread alone. A decode step's per-layer
+# matmuls take 15-90 us on one thread; handing half to a second thread saves at most half of that,
+# and on a shared machine the second thread is often not running when the call starts (the row
+# pool in quant_cpu.c then does the work itself, but waking it still costs a system call and the
+# CPU time it spins). Measured on SmolLM2 at load 5 on 2 cores: decode p10 21 ms with every matmul
+# on one thread, 43 ms with all of them split. The LM head (28M weights, ~2 ms) and prefill-sized
+# dequantisations are worth splitting.
+PARALLEL_MIN_WEIGHTS = 4_000_000
+
+
 class BoundMatmul:
     """One matrix's kernel with its block pointers resolved once.
 
@@ -105,26 +129,57 @@ class BoundMatmul:
     call was measurable next to a kernel that takes tens of microseconds.
     """
 
-    def __init__(self, qtype: str, parts: tuple[torch.Tensor, ...], out_features: int):
+    def __init__(
+        self,
+        qtype: str,
+        parts: tuple[torch.Tensor, ...],
+        out_features: int,
+        activations: str = "int8",
+        norm: tuple[torch.Tensor, float] | None = None,
+    ):
+        """``norm``: (weight [K] float32 contiguous, eps) of an RMSNorm to apply to x first (see quant_cpu.c)."""
         lib = library()
         if lib is None:
             raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
-        self.fn = lib.q4_1_matmul if qtype == "Q4_1" else lib.q8_0_matmul
-        self.parts = parts  # kept alive: the pointers below point into them
+        if activations not in ACTIVATIONS:
+            raise ValueError(f"activations: unknown option {activations!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.fn = getattr(lib, _KERNELS[qtype, activations])
+        self.parts, self.norm = parts, norm  # kept alive: the pointers below point into them
         self.pointers = tuple(p.data_ptr() for p in parts)
+        self.norm_args = (norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)
         self.out_features = out_features
+        self.parallel = out_features * parts[0].shape[1] * 32 >= PARALLEL_MIN_WEIGHTS
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """y [M, N] = x [M, K] (float32, contiguous) @ W^T."""
         M, K = x.shape
         y = torch.empty((M, self.out_features), dtype=torch.float32)
-        self.fn(x.data_ptr(), M, K, *self.pointers, self.out_features, y.data_ptr(), torch.get_num_threads())
+        threads = torch.get_num_threads() if self.parallel else 1
+        self.fn(x.data_ptr(), M, K, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
         return y
 
 
-def matmul(x: torch.Tensor, qtype: str, parts: tuple[torch.Tensor, ...], out_features: int) -> torch.Tensor:
-    """y = x @ W^T for x [M, K] float32 contiguous and W given as its GGUF block parts (see quant_cpu.c)."""
-    return BoundMatmul(qtype, parts, out_features)(x)
+def matmul(
+    x: torch.Tensor,
+    qtype: str,
+    parts: tuple[torch.Tensor, ...],
+    out_features: int,
+    activations: str = "int8",
+    norm: tuple[torch.Tensor, float] | None = None,
+) -> torch.Tensor:
+    """y = x @ W^T (or RMSNorm(x) @ W^T) for x [M, K] float32 contiguous and W given as its GGUF block parts."""
+    return BoundMatmul(qtype, parts, out_features, activations, norm)(x)
+
+
+def int8_activations(x: torch.Tensor) -> torch.Tensor:
+    """x [M, K] float32 as the "int8" kernels see it: each block of 32 rounded to dx * int8, dx = max|x| / 127."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
+    x = x.float().contiguous()
+    out = torch.empty_like(x)
+    lib.q8_roundtrip(x.data_ptr(), x.shape[0], x.shape[1], out.data_ptr())
+    return out
 
 
 def dequantize(qtype: str, parts: tuple[torch.Tensor, ...], rows: int, blocks: int) -> torch.Tensor:

@@ -1,19 +1,23 @@
 """weights="gguf": the native-precision path against the float32 path it must stay close to.
 
 Fast tests build random Q4_1 / Q8_0 blocks (and a tiny llama GGUF written with the gguf package);
-slow ones load the real SmolLM2 file. Bounds, measured on SmolLM2-135M (float32 activations,
-2 threads) and given with a margin:
+slow ones load the real SmolLM2 file. Bounds, measured on SmolLM2-135M (2 threads) and given with
+a margin. The default rounds the layers' activations to int8 blocks (the LM head keeps float32);
+``set_activations(model, "float32")`` leaves only the order of the additions to differ:
 
 * the blocks dequantise bit-exactly to the float32 path's weights (both the torch formula and the
   C kernel), and to gguf.quants' own dequantiser;
-* one decode step's logits stay within 2e-3 of the float32 path's (measured ~3e-4: the same
-  products summed in another order);
-* teacher-forced over the 523-token held-out passage, top-1 agreement >= 97% (measured 100%)
-  and perplexity within 1% (measured < 0.01%);
-* greedy decoding: the number of leading tokens identical to the float32 path is reported
-  in the test output, and must be at least 32 of 64 here (measured 64).
+* one decode step's logits stay within 2e-3 of the float32 path's with float32 activations
+  (measured ~3e-4) and within 1.0 with int8 ones (measured 0.46);
+* teacher-forced over the 523-token held-out passage, top-1 agreement >= 97% (measured 97.5%;
+  100% with float32 activations) and perplexity within 1% (measured +0.6%);
+* greedy decoding: the number of leading tokens identical to the float32 path is reported in the
+  test output; at least 32 of 64 with float32 activations (measured 64) and 4 with int8 ones
+  (measured 16: a near-tie decided the other way, after which the texts differ, as llama.cpp's do).
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -55,26 +59,12 @@ def test_blocks_dequantize_bit_exactly_like_gguf(qtype):
     assert torch.equal(quant_cpu.dequantize(qtype, blocks.parts, 48, 3), expected)
 
 
-@pytest.mark.parametrize("qtype", ["Q4_1", "Q8_0"])
-@pytest.mark.parametrize("rows", [1, 3])
-def test_cpu_kernel_matches_the_float64_product(qtype, rows):
-    from engine.kernels import quant_cpu
-
-    if quant_cpu.library() is None:
-        pytest.skip(quant_cpu.unavailable_reason())
-    blocks = split_blocks(random_blocks(qtype, 70, 160, seed=1), qtype)
-    x = torch.randn(rows, 160, generator=torch.Generator().manual_seed(2))
-    got = quant_cpu.matmul(x, qtype, blocks.parts, 70)
-    expected = x.double() @ blocks.dequantize().double().T
-    assert (got.double() - expected).abs().max().item() < 1e-5
-
-
 def test_quant_linear_routes_long_inputs_through_the_float32_weight():
     """A prompt (more rows than GEMV_MAX_ROWS) dequantises once: bit-identical to the float32 matmul."""
     from engine.core.quant_linear import GEMV_MAX_ROWS, QuantLinear
 
     blocks = split_blocks(random_blocks("Q4_1", 64, 128), "Q4_1")
-    layer = QuantLinear(blocks)
+    layer = QuantLinear(blocks, activations="float32")  # one row below: the kernel, up to the order of additions
     x = torch.randn(1, GEMV_MAX_ROWS + 1, 128)
     assert torch.equal(layer(x), torch.nn.functional.linear(x, blocks.dequantize()))
     assert torch.allclose(layer(x[:, :1]), torch.nn.functional.linear(x[:, :1], blocks.dequantize()), atol=1e-5)
@@ -138,7 +128,13 @@ def tiny_pair(tmp_path):
 def test_tiny_native_model_holds_the_float32_weights_and_decodes_the_same(tiny_pair):
     from engine.core.quant_linear import QuantLinear
 
+    from engine.core.quant_linear import set_activations
+
     reference, native = tiny_pair
+    # float32 activations: the kernel differs from the float32 matmul only in the order of the additions
+    # (the int8 activations' bound is tested per kernel in tests/engine/kernels/test_quant_cpu.py and on
+    # the real weights below).
+    set_activations(native, "float32")
     quantised = [name for name, m in native.named_modules() if isinstance(m, QuantLinear)]
     assert len(quantised) == 4 * TINY["n_layers"] + 1  # qkv, o, gate_up, down per layer + the tied head
     for name in quantised:
@@ -169,6 +165,19 @@ def test_an_unknown_weights_option_is_named():
 # ---- the real SmolLM2 file -------------------------------------------------------------------
 
 
+@contextmanager
+def float32_activations(model):
+    """Every matmul with float32 activations for the block, then the default again (the fixture is shared)."""
+    from engine.core.quant_linear import HEAD_ACTIVATIONS, LAYER_ACTIVATIONS, set_activations
+
+    set_activations(model, "float32")
+    try:
+        yield model
+    finally:
+        set_activations(model, LAYER_ACTIVATIONS)
+        set_activations(model.lm_head, HEAD_ACTIVATIONS)
+
+
 @pytest.mark.slow
 def test_real_blocks_dequantize_to_the_float32_weights(smollm2, smollm2_native):
     from engine.core.quant_linear import QuantLinear
@@ -187,13 +196,17 @@ def test_real_decode_logits_stay_close(smollm2, smollm2_native, chat_prompt):
 
     reference, _ = smollm2
     ids = torch.tensor([chat_prompt])
-    steps = []
-    with torch.inference_mode():
-        for model in (reference, smollm2_native):
-            cache = make_cache("static", model.config, 1, len(chat_prompt) + 2)
+
+    def last_logits(model):
+        cache = make_cache("static", model.config, 1, len(chat_prompt) + 2)
+        with torch.inference_mode():
             prefill(model, ids, cache)
-            steps.append(decode_one_token(model, ids[:, -1:], cache))
-    assert (steps[0] - steps[1]).abs().max().item() < 2e-3
+            return decode_one_token(model, ids[:, -1:], cache)
+
+    expected = last_logits(reference)
+    assert (last_logits(smollm2_native) - expected).abs().max().item() < 1.0
+    with float32_activations(smollm2_native):
+        assert (last_logits(smollm2_native) - expected).abs().max().item() < 2e-3
 
 
 @pytest.mark.slow
@@ -222,11 +235,18 @@ def test_greedy_agreement_is_reported(smollm2, smollm2_native, chat_prompt, caps
     reference, _ = smollm2
     greedy = SamplingParams(temperature=0.0)
     expected = generate(reference, chat_prompt, 64, greedy).tokens
-    got = generate(smollm2_native, chat_prompt, 64, greedy).tokens
-    same = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), len(expected))
+
+    def leading_same() -> int:
+        got = generate(smollm2_native, chat_prompt, 64, greedy).tokens
+        return next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), len(expected))
+
+    same_int8 = leading_same()
+    with float32_activations(smollm2_native):
+        same_float32 = leading_same()
     with capsys.disabled():
-        print(f"\nnative vs float32 greedy: the first {same} of {len(expected)} tokens are identical")
-    assert same >= 32
+        print(f"\nnative vs float32 greedy: the first {same_int8} of {len(expected)} tokens are identical "
+              f"(int8 activations), {same_float32} (float32 activations)")
+    assert same_int8 >= 4 and same_float32 >= 32
 
 
 @pytest.mark.slow
