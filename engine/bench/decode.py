@@ -91,7 +91,7 @@ def run_bench(
     if unknown:
         raise ValueError(f"sections: unknown {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     torch.set_num_threads(THREADS)
-    carried = {key: (previous or {}).get(key) for key in ("kv_cache_vs_none", "attention", "serving")}
+    carried = {key: (previous or {}).get(key) for key in ("kv_cache_vs_none", "kv_measured", "attention", "serving")}
     result: dict[str, Any] = {"machine": machine_description(), "quick": quick}
     result.update({key: value for key, value in carried.items() if value is not None})
     if "decode" in sections:
@@ -105,6 +105,7 @@ def run_bench(
         model, _ = load_model("smollm2-135m")
         progress("KV cache vs recompute")
         result["kv_cache_vs_none"] = kv_cache_vs_none(model, KV_LENGTHS[:2] if quick else KV_LENGTHS, 2 if quick else 3, progress)
+        result["kv_measured"] = result["machine"]["date"]
     if "attention" in sections:
         progress("attention (engine/bench/attention.py)")
         from engine.bench.attention import run_attention_bench
@@ -151,6 +152,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         "## KV cache vs recomputing the prefix (time for one new token)",
         "",
+        # Carried over when only other sections are re-measured, so it says when it was measured.
+        *([f"Measured {result['kv_measured']}.", ""] if result.get("kv_measured") else []),
         *table(
             ("context tokens", "cached ms", "recompute ms", "recompute / cached"), ">>>>",
             ((r["context_tokens"], r["cached_ms"], r["recompute_ms"], f"{r['speedup']}x") for r in result["kv_cache_vs_none"]),

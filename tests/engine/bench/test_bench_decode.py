@@ -112,10 +112,13 @@ def test_sections_not_measured_are_carried_over_and_said_so(monkeypatch):
 
     monkeypatch.setattr("engine.bench.peers.run_decode_bench", lambda rounds, progress: sample_decode_result())
     previous = {"kv_cache_vs_none": [{"context_tokens": 64, "cached_ms": 30.0, "recompute_ms": 90.0, "speedup": 3.0}],
-                "serving": {"old": True}}
+                "kv_measured": "2025-06-01 10:00 UTC", "serving": {"old": True}}
     result = bench.run_bench(sections=("decode",), previous=previous)
     assert result["decode"] == sample_decode_result()
     assert result["kv_cache_vs_none"] == previous["kv_cache_vs_none"] and result["serving"] == {"old": True}
+    # The carried-over KV table keeps the date it was measured, not this run's.
+    assert "## KV cache vs recomputing the prefix (time for one new token)\n\nMeasured 2025-06-01 10:00 UTC." in (
+        bench.render_markdown({k: v for k, v in result.items() if k != "serving"}))
     assert result["sections_measured"] == ["decode"]
     with pytest.raises(ValueError, match="sections: unknown warp"):
         bench.run_bench(sections=("warp",))
