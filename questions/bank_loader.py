@@ -23,17 +23,14 @@ Each file is saved in its own transaction, so one bad file never half-loads.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 
 from questions.bank_parser import BankFileError, ParsedQuestion, parse_bank_file, parse_topics_file
 from questions import lifecycle
 from questions.models import Question, Status, Tag, Topic
-from questions.sync_report import SyncReport
+from questions.sync_report import SyncReport, edited_since
 from questions.quiz_writer import write_quiz_items
 
 DEFAULT_BANK_DIR = Path(__file__).resolve().parent / "bank"
@@ -121,7 +118,7 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
     gone = Question.objects.filter(origin=Question.Origin.BANK).exclude(status=Status.RETIRED).exclude(source_path__in=seen_paths)
     for question in gone:
         if question.edited_at is not None:
-            report.conflicts.append(f"{question.source_path}: {_edited_since(question)}; file removed")
+            report.conflicts.append(f"{question.source_path}: {edited_since(question.edited_at)}; file removed")
             continue
         with transaction.atomic():
             before = question.status
@@ -133,15 +130,6 @@ def load_bank(path: Path | str = DEFAULT_BANK_DIR) -> LoadReport:
         report.retired.append(question.slug)
     _sync_exercises(root / EXERCISES_FOLDER, report)
     return report
-
-
-def _edited_since(question: Question) -> str:
-    return edited_since(question.edited_at)
-
-
-def edited_since(when: datetime) -> str:
-    """The conflict report's wording, for questions and exercises alike."""
-    return f"edited in the admin since {date_format(localtime(when), 'Y-m-d H:i')}"
 
 
 def _sync_exercises(folder: Path, report: LoadReport) -> None:
@@ -217,7 +205,7 @@ def _reconcile_edit(
     elif parsed.content_hash == question.edited_base_hash:
         report.kept_edits.append(parsed.slug)
     else:
-        report.conflicts.append(f"{source_path}: {_edited_since(question)}; file changed too")
+        report.conflicts.append(f"{source_path}: {edited_since(question.edited_at)}; file changed too")
 
 
 def _parsed_snapshot(parsed: ParsedQuestion, topic: Topic, order: int) -> dict:

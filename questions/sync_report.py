@@ -7,6 +7,15 @@ by slug under the same five headings, so the command prints both the same way.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+
+
+def edited_since(when: datetime) -> str:
+    """The conflict report's wording, for questions and exercises alike."""
+    return f"edited in the admin since {date_format(localtime(when), 'Y-m-d H:i')}"
 
 
 @dataclass

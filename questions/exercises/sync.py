@@ -21,7 +21,7 @@ from django.db import transaction
 from questions.exercises.catalogue import ExerciseFormatError, ExerciseSpec, engine_demo_names, exercise_folders, load_exercise
 from questions.exercises.models import Exercise
 from questions.models import Question, Topic
-from questions.sync_report import SyncReport
+from questions.sync_report import SyncReport, edited_since
 
 
 def references() -> dict[str, set[str]]:
@@ -52,18 +52,12 @@ def sync_exercises(root: Path) -> SyncReport:
     gone = Exercise.objects.filter(is_active=True).exclude(slug__in=seen).exclude(source_path="")
     for exercise in gone:
         if exercise.edited_at is not None:
-            report.conflicts.append(f"{exercise.source_path}: {edited_since(exercise)}; file removed")
+            report.conflicts.append(f"{exercise.source_path}: {edited_since(exercise.edited_at)}; file removed")
             continue
         exercise.is_active = False
         exercise.save(update_fields=["is_active", "updated_at"])
         report.retired.append(exercise.slug)
     return report
-
-
-def edited_since(exercise: Exercise) -> str:
-    from questions.bank_loader import edited_since as since
-
-    return since(exercise.edited_at)
 
 
 def _save(spec: ExerciseSpec, topic: Topic, order: int, report: SyncReport) -> None:
@@ -108,7 +102,7 @@ def _reconcile_admin_version(exercise: Exercise, spec: ExerciseSpec, report: Syn
     elif spec.content_hash == exercise.edited_base_hash:
         report.unchanged.append(spec.slug)  # only the admin changed it: its version stays, quietly
     else:
-        report.conflicts.append(f"{exercise.source_path}: {edited_since(exercise)}; file changed too")
+        report.conflicts.append(f"{exercise.source_path}: {edited_since(exercise.edited_at)}; file changed too")
 
 
 def fill(exercise: Exercise, spec: ExerciseSpec, topic: Topic, examples: list[dict[str, Any]], content_hash: str) -> None:
