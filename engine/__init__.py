@@ -18,6 +18,7 @@ _EXPORTS = {
     "load_model": "engine.io.loader",
     "build_model": "engine.io.loader",
     "shared_model": "engine.io.loader",
+    "warm_shared_models": "engine.io.loader",
     "generate": "engine.core.generate",
     "stream_generate": "engine.core.generate",
     "GenerationResult": "engine.core.generate",
@@ -42,6 +43,7 @@ __all__ = [
     "make_cache",
     "shared_model",
     "stream_generate",
+    "warm_shared_models",
 ]
 
 

@@ -72,8 +72,8 @@ def warm_up(**_: object) -> None:
     """Pay the start-up costs once per worker process, not on the first click.
 
     Imports torch (via the environment description), loads every demo module and,
-    unless SANDBOX_PRELOAD_MODEL is off, the pretrained model that model-backed
-    demos share through ``engine.shared_model``.
+    unless SANDBOX_PRELOAD_MODEL is off, the pretrained models that model-backed
+    demos share (``engine.warm_shared_models``).
     """
     from engine.demos import all_demos
     from engine.environment import describe_environment
@@ -85,6 +85,6 @@ def warm_up(**_: object) -> None:
         if settings.SANDBOX_PRELOAD_MODEL:
             import engine
 
-            engine.shared_model(device=environment["device"])
+            engine.warm_shared_models(device=environment["device"])
     except Exception:  # a worker that cannot preload still serves runs (they load lazily)
         log.exception("sandbox warm-up failed")

@@ -1,9 +1,9 @@
 """``python -m engine bench-demos``: each demo's default run on a warm worker, timed.
 
 A warm worker is what ``sandbox.tasks.warm_up`` leaves behind: torch imported, every demo module
-loaded and the pretrained model in ``engine.shared_model``. This prepares the same state, then runs
-every registered demo once with its default parameters through ``run_demo`` (as a worker does)
-and records:
+loaded and the shared models (``engine.warm_shared_models``: float32 and GGUF blocks). This
+prepares the same state, then runs every registered demo once with its default parameters through
+``run_demo`` (as a worker does) and records:
 
 * the wall time of the run and its CPU time (this process and any child it waited for);
 * the time until the demo's own first progress update (``run_demo``'s "0% starting" is sent before
@@ -42,12 +42,12 @@ def warm_worker() -> float:
     """Bring this process to a warm worker's state; returns the seconds it took (not billed to any demo)."""
     from engine.demos import all_demos
     from engine.environment import describe_environment
-    from engine.io.loader import shared_model
+    from engine.io.loader import warm_shared_models
 
     start = time.perf_counter()
     describe_environment()
     all_demos()
-    shared_model(device="cpu")
+    warm_shared_models(device="cpu")
     return time.perf_counter() - start
 
 
@@ -120,7 +120,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         (f"Measured {result['date']} on a {env.get('cpu_cores')}-core {env['cpu']} CPU ({env['cpu_threads']} torch threads), "
          f"torch {env['torch']}, load average {result['load_average_at_end']} at the end (the machine is shared, so "
-         f"times are noisy). Warm-up as a worker does it (torch, demo modules, SmolLM2-135M loaded): "
+         f"times are noisy). Warm-up as a worker does it (torch, demo modules, SmolLM2-135M in float32 and as GGUF blocks): "
          f"{result['warm_up_s']} s, not counted below. Each demo ran once through `run_demo`. Targets: at most "
          f"{result['target_s']:g} CPU seconds per run and the demo's first progress update within "
          f"{result['first_update_target_s']:g} CPU second. CPU time (every thread, plus waited-for child processes) is "

@@ -117,3 +117,13 @@ def shared_model(
         if key not in _shared:
             _shared[key] = load_model(name, device, dtype, weights)
         return _shared[key]
+
+
+def warm_shared_models(device: str | torch.device = "cpu") -> None:
+    """Load every model the demos share, so a worker's first click pays for none of them.
+
+    The float32 model on the worker's device, and the native GGUF blocks on the CPU, where the
+    quantisation demo compares them (loading those took ~6 of its 12.6 CPU seconds on a first run).
+    """
+    shared_model(device=device)
+    shared_model(weights="gguf")
