@@ -95,6 +95,10 @@ class Attention(nn.Module):
         self.window = config.sliding_window
         self.scale = 1.0 / math.sqrt(self.head_dim)  # what engine.core.attention uses by default
         self.backend = "sdpa"  # any engine.core.attention backend; Transformer.set_attention_backend switches all layers
+        # A faster lone-query kernel for decode, (q, k, v, scale) -> [B, 1, H * D] or None when it cannot take
+        # the inputs. None here: the float32 path keeps SDPA, whose sums match HF's bit for bit; the native
+        # path (engine.core.quant_linear) installs its C kernel, which adds in another order.
+        self.one_query = None
 
     def forward(
         self,
@@ -123,6 +127,10 @@ class Attention(nn.Module):
             if self.backend == "sdpa" and key_padding_mask is None:
                 # The decode hot path: exactly the call engine.attention's sdpa backend makes for these
                 # inputs, minus re-validating shapes this module built itself (~20 Python checks a layer).
+                if self.one_query is not None:
+                    y = self.one_query(q, k, v, self.scale)
+                    if y is not None:
+                        return self.o_proj(y)
                 with _one_thread():
                     y = F.scaled_dot_product_attention(q, k, v, scale=self.scale, enable_gqa=self.n_heads != self.n_kv_heads)
                 return self.o_proj(y.transpose(1, 2).reshape(B, T, self.q_size))

@@ -208,6 +208,8 @@ def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch
         block.attn.qkv.fold_norm(block.attn_norm)
         block.mlp.gate_up.fold_norm(block.mlp_norm)
         block.attn_norm, block.mlp_norm = nn.Identity(), nn.Identity()
+        # A decode step's attention in C too (it falls back to SDPA for inputs the kernel cannot take).
+        block.attn.one_query = quant_cpu.attend_one_query
     model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
     return model.eval().requires_grad_(False)
 

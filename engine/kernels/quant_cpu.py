@@ -43,6 +43,8 @@ _SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its ep
     "q8_roundtrip": (_ptr, _i64, _i64, _ptr),
     "q4_1_dequantize": (_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int),
     "q8_0_dequantize": (_ptr, _ptr, _i64, _i64, _ptr, _int),
+    # q, its batch and head strides, k, v, their batch and head strides, B, H, Hkv, S, D, scale, y
+    "attend_one_query": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _i64, _i64, _i64, _i64, _i64, _i64, _f32, _ptr),
 }
 
 
@@ -191,3 +193,29 @@ def dequantize(qtype: str, parts: tuple[torch.Tensor, ...], rows: int, blocks: i
     fn = lib.q4_1_dequantize if qtype == "Q4_1" else lib.q8_0_dequantize
     fn(*(p.data_ptr() for p in parts), rows, blocks, out.data_ptr(), torch.get_num_threads())
     return out
+
+
+def attend_one_query(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor | None:
+    """One query per row's attention: q [B, H, 1, D], k and v [B, Hkv, S, D] float32 -> y [B, 1, H * D].
+
+    The decode step's attention over every cached key (no mask; grouped-query when Hkv < H), in C
+    on the calling thread (see quant_cpu.c for why). Returns None when the kernel cannot take these
+    tensors (no library, not float32 on the CPU, rows of D not contiguous, D not a multiple of 32, k and v
+    laid out differently) and the caller should use SDPA. The output rows are what the output
+    projection reads: [B, 1, H * D], contiguous.
+    """
+    lib = library()
+    B, H, _, D = q.shape
+    Hkv, S = k.shape[1], k.shape[2]
+    if (
+        lib is None
+        or q.dtype != torch.float32 or k.dtype != torch.float32 or v.dtype != torch.float32
+        or q.device.type != "cpu" or k.device.type != "cpu"
+        or D % 32 or H % Hkv or S == 0
+        or q.stride(3) != 1 or k.stride()[2:] != (D, 1) or k.stride() != v.stride()
+    ):
+        return None
+    y = torch.empty((B, 1, H * D), dtype=torch.float32)
+    lib.attend_one_query(q.data_ptr(), q.stride(0), q.stride(1), k.data_ptr(), v.data_ptr(), k.stride(0), k.stride(1),
+                         B, H, Hkv, S, D, scale, y.data_ptr())
+    return y
