@@ -99,6 +99,8 @@ class Attention(nn.Module):
         # the inputs. None here: the float32 path keeps SDPA, whose sums match HF's bit for bit; the native
         # path (engine.core.quant_linear) installs its C kernel, which adds in another order.
         self.one_query = None
+        # Likewise a RoPE kernel, (qkv, heads, D, cos, sin) -> True when it rotated the q/k heads of qkv in place.
+        self.rope_in_place = None
 
     def forward(
         self,
@@ -109,9 +111,13 @@ class Attention(nn.Module):
         key_padding_mask: torch.Tensor | None,
     ) -> torch.Tensor:
         B, T, _ = x.shape
-        qk, v = self.qkv(x).split((self.q_size + self.kv_size, self.kv_size), dim=-1)
-        # Rotate queries and keys in one go: they are adjacent heads of the fused projection.
-        qk = apply_rope(qk.view(B, T, self.n_heads + self.n_kv_heads, self.head_dim).transpose(1, 2), cos, sin)
+        qkv = self.qkv(x)  # [B, T, (H + 2 Hkv) D]
+        rotated = self.rope_in_place is not None and self.rope_in_place(qkv, self.n_heads + self.n_kv_heads, self.head_dim, cos, sin)
+        qk, v = qkv.split((self.q_size + self.kv_size, self.kv_size), dim=-1)
+        qk = qk.view(B, T, self.n_heads + self.n_kv_heads, self.head_dim).transpose(1, 2)
+        if not rotated:
+            # Rotate queries and keys in one go: they are adjacent heads of the fused projection.
+            qk = apply_rope(qk, cos, sin)
         q, k = qk.split((self.n_heads, self.n_kv_heads), dim=1)  # [B, H, T, D], [B, Hkv, T, D]
         v = v.view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [B, Hkv, T, D]
         window = self.window

@@ -131,6 +131,16 @@ class QuantLinear(nn.Module):
         return F.rms_norm(rows.float(), (self.in_features,), self.norm_weight, self.norm_eps).to(rows.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The decode hot path (121 calls a step, each kernel 10-90 us): once the CPU kernel is bound,
+        # go straight to it. The general route below costs ~10 us of Python and torch calls per matmul.
+        kernel = self._kernel
+        if kernel is not None and x.dtype == torch.float32 and x.is_contiguous():
+            rows = x.numel() // self.in_features
+            if rows <= GEMV_MAX_ROWS:
+                return kernel.rows_into(x, rows, x.shape[:-1])
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features)
         if x.device.type == "cuda":
             from engine.kernels.quant_matmul import quant_matmul
@@ -208,8 +218,9 @@ def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch
         block.attn.qkv.fold_norm(block.attn_norm)
         block.mlp.gate_up.fold_norm(block.mlp_norm)
         block.attn_norm, block.mlp_norm = nn.Identity(), nn.Identity()
-        # A decode step's attention in C too (it falls back to SDPA for inputs the kernel cannot take).
+        # A decode step's RoPE and attention in C too (each falls back to torch for inputs its kernel cannot take).
         block.attn.one_query = quant_cpu.attend_one_query
+        block.attn.rope_in_place = quant_cpu.rope_in_place
     model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
     return model.eval().requires_grad_(False)
 

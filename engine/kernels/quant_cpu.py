@@ -45,6 +45,7 @@ _SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its ep
     "q8_0_dequantize": (_ptr, _ptr, _i64, _i64, _ptr, _int),
     # q, its batch and head strides, k, v, their batch and head strides, B, H, Hkv, S, D, scale, y
     "attend_one_query": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _i64, _i64, _i64, _i64, _i64, _i64, _f32, _ptr),
+    "rope_in_place": (_ptr, _i64, _i64, _i64, _i64, _i64, _ptr, _ptr),  # x, B, T, row stride, heads, D, cos, sin
 }
 
 
@@ -149,15 +150,18 @@ class BoundMatmul:
         self.parts, self.norm = parts, norm  # kept alive: the pointers below point into them
         self.pointers = tuple(p.data_ptr() for p in parts)
         self.norm_args = (norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)
-        self.out_features = out_features
+        self.out_features, self.in_features = out_features, parts[0].shape[1] * 32
         self.parallel = out_features * parts[0].shape[1] * 32 >= PARALLEL_MIN_WEIGHTS
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """y [M, N] = x [M, K] (float32, contiguous) @ W^T."""
-        M, K = x.shape
-        y = torch.empty((M, self.out_features), dtype=torch.float32)
+        return self.rows_into(x, x.shape[0], x.shape[:1])
+
+    def rows_into(self, x: torch.Tensor, rows: int, lead: tuple[int, ...]) -> torch.Tensor:
+        """y [*lead, N] = x [*lead, K] @ W^T for x float32 contiguous holding ``rows`` = prod(lead) rows of K."""
+        y = torch.empty((*lead, self.out_features), dtype=torch.float32)
         threads = torch.get_num_threads() if self.parallel else 1
-        self.fn(x.data_ptr(), M, K, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
+        self.fn(x.data_ptr(), rows, self.in_features, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
         return y
 
 
@@ -219,3 +223,22 @@ def attend_one_query(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: f
     lib.attend_one_query(q.data_ptr(), q.stride(0), q.stride(1), k.data_ptr(), v.data_ptr(), k.stride(0), k.stride(1),
                          B, H, Hkv, S, D, scale, y.data_ptr())
     return y
+
+
+def rope_in_place(qkv: torch.Tensor, heads: int, head_dim: int, cos: torch.Tensor, sin: torch.Tensor) -> bool:
+    """Rotate the first ``heads`` heads of every row of ``qkv`` [B, T, W] in place; False when the kernel cannot.
+
+    ``cos``/``sin`` are engine.core.model.RotaryEmbedding tables for positions shared by the batch
+    ([T, D]); the result is engine.core.model.apply_rope's up to float32 rounding (see quant_cpu.c).
+    The caller falls back to apply_rope on False (no library, not float32 contiguous CPU tensors,
+    per-row positions).
+    """
+    lib = library()
+    if (
+        lib is None or qkv.dtype != torch.float32 or qkv.device.type != "cpu" or not qkv.is_contiguous()
+        or cos.dim() != 2 or not cos.is_contiguous() or not sin.is_contiguous() or head_dim % 2
+    ):
+        return False
+    B, T, W = qkv.shape
+    lib.rope_in_place(qkv.data_ptr(), B, T, W, heads, head_dim, cos.data_ptr(), sin.data_ptr())
+    return True

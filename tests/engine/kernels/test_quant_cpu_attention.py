@@ -75,3 +75,26 @@ def test_head_dims_of_128_work(kernels):
 )
 def test_inputs_it_cannot_take_are_left_to_sdpa(kernels, change):
     assert kernels.attend_one_query(*change(*inputs(1, 9, 3, 5)), 0.125) is None
+
+
+@pytest.mark.parametrize("B,T", [(1, 1), (2, 5)])
+def test_rope_in_place_matches_apply_rope(kernels, B, T):
+    from engine.core.model import RotaryEmbedding, apply_rope
+
+    H, Hkv, D = 9, 3, 64
+    qkv = torch.randn(B, T, (H + 2 * Hkv) * D, generator=torch.Generator().manual_seed(3)) * 4
+    cos, sin = RotaryEmbedding(D, 64, 10000.0).tables(17, T, None)  # [T, D], from position 17
+    heads = qkv[..., : (H + Hkv) * D].view(B, T, H + Hkv, D).transpose(1, 2)
+    expected = apply_rope(heads, cos, sin).transpose(1, 2).reshape(B, T, -1)
+    v_before = qkv[..., (H + Hkv) * D :].clone()
+    assert kernels.rope_in_place(qkv, H + Hkv, D, cos, sin)
+    # Same products and sum; only the compiler's choice of fused multiply-adds may round differently.
+    torch.testing.assert_close(qkv[..., : (H + Hkv) * D], expected, rtol=0, atol=4e-6)
+    assert torch.equal(qkv[..., (H + Hkv) * D :], v_before)  # the value heads are left alone
+
+
+def test_rope_with_per_row_positions_is_left_to_torch(kernels):
+    from engine.core.model import RotaryEmbedding
+
+    cos, sin = RotaryEmbedding(64, 64, 10000.0).tables(0, 1, torch.tensor([[3], [5]]))  # [B, 1, T, D]
+    assert not kernels.rope_in_place(torch.zeros(2, 1, 15 * 64), 12, 64, cos, sin)
