@@ -181,8 +181,13 @@ class SwiGLU(nn.Module):
         self.d_ff = config.d_ff
         self.gate_up = nn.Linear(config.d_model, 2 * config.d_ff, bias=False)
         self.down_proj = nn.Linear(config.d_ff, config.d_model, bias=False)
+        # True when down_proj takes gate_up's output whole and computes silu(gate) * up itself (the
+        # native path's QuantLinear.fold_glu); a plain nn.Linear never does.
+        self.glu_in_down = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.glu_in_down:
+            return self.down_proj(self.gate_up(x))
         gate, up = self.gate_up(x).split(self.d_ff, dim=-1)  # [B, T, d_ff] each
         return self.down_proj(F.silu(gate) * up)
 

@@ -17,7 +17,9 @@ the float32 path's weight. What changes is the rounding of the arithmetic:
 
 Norms and RoPE tables are float32 as in the float32 path; the KV caches hold float32. Each layer's
 two pre-norms are folded into the matmul they feed (``QuantLinear.fold_norm``; the blocks'
-``attn_norm`` / ``mlp_norm`` become identities), so the CPU kernel normalises x while reading it.
+``attn_norm`` / ``mlp_norm`` become identities), so the CPU kernel normalises x while reading it;
+SwiGLU's silu(gate) * up is folded into the down projection the same way (``QuantLinear.fold_glu``),
+and a decode step's RoPE and attention run in C (``quant_cpu.rope_in_place``, ``attend_one_query``).
 """
 from __future__ import annotations
 
@@ -97,6 +99,7 @@ class QuantLinear(nn.Module):
         self.activations = activations  # how the CPU kernel takes x: quant_cpu.ACTIVATIONS
         self.register_buffer("norm_weight", None)  # an RMSNorm folded in by fold_norm, applied to x first
         self.norm_eps = 0.0
+        self.glu = False  # set by fold_glu: x holds SwiGLU's gate and up, the layer multiplies silu(gate) * up
         self._kernel: quant_cpu.BoundMatmul | None = None  # built on the first CPU call
 
     def fold_norm(self, norm: RMSNorm) -> None:
@@ -107,6 +110,15 @@ class QuantLinear(nn.Module):
         """
         self.norm_weight = norm.weight.detach().float().contiguous()
         self.norm_eps = norm.eps
+        self._kernel = None
+
+    def fold_glu(self) -> None:
+        """Take SwiGLU's fused gate/up output [..., 2 * in_features] and multiply silu(gate) * up.
+
+        The CPU kernels compute the product in the pass that reads x (quant_cpu.c), which saves the
+        model a split, a SiLU and a multiply per layer; the other routes compute it here in torch.
+        """
+        self.glu = True
         self._kernel = None
 
     @property
@@ -135,21 +147,25 @@ class QuantLinear(nn.Module):
         # go straight to it. The general route below costs ~10 us of Python and torch calls per matmul.
         kernel = self._kernel
         if kernel is not None and x.dtype == torch.float32 and x.is_contiguous():
-            rows = x.numel() // self.in_features
+            rows = x.numel() // x.shape[-1]
             if rows <= GEMV_MAX_ROWS:
                 return kernel.rows_into(x, rows, x.shape[:-1])
         return self._forward(x)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows = x.reshape(-1, self.in_features)
+        rows = x.reshape(-1, x.shape[-1])
+        cpu_kernel = x.device.type != "cuda" and rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None
+        if self.glu and not cpu_kernel:
+            gate, up = rows.split(self.in_features, dim=-1)
+            rows = F.silu(gate) * up  # what the CPU kernel computes while reading x
         if x.device.type == "cuda":
             from engine.kernels.quant_matmul import quant_matmul
 
             y = quant_matmul(self._normed(rows), self.qtype, self.blocks.parts)
-        elif rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None:
+        elif cpu_kernel:
             if self._kernel is None:
                 norm = (self.norm_weight, self.norm_eps) if self.norm_weight is not None else None
-                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features, self.activations, norm)
+                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features, self.activations, norm, self.glu)
             if rows.dtype != torch.float32 or not rows.is_contiguous():
                 rows = rows.float().contiguous()
             y = self._kernel(rows)
@@ -221,6 +237,9 @@ def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch
         # A decode step's RoPE and attention in C too (each falls back to torch for inputs its kernel cannot take).
         block.attn.one_query = quant_cpu.attend_one_query
         block.attn.rope_in_place = quant_cpu.rope_in_place
+        # And SwiGLU's silu(gate) * up inside the down projection's read of its input.
+        block.mlp.down_proj.fold_glu()
+        block.mlp.glu_in_down = True
     model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
     return model.eval().requires_grad_(False)
 

@@ -180,6 +180,29 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* e^x for 8 floats: e^x = 2^n * e^r with n = round(x / ln 2), |r| <= ln(2) / 2,
+ * e^r by Cephes expf's degree-6 polynomial (relative error ~1e-7, like expf's). glibc's scalar expf
+ * took ~20 cycles a call, most of the attention kernel's time at a few hundred keys. Inputs below -87
+ * give 0 (e^-87 is below float32's normal range: no weight next to softmax's 1, nothing next to
+ * SiLU's 1 + e^-x), inputs above 88 give e^88 (float32's range ends at ~e^88.7). */
+static inline __m256 exp256(__m256 x) {
+    const __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  /* ln 2 in two parts: r stays exact */
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 poly = _mm256_set1_ps(1.9875691500e-4f);
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.3981999507e-3f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(8.3334519073e-3f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(4.1665795894e-2f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.6666665459e-1f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(5.0000001201e-1f));
+    poly = _mm256_fmadd_ps(poly, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i pow2n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(small, _mm256_mul_ps(poly, _mm256_castsi256_ps(pow2n)));
+}
+
 static inline __m256 u8x8_to_ps(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)); }
 static inline __m256 i8x8_to_ps(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)); }
 
@@ -218,10 +241,32 @@ static inline float q8_0_row_dot(const int8_t *qs, const uint16_t *d, const floa
     return hsum256(acc);
 }
 
-/* The rows x [M, K] that the matmul multiplies: x itself, or RMSNorm(x) * norm written to *scratch
- * (malloc'ed; the caller frees it) when norm is not NULL. */
-static const float *normalized_rows(const float *x, int64_t M, int64_t K, const float *norm, float eps, float **scratch) {
-    *scratch = NULL;
+/* SwiGLU's product folded in (glu != 0): x holds rows of 2K, gate then up (the fused gate/up
+ * projection's output), and the matmul multiplies silu(gate) * up, silu(g) = g / (1 + e^-g). This
+ * saves the model a split, a SiLU and a multiply (three torch ops, ~10 us) per layer. */
+static float *glu_rows(const float *x, int64_t M, int64_t K) {
+    float *out = (float *)malloc(sizeof(float) * (size_t)(M * K));
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int64_t m = 0; m < M; m++) {
+        const float *g = x + m * 2 * K, *u = g + K;
+        float *o = out + m * K;
+        int64_t i = 0;
+        for (; i + 8 <= K; i += 8) {
+            const __m256 gv = _mm256_loadu_ps(g + i);
+            const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), gv));
+            _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+        }
+        for (; i < K; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    }
+    return out;
+}
+
+/* The rows x [M, K] that the matmul multiplies: x itself, silu(gate) * up (glu != 0, see glu_rows),
+ * then RMSNorm(x) * norm when norm is not NULL; anything computed is in *scratch (malloc'ed; the
+ * caller frees it). The model never asks for both. */
+static const float *normalized_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps, int glu, float **scratch) {
+    *scratch = glu ? glu_rows(x_in, M, K) : NULL;
+    const float *x = glu ? *scratch : x_in;
     if (norm == NULL) return x;
     float *out = (float *)malloc(sizeof(float) * (size_t)(M * K));
     for (int64_t m = 0; m < M; m++) {
@@ -237,6 +282,7 @@ static const float *normalized_rows(const float *x, int64_t M, int64_t K, const 
         const float r = 1.0f / sqrtf(ss / (float)K + eps);
         for (i = 0; i < K; i++) out[m * K + i] = xr[i] * r * norm[i];
     }
+    free(*scratch);
     *scratch = out;
     return out;
 }
@@ -268,10 +314,10 @@ static void q8_0_rows(void *p, int64_t begin, int64_t end) {
 }
 
 void q4_1_matmul(const float *x_in, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
-                 int64_t N, float *y, int nthreads, const float *norm, float eps) {
+                 int64_t N, float *y, int nthreads, const float *norm, float eps, int glu) {
     const int64_t nb = K / QK;
     float *scratch;
-    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    const float *x = normalized_rows(x_in, M, K, norm, eps, glu, &scratch);
     float *xsum = (float *)malloc(sizeof(float) * (size_t)(M * nb));
     for (int64_t i = 0; i < M * nb; i++) {
         float s = 0.0f;
@@ -285,9 +331,9 @@ void q4_1_matmul(const float *x_in, int64_t M, int64_t K, const uint8_t *qs, con
 }
 
 void q8_0_matmul(const float *x_in, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
-                 int nthreads, const float *norm, float eps) {
+                 int nthreads, const float *norm, float eps, int glu) {
     float *scratch;
-    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    const float *x = normalized_rows(x_in, M, K, norm, eps, glu, &scratch);
     matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .x = x, .y = y};
     run_rows(q8_0_rows, &job, N, nthreads);
     free(scratch);
@@ -404,10 +450,10 @@ typedef struct {
     float *dx, *sx;
 } q8_rows;
 
-static q8_rows quantize_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps) {
+static q8_rows quantize_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps, int glu) {
     const int64_t nb = K / QK;
     float *scratch;
-    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    const float *x = normalized_rows(x_in, M, K, norm, eps, glu, &scratch);
     float *scales = (float *)malloc(sizeof(float) * (size_t)(2 * M * nb) + (size_t)(M * K));
     q8_rows r = {(int8_t *)(scales + 2 * M * nb), scales, scales + M * nb};
     for (int64_t m = 0; m < M; m++) quantize_row_q8(x + m * K, K, r.a + m * K, r.dx + m * nb, r.sx + m * nb);
@@ -432,16 +478,16 @@ static void q8_0_q8_rows(void *p, int64_t begin, int64_t end) {
 }
 
 void q4_1_q8_matmul(const float *x, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
-                    int64_t N, float *y, int nthreads, const float *norm, float eps) {
-    const q8_rows r = quantize_rows(x, M, K, norm, eps);
+                    int64_t N, float *y, int nthreads, const float *norm, float eps, int glu) {
+    const q8_rows r = quantize_rows(x, M, K, norm, eps, glu);
     matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .mn = mn, .a = r.a, .dx = r.dx, .sx = r.sx, .y = y};
     run_rows(q4_1_q8_rows, &job, N, nthreads);
     free(r.dx);
 }
 
 void q8_0_q8_matmul(const float *x, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
-                    int nthreads, const float *norm, float eps) {
-    const q8_rows r = quantize_rows(x, M, K, norm, eps);
+                    int nthreads, const float *norm, float eps, int glu) {
+    const q8_rows r = quantize_rows(x, M, K, norm, eps, glu);
     matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .a = r.a, .dx = r.dx, .y = y};
     run_rows(q8_0_q8_rows, &job, N, nthreads);
     free(r.dx);
@@ -449,7 +495,7 @@ void q8_0_q8_matmul(const float *x, int64_t M, int64_t K, const int8_t *qs, cons
 
 /* The activations exactly as the *_q8_matmul kernels see them, for tests: dequantised x' = dx * a. */
 void q8_roundtrip(const float *x, int64_t M, int64_t K, float *out) {
-    const q8_rows r = quantize_rows(x, M, K, NULL, 0.0f);
+    const q8_rows r = quantize_rows(x, M, K, NULL, 0.0f, 0);
     for (int64_t i = 0; i < M * K; i++) out[i] = r.dx[i / QK] * (float)r.a[i];
     free(r.dx);
 }
@@ -550,28 +596,6 @@ static void one_head_mix(const float *p, const float *v, int64_t S, int64_t D, f
         _mm256_storeu_ps(y + i, a0), _mm256_storeu_ps(y + i + 8, a1);
         _mm256_storeu_ps(y + i + 16, a2), _mm256_storeu_ps(y + i + 24, a3);
     }
-}
-
-/* e^x for 8 floats, x <= 0 (softmax weights): e^x = 2^n * e^r with n = round(x / ln 2), |r| <= ln(2) / 2,
- * e^r by Cephes expf's degree-6 polynomial (relative error ~1e-7, like expf's). glibc's scalar expf
- * took ~20 cycles a call, most of the kernel's time at a few hundred keys. Inputs below -87 give 0
- * (e^-87 is below float32's normal range; those keys carry no weight next to the maximum's 1). */
-static inline __m256 exp256(__m256 x) {
-    const __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  /* ln 2 in two parts: r stays exact */
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    const __m256 r2 = _mm256_mul_ps(r, r);
-    __m256 poly = _mm256_set1_ps(1.9875691500e-4f);
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.3981999507e-3f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(8.3334519073e-3f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(4.1665795894e-2f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.6666665459e-1f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(5.0000001201e-1f));
-    poly = _mm256_fmadd_ps(poly, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    const __m256i pow2n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_andnot_ps(small, _mm256_mul_ps(poly, _mm256_castsi256_ps(pow2n)));
 }
 
 /* p[s] = e^(p[s] - top) for s < S; returns their sum. */

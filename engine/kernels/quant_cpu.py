@@ -35,11 +35,11 @@ _library: ctypes.CDLL | None = None
 _reason: str | None = None  # why the library is unavailable, once we know it is
 
 _i64, _int, _ptr, _f32 = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p, ctypes.c_float
-_SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its eps)
-    "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
-    "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
-    "q4_1_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
-    "q8_0_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
+_SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its eps, SwiGLU input 0/1)
+    "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
+    "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
+    "q4_1_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
+    "q8_0_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
     "q8_roundtrip": (_ptr, _i64, _i64, _ptr),
     "q4_1_dequantize": (_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int),
     "q8_0_dequantize": (_ptr, _ptr, _i64, _i64, _ptr, _int),
@@ -139,8 +139,12 @@ class BoundMatmul:
         out_features: int,
         activations: str = "int8",
         norm: tuple[torch.Tensor, float] | None = None,
+        glu: bool = False,
     ):
-        """``norm``: (weight [K] float32 contiguous, eps) of an RMSNorm to apply to x first (see quant_cpu.c)."""
+        """``norm``: (weight [K] float32 contiguous, eps) of an RMSNorm to apply to x first (see quant_cpu.c).
+
+        ``glu``: x rows hold 2K values, SwiGLU's gate then up, and the matmul multiplies silu(gate) * up.
+        """
         lib = library()
         if lib is None:
             raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
@@ -149,7 +153,7 @@ class BoundMatmul:
         self.fn = getattr(lib, _KERNELS[qtype, activations])
         self.parts, self.norm = parts, norm  # kept alive: the pointers below point into them
         self.pointers = tuple(p.data_ptr() for p in parts)
-        self.norm_args = (norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)
+        self.norm_args = (*((norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)), int(glu))
         self.out_features, self.in_features = out_features, parts[0].shape[1] * 32
         self.parallel = out_features * parts[0].shape[1] * 32 >= PARALLEL_MIN_WEIGHTS
 
@@ -158,7 +162,7 @@ class BoundMatmul:
         return self.rows_into(x, x.shape[0], x.shape[:1])
 
     def rows_into(self, x: torch.Tensor, rows: int, lead: tuple[int, ...]) -> torch.Tensor:
-        """y [*lead, N] = x [*lead, K] @ W^T for x float32 contiguous holding ``rows`` = prod(lead) rows of K."""
+        """y [*lead, N] = x [*lead, K] @ W^T for x float32 contiguous holding ``rows`` = prod(lead) rows of K (2K with glu)."""
         y = torch.empty((*lead, self.out_features), dtype=torch.float32)
         threads = torch.get_num_threads() if self.parallel else 1
         self.fn(x.data_ptr(), rows, self.in_features, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
@@ -172,9 +176,10 @@ def matmul(
     out_features: int,
     activations: str = "int8",
     norm: tuple[torch.Tensor, float] | None = None,
+    glu: bool = False,
 ) -> torch.Tensor:
-    """y = x @ W^T (or RMSNorm(x) @ W^T) for x [M, K] float32 contiguous and W given as its GGUF block parts."""
-    return BoundMatmul(qtype, parts, out_features, activations, norm)(x)
+    """y = x @ W^T (or RMSNorm(x) @ W^T, or (silu(gate) * up) @ W^T) for x [M, K or 2K] float32 contiguous, W as its GGUF blocks."""
+    return BoundMatmul(qtype, parts, out_features, activations, norm, glu)(x)
 
 
 def int8_activations(x: torch.Tensor) -> torch.Tensor:

@@ -70,6 +70,19 @@ def test_quant_linear_routes_long_inputs_through_the_float32_weight():
     assert torch.allclose(layer(x[:, :1]), torch.nn.functional.linear(x[:, :1], blocks.dequantize()), atol=1e-5)
 
 
+def test_a_folded_swiglu_gives_the_same_product_on_every_route():
+    """fold_glu: the kernel (one row) and the torch route (a prompt) both multiply silu(gate) * up."""
+    from engine.core.quant_linear import GEMV_MAX_ROWS, QuantLinear
+
+    blocks = split_blocks(random_blocks("Q4_1", 64, 128), "Q4_1")
+    layer = QuantLinear(blocks, activations="float32")
+    layer.fold_glu()
+    gate, up = torch.randn(2, 1, GEMV_MAX_ROWS + 1, 128)
+    expected = torch.nn.functional.linear(torch.nn.functional.silu(gate) * up, blocks.dequantize())
+    assert torch.equal(layer(torch.cat([gate, up], dim=-1)), expected)
+    assert torch.allclose(layer(torch.cat([gate[:, :1], up[:, :1]], dim=-1)), expected[:, :1], atol=1e-5)
+
+
 # ---- a tiny llama GGUF on disk ---------------------------------------------------------------
 
 TINY = dict(vocab=64, d_model=64, n_layers=2, n_heads=4, n_kv_heads=2, d_ff=96)
