@@ -95,6 +95,12 @@ class Attention(nn.Module):
         self.window = config.sliding_window
         self.scale = 1.0 / math.sqrt(self.head_dim)  # what engine.core.attention uses by default
         self.backend = "sdpa"  # any engine.core.attention backend; Transformer.set_attention_backend switches all layers
+        # A faster lone-query kernel for decode, (q, k, v, scale) -> [B, 1, H * D] or None when it cannot take
+        # the inputs. None here: the float32 path keeps SDPA, whose sums match HF's bit for bit; the native
+        # path (engine.core.quant_linear) installs its C kernel, which adds in another order.
+        self.one_query = None
+        # Likewise a RoPE kernel, (qkv, heads, D, cos, sin) -> True when it rotated the q/k heads of qkv in place.
+        self.rope_in_place = None
 
     def forward(
         self,
@@ -105,9 +111,13 @@ class Attention(nn.Module):
         key_padding_mask: torch.Tensor | None,
     ) -> torch.Tensor:
         B, T, _ = x.shape
-        qk, v = self.qkv(x).split((self.q_size + self.kv_size, self.kv_size), dim=-1)
-        # Rotate queries and keys in one go: they are adjacent heads of the fused projection.
-        qk = apply_rope(qk.view(B, T, self.n_heads + self.n_kv_heads, self.head_dim).transpose(1, 2), cos, sin)
+        qkv = self.qkv(x)  # [B, T, (H + 2 Hkv) D]
+        rotated = self.rope_in_place is not None and self.rope_in_place(qkv, self.n_heads + self.n_kv_heads, self.head_dim, cos, sin)
+        qk, v = qkv.split((self.q_size + self.kv_size, self.kv_size), dim=-1)
+        qk = qk.view(B, T, self.n_heads + self.n_kv_heads, self.head_dim).transpose(1, 2)
+        if not rotated:
+            # Rotate queries and keys in one go: they are adjacent heads of the fused projection.
+            qk = apply_rope(qk, cos, sin)
         q, k = qk.split((self.n_heads, self.n_kv_heads), dim=1)  # [B, H, T, D], [B, Hkv, T, D]
         v = v.view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # [B, Hkv, T, D]
         window = self.window
@@ -123,6 +133,10 @@ class Attention(nn.Module):
             if self.backend == "sdpa" and key_padding_mask is None:
                 # The decode hot path: exactly the call engine.attention's sdpa backend makes for these
                 # inputs, minus re-validating shapes this module built itself (~20 Python checks a layer).
+                if self.one_query is not None:
+                    y = self.one_query(q, k, v, self.scale)
+                    if y is not None:
+                        return self.o_proj(y)
                 with _one_thread():
                     y = F.scaled_dot_product_attention(q, k, v, scale=self.scale, enable_gqa=self.n_heads != self.n_kv_heads)
                 return self.o_proj(y.transpose(1, 2).reshape(B, T, self.q_size))
@@ -167,8 +181,13 @@ class SwiGLU(nn.Module):
         self.d_ff = config.d_ff
         self.gate_up = nn.Linear(config.d_model, 2 * config.d_ff, bias=False)
         self.down_proj = nn.Linear(config.d_ff, config.d_model, bias=False)
+        # True when down_proj takes gate_up's output whole and computes silu(gate) * up itself (the
+        # native path's QuantLinear.fold_glu); a plain nn.Linear never does.
+        self.glu_in_down = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.glu_in_down:
+            return self.down_proj(self.gate_up(x))
         gate, up = self.gate_up(x).split(self.d_ff, dim=-1)  # [B, T, d_ff] each
         return self.down_proj(F.silu(gate) * up)
 

@@ -9,15 +9,18 @@ the float32 path's weight. What changes is the rounding of the arithmetic:
   and multiply in integers, as llama.cpp does; the LM head keeps float32 activations (see
   ``build_native_model``); ``set_activations(model, "float32")`` makes every matmul differ from the
   float32 path only in the order of its additions. Measured on the held-out passage
-  (engine.experiments.native_agreement): teacher-forced top-1 agreement with the float32 path 97.5%,
-  perplexity +0.6% (float32 activations: 100%, 0.0%). Longer inputs (a prompt) dequantise the matrix
+  (engine.experiments.native_agreement): teacher-forced top-1 agreement with the float32 path 97.3%,
+  perplexity +0.1% (float32 activations: 100%, 0.0%); fed one token at a time (every position through
+  the decode kernels) 96.9% and +0.6%: the int8 rounding flips a few near-tied choices either way. Longer inputs (a prompt) dequantise the matrix
   once and use the float32 matmul, which beats re-reading the blocks once per row.
 * **CUDA**: the Triton kernel of engine.kernels.quant_matmul (dequantise a tile in registers, ``tl.dot``).
 * **Fallback** (no compiler, no AVX2): dequantise in torch on every call; correct and slow.
 
 Norms and RoPE tables are float32 as in the float32 path; the KV caches hold float32. Each layer's
 two pre-norms are folded into the matmul they feed (``QuantLinear.fold_norm``; the blocks'
-``attn_norm`` / ``mlp_norm`` become identities), so the CPU kernel normalises x while reading it.
+``attn_norm`` / ``mlp_norm`` become identities), so the CPU kernel normalises x while reading it;
+SwiGLU's silu(gate) * up is folded into the down projection the same way (``QuantLinear.fold_glu``),
+and a decode step's RoPE and attention run in C (``quant_cpu.rope_in_place``, ``attend_one_query``).
 """
 from __future__ import annotations
 
@@ -97,6 +100,7 @@ class QuantLinear(nn.Module):
         self.activations = activations  # how the CPU kernel takes x: quant_cpu.ACTIVATIONS
         self.register_buffer("norm_weight", None)  # an RMSNorm folded in by fold_norm, applied to x first
         self.norm_eps = 0.0
+        self.glu = False  # set by fold_glu: x holds SwiGLU's gate and up, the layer multiplies silu(gate) * up
         self._kernel: quant_cpu.BoundMatmul | None = None  # built on the first CPU call
 
     def fold_norm(self, norm: RMSNorm) -> None:
@@ -107,6 +111,15 @@ class QuantLinear(nn.Module):
         """
         self.norm_weight = norm.weight.detach().float().contiguous()
         self.norm_eps = norm.eps
+        self._kernel = None
+
+    def fold_glu(self) -> None:
+        """Take SwiGLU's fused gate/up output [..., 2 * in_features] and multiply silu(gate) * up.
+
+        The CPU kernels compute the product in the pass that reads x (quant_cpu.c), which saves the
+        model a split, a SiLU and a multiply per layer; the other routes compute it here in torch.
+        """
+        self.glu = True
         self._kernel = None
 
     @property
@@ -131,15 +144,29 @@ class QuantLinear(nn.Module):
         return F.rms_norm(rows.float(), (self.in_features,), self.norm_weight, self.norm_eps).to(rows.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows = x.reshape(-1, self.in_features)
+        # The decode hot path (121 calls a step, each kernel 10-90 us): once the CPU kernel is bound,
+        # go straight to it. The general route below costs ~10 us of Python and torch calls per matmul.
+        kernel = self._kernel
+        if kernel is not None and x.dtype == torch.float32 and x.is_contiguous():
+            rows = x.numel() // x.shape[-1]
+            if rows <= GEMV_MAX_ROWS:
+                return kernel.rows_into(x, rows, x.shape[:-1])
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, x.shape[-1])
+        cpu_kernel = x.device.type != "cuda" and rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None
+        if self.glu and not cpu_kernel:
+            gate, up = rows.split(self.in_features, dim=-1)
+            rows = F.silu(gate) * up  # what the CPU kernel computes while reading x
         if x.device.type == "cuda":
             from engine.kernels.quant_matmul import quant_matmul
 
             y = quant_matmul(self._normed(rows), self.qtype, self.blocks.parts)
-        elif rows.shape[0] <= GEMV_MAX_ROWS and quant_cpu.library() is not None:
+        elif cpu_kernel:
             if self._kernel is None:
                 norm = (self.norm_weight, self.norm_eps) if self.norm_weight is not None else None
-                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features, self.activations, norm)
+                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features, self.activations, norm, self.glu)
             if rows.dtype != torch.float32 or not rows.is_contiguous():
                 rows = rows.float().contiguous()
             y = self._kernel(rows)
@@ -200,7 +227,7 @@ def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch
         model.lm_head = QuantLinear(BlockTensor(embed.qtype, tuple(getattr(embed, n) for n in embed.part_names)))
     # The head's outputs are the logits themselves: rounding its input to int8 flips near-tied top-1
     # choices (teacher-forced agreement with float32 on the held-out passage: 96.2% with an int8 head,
-    # 97.5% with a float32 one), and it is one matmul of 121, so it keeps float32 activations.
+    # 97.5% with a float32 one, measured before the C RoPE / attention / SwiGLU), and it is one matmul of 121, so it keeps float32 activations.
     model.lm_head.activations = HEAD_ACTIVATIONS
     _check_nothing_left_on_meta(model)
     for block in model.layers:
@@ -208,6 +235,12 @@ def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch
         block.attn.qkv.fold_norm(block.attn_norm)
         block.mlp.gate_up.fold_norm(block.mlp_norm)
         block.attn_norm, block.mlp_norm = nn.Identity(), nn.Identity()
+        # A decode step's RoPE and attention in C too (each falls back to torch for inputs its kernel cannot take).
+        block.attn.one_query = quant_cpu.attend_one_query
+        block.attn.rope_in_place = quant_cpu.rope_in_place
+        # And SwiGLU's silu(gate) * up inside the down projection's read of its input.
+        block.mlp.down_proj.fold_glu()
+        block.mlp.glu_in_down = True
     model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
     return model.eval().requires_grad_(False)
 

@@ -180,6 +180,29 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* e^x for 8 floats: e^x = 2^n * e^r with n = round(x / ln 2), |r| <= ln(2) / 2,
+ * e^r by Cephes expf's degree-6 polynomial (relative error ~1e-7, like expf's). glibc's scalar expf
+ * took ~20 cycles a call, most of the attention kernel's time at a few hundred keys. Inputs below -87
+ * give 0 (e^-87 is below float32's normal range: no weight next to softmax's 1, nothing next to
+ * SiLU's 1 + e^-x), inputs above 88 give e^88 (float32's range ends at ~e^88.7). */
+static inline __m256 exp256(__m256 x) {
+    const __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  /* ln 2 in two parts: r stays exact */
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 poly = _mm256_set1_ps(1.9875691500e-4f);
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.3981999507e-3f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(8.3334519073e-3f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(4.1665795894e-2f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.6666665459e-1f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(5.0000001201e-1f));
+    poly = _mm256_fmadd_ps(poly, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i pow2n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(small, _mm256_mul_ps(poly, _mm256_castsi256_ps(pow2n)));
+}
+
 static inline __m256 u8x8_to_ps(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)); }
 static inline __m256 i8x8_to_ps(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)); }
 
@@ -218,10 +241,32 @@ static inline float q8_0_row_dot(const int8_t *qs, const uint16_t *d, const floa
     return hsum256(acc);
 }
 
-/* The rows x [M, K] that the matmul multiplies: x itself, or RMSNorm(x) * norm written to *scratch
- * (malloc'ed; the caller frees it) when norm is not NULL. */
-static const float *normalized_rows(const float *x, int64_t M, int64_t K, const float *norm, float eps, float **scratch) {
-    *scratch = NULL;
+/* SwiGLU's product folded in (glu != 0): x holds rows of 2K, gate then up (the fused gate/up
+ * projection's output), and the matmul multiplies silu(gate) * up, silu(g) = g / (1 + e^-g). This
+ * saves the model a split, a SiLU and a multiply (three torch ops, ~10 us) per layer. */
+static float *glu_rows(const float *x, int64_t M, int64_t K) {
+    float *out = (float *)malloc(sizeof(float) * (size_t)(M * K));
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int64_t m = 0; m < M; m++) {
+        const float *g = x + m * 2 * K, *u = g + K;
+        float *o = out + m * K;
+        int64_t i = 0;
+        for (; i + 8 <= K; i += 8) {
+            const __m256 gv = _mm256_loadu_ps(g + i);
+            const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), gv));
+            _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+        }
+        for (; i < K; i++) o[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    }
+    return out;
+}
+
+/* The rows x [M, K] that the matmul multiplies: x itself, silu(gate) * up (glu != 0, see glu_rows),
+ * then RMSNorm(x) * norm when norm is not NULL; anything computed is in *scratch (malloc'ed; the
+ * caller frees it). The model never asks for both. */
+static const float *normalized_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps, int glu, float **scratch) {
+    *scratch = glu ? glu_rows(x_in, M, K) : NULL;
+    const float *x = glu ? *scratch : x_in;
     if (norm == NULL) return x;
     float *out = (float *)malloc(sizeof(float) * (size_t)(M * K));
     for (int64_t m = 0; m < M; m++) {
@@ -237,6 +282,7 @@ static const float *normalized_rows(const float *x, int64_t M, int64_t K, const 
         const float r = 1.0f / sqrtf(ss / (float)K + eps);
         for (i = 0; i < K; i++) out[m * K + i] = xr[i] * r * norm[i];
     }
+    free(*scratch);
     *scratch = out;
     return out;
 }
@@ -268,10 +314,10 @@ static void q8_0_rows(void *p, int64_t begin, int64_t end) {
 }
 
 void q4_1_matmul(const float *x_in, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
-                 int64_t N, float *y, int nthreads, const float *norm, float eps) {
+                 int64_t N, float *y, int nthreads, const float *norm, float eps, int glu) {
     const int64_t nb = K / QK;
     float *scratch;
-    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    const float *x = normalized_rows(x_in, M, K, norm, eps, glu, &scratch);
     float *xsum = (float *)malloc(sizeof(float) * (size_t)(M * nb));
     for (int64_t i = 0; i < M * nb; i++) {
         float s = 0.0f;
@@ -285,9 +331,9 @@ void q4_1_matmul(const float *x_in, int64_t M, int64_t K, const uint8_t *qs, con
 }
 
 void q8_0_matmul(const float *x_in, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
-                 int nthreads, const float *norm, float eps) {
+                 int nthreads, const float *norm, float eps, int glu) {
     float *scratch;
-    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    const float *x = normalized_rows(x_in, M, K, norm, eps, glu, &scratch);
     matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .x = x, .y = y};
     run_rows(q8_0_rows, &job, N, nthreads);
     free(scratch);
@@ -404,10 +450,10 @@ typedef struct {
     float *dx, *sx;
 } q8_rows;
 
-static q8_rows quantize_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps) {
+static q8_rows quantize_rows(const float *x_in, int64_t M, int64_t K, const float *norm, float eps, int glu) {
     const int64_t nb = K / QK;
     float *scratch;
-    const float *x = normalized_rows(x_in, M, K, norm, eps, &scratch);
+    const float *x = normalized_rows(x_in, M, K, norm, eps, glu, &scratch);
     float *scales = (float *)malloc(sizeof(float) * (size_t)(2 * M * nb) + (size_t)(M * K));
     q8_rows r = {(int8_t *)(scales + 2 * M * nb), scales, scales + M * nb};
     for (int64_t m = 0; m < M; m++) quantize_row_q8(x + m * K, K, r.a + m * K, r.dx + m * nb, r.sx + m * nb);
@@ -432,16 +478,16 @@ static void q8_0_q8_rows(void *p, int64_t begin, int64_t end) {
 }
 
 void q4_1_q8_matmul(const float *x, int64_t M, int64_t K, const uint8_t *qs, const uint16_t *d, const uint16_t *mn,
-                    int64_t N, float *y, int nthreads, const float *norm, float eps) {
-    const q8_rows r = quantize_rows(x, M, K, norm, eps);
+                    int64_t N, float *y, int nthreads, const float *norm, float eps, int glu) {
+    const q8_rows r = quantize_rows(x, M, K, norm, eps, glu);
     matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .mn = mn, .a = r.a, .dx = r.dx, .sx = r.sx, .y = y};
     run_rows(q4_1_q8_rows, &job, N, nthreads);
     free(r.dx);
 }
 
 void q8_0_q8_matmul(const float *x, int64_t M, int64_t K, const int8_t *qs, const uint16_t *d, int64_t N, float *y,
-                    int nthreads, const float *norm, float eps) {
-    const q8_rows r = quantize_rows(x, M, K, norm, eps);
+                    int nthreads, const float *norm, float eps, int glu) {
+    const q8_rows r = quantize_rows(x, M, K, norm, eps, glu);
     matmul_job job = {.M = M, .K = K, .N = N, .nb = K / QK, .qs = qs, .d = d, .a = r.a, .dx = r.dx, .y = y};
     run_rows(q8_0_q8_rows, &job, N, nthreads);
     free(r.dx);
@@ -449,7 +495,7 @@ void q8_0_q8_matmul(const float *x, int64_t M, int64_t K, const int8_t *qs, cons
 
 /* The activations exactly as the *_q8_matmul kernels see them, for tests: dequantised x' = dx * a. */
 void q8_roundtrip(const float *x, int64_t M, int64_t K, float *out) {
-    const q8_rows r = quantize_rows(x, M, K, NULL, 0.0f);
+    const q8_rows r = quantize_rows(x, M, K, NULL, 0.0f, 0);
     for (int64_t i = 0; i < M * K; i++) out[i] = r.dx[i / QK] * (float)r.a[i];
     free(r.dx);
 }
@@ -501,4 +547,110 @@ void q4_1_dequantize(const uint8_t *qs, const uint16_t *d, const uint16_t *mn, i
 void q8_0_dequantize(const int8_t *qs, const uint16_t *d, int64_t rows, int64_t nb, float *out, int nthreads) {
     dequantize_job job = {.qs = qs, .d = d, .nb = nb, .out = out};
     run_rows(q8_0_dequantize_rows, &job, rows, nthreads);
+}
+
+/* ---- one query's attention (decode) -------------------------------------------------------------
+ *
+ * y[b, h] = softmax(scale * q[b, h] . k[b, g, :S]) @ v[b, g, :S] for every head h, g = h / (H / Hkv)
+ * (grouped-query attention: each key/value head serves H / Hkv query heads). A decode step's lone
+ * query sees every cached key, so there is no mask. Why a kernel for this: for 9 heads x a few
+ * hundred keys x D = 64 it is ~200k multiply-adds, a few microseconds, while torch's SDPA spends
+ * 20-60 us per layer in dispatch and its tiled loop for long queries, 30 times a step.
+ * Both loops keep four independent FMA chains in flight (four keys at a time for the scores, four
+ * 8-lane slices of D at a time for the weighted sum): one chain would wait on the FMA's latency.
+ * Runs on the calling thread (the work is too small to wake a helper for). q and y rows are D
+ * contiguous floats; k and v rows likewise, S rows of D per head; strides are in floats.
+ * D must be a multiple of 32 (the Python side checks). */
+static void one_head_scores(const float *q, const float *k, int64_t S, int64_t D, float scale, float *p) {
+    int64_t s = 0;
+    for (; s + 4 <= S; s += 4) {
+        const float *k0 = k + s * D, *k1 = k0 + D, *k2 = k1 + D, *k3 = k2 + D;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (int64_t i = 0; i < D; i += 8) {
+            const __m256 qi = _mm256_loadu_ps(q + i);
+            a0 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k0 + i), a0);
+            a1 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k1 + i), a1);
+            a2 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k2 + i), a2);
+            a3 = _mm256_fmadd_ps(qi, _mm256_loadu_ps(k3 + i), a3);
+        }
+        p[s] = scale * hsum256(a0), p[s + 1] = scale * hsum256(a1), p[s + 2] = scale * hsum256(a2), p[s + 3] = scale * hsum256(a3);
+    }
+    for (; s < S; s++) {
+        __m256 a = _mm256_setzero_ps();
+        for (int64_t i = 0; i < D; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + s * D + i), a);
+        p[s] = scale * hsum256(a);
+    }
+}
+
+static void one_head_mix(const float *p, const float *v, int64_t S, int64_t D, float *y) {
+    for (int64_t i = 0; i < D; i += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (int64_t s = 0; s < S; s++) {
+            const __m256 ps = _mm256_set1_ps(p[s]);
+            const float *vs = v + s * D + i;
+            a0 = _mm256_fmadd_ps(ps, _mm256_loadu_ps(vs), a0);
+            a1 = _mm256_fmadd_ps(ps, _mm256_loadu_ps(vs + 8), a1);
+            a2 = _mm256_fmadd_ps(ps, _mm256_loadu_ps(vs + 16), a2);
+            a3 = _mm256_fmadd_ps(ps, _mm256_loadu_ps(vs + 24), a3);
+        }
+        _mm256_storeu_ps(y + i, a0), _mm256_storeu_ps(y + i + 8, a1);
+        _mm256_storeu_ps(y + i + 16, a2), _mm256_storeu_ps(y + i + 24, a3);
+    }
+}
+
+/* p[s] = e^(p[s] - top) for s < S; returns their sum. */
+static float exp_shifted(float *p, int64_t S, float top) {
+    const __m256 t = _mm256_set1_ps(top);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t s = 0;
+    for (; s + 8 <= S; s += 8) {
+        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(p + s), t));
+        _mm256_storeu_ps(p + s, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    float total = hsum256(acc);
+    for (; s < S; s++) total += (p[s] = expf(p[s] - top));
+    return total;
+}
+
+void attend_one_query(const float *q, int64_t q_bstride, int64_t q_hstride, const float *k, const float *v,
+                      int64_t kv_bstride, int64_t kv_hstride, int64_t B, int64_t H, int64_t Hkv, int64_t S, int64_t D,
+                      float scale, float *y) {
+    const int64_t group = H / Hkv;
+    float *p = (float *)malloc(sizeof(float) * (size_t)S);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t h = 0; h < H; h++) {
+            const int64_t kv = b * kv_bstride + (h / group) * kv_hstride;
+            one_head_scores(q + b * q_bstride + h * q_hstride, k + kv, S, D, scale, p);
+            float top = -INFINITY;
+            for (int64_t s = 0; s < S; s++) top = p[s] > top ? p[s] : top;
+            const float inv = 1.0f / exp_shifted(p, S, top);
+            for (int64_t s = 0; s < S; s++) p[s] *= inv;  /* normalise the S weights, not the D outputs per slice */
+            one_head_mix(p, v + kv, S, D, y + (b * H + h) * D);
+        }
+    free(p);
+}
+
+/* ---- RoPE in place (decode) ---------------------------------------------------------------------
+ *
+ * x[b, t, h] = x * cos[t] + rotate_half(x) * sin[t] for the first `heads` heads of each row, with the
+ * tables in engine.core.model.RotaryEmbedding's layout (cos with both halves equal, sin with the first
+ * half negated), so out_i = x_i cos_i + x_{(i + D/2) mod D} sin_i. Rows are row_stride floats apart
+ * (the fused q/k/v projection's output: q and k heads first, v after, left alone). In torch this is
+ * four ops and a copy per layer (~15-20 us at one token); here it is one pass over 12 heads. */
+void rope_in_place(float *x, int64_t B, int64_t T, int64_t row_stride, int64_t heads, int64_t D, const float *cos,
+                   const float *sin) {
+    const int64_t half = D / 2;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < T; t++) {
+            const float *c = cos + t * D, *s = sin + t * D;
+            for (int64_t h = 0; h < heads; h++) {
+                float *xh = x + (b * T + t) * row_stride + h * D;
+                for (int64_t i = 0; i < half; i++) {
+                    const float lo = xh[i], hi = xh[i + half];
+                    xh[i] = lo * c[i] + hi * s[i];
+                    xh[i + half] = hi * c[i + half] + lo * s[i + half];
+                }
+            }
+        }
 }

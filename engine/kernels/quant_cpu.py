@@ -35,14 +35,17 @@ _library: ctypes.CDLL | None = None
 _reason: str | None = None  # why the library is unavailable, once we know it is
 
 _i64, _int, _ptr, _f32 = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p, ctypes.c_float
-_SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its eps)
-    "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
-    "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
-    "q4_1_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
-    "q8_0_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32),
+_SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its eps, SwiGLU input 0/1)
+    "q4_1_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
+    "q8_0_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
+    "q4_1_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
+    "q8_0_q8_matmul": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _ptr, _int, _ptr, _f32, _int),
     "q8_roundtrip": (_ptr, _i64, _i64, _ptr),
     "q4_1_dequantize": (_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int),
     "q8_0_dequantize": (_ptr, _ptr, _i64, _i64, _ptr, _int),
+    # q, its batch and head strides, k, v, their batch and head strides, B, H, Hkv, S, D, scale, y
+    "attend_one_query": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _i64, _i64, _i64, _i64, _i64, _i64, _f32, _ptr),
+    "rope_in_place": (_ptr, _i64, _i64, _i64, _i64, _i64, _ptr, _ptr),  # x, B, T, row stride, heads, D, cos, sin
 }
 
 
@@ -136,8 +139,12 @@ class BoundMatmul:
         out_features: int,
         activations: str = "int8",
         norm: tuple[torch.Tensor, float] | None = None,
+        glu: bool = False,
     ):
-        """``norm``: (weight [K] float32 contiguous, eps) of an RMSNorm to apply to x first (see quant_cpu.c)."""
+        """``norm``: (weight [K] float32 contiguous, eps) of an RMSNorm to apply to x first (see quant_cpu.c).
+
+        ``glu``: x rows hold 2K values, SwiGLU's gate then up, and the matmul multiplies silu(gate) * up.
+        """
         lib = library()
         if lib is None:
             raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
@@ -146,16 +153,19 @@ class BoundMatmul:
         self.fn = getattr(lib, _KERNELS[qtype, activations])
         self.parts, self.norm = parts, norm  # kept alive: the pointers below point into them
         self.pointers = tuple(p.data_ptr() for p in parts)
-        self.norm_args = (norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)
-        self.out_features = out_features
+        self.norm_args = (*((norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)), int(glu))
+        self.out_features, self.in_features = out_features, parts[0].shape[1] * 32
         self.parallel = out_features * parts[0].shape[1] * 32 >= PARALLEL_MIN_WEIGHTS
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """y [M, N] = x [M, K] (float32, contiguous) @ W^T."""
-        M, K = x.shape
-        y = torch.empty((M, self.out_features), dtype=torch.float32)
+        return self.rows_into(x, x.shape[0], x.shape[:1])
+
+    def rows_into(self, x: torch.Tensor, rows: int, lead: tuple[int, ...]) -> torch.Tensor:
+        """y [*lead, N] = x [*lead, K] @ W^T for x float32 contiguous holding ``rows`` = prod(lead) rows of K (2K with glu)."""
+        y = torch.empty((*lead, self.out_features), dtype=torch.float32)
         threads = torch.get_num_threads() if self.parallel else 1
-        self.fn(x.data_ptr(), M, K, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
+        self.fn(x.data_ptr(), rows, self.in_features, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
         return y
 
 
@@ -166,9 +176,10 @@ def matmul(
     out_features: int,
     activations: str = "int8",
     norm: tuple[torch.Tensor, float] | None = None,
+    glu: bool = False,
 ) -> torch.Tensor:
-    """y = x @ W^T (or RMSNorm(x) @ W^T) for x [M, K] float32 contiguous and W given as its GGUF block parts."""
-    return BoundMatmul(qtype, parts, out_features, activations, norm)(x)
+    """y = x @ W^T (or RMSNorm(x) @ W^T, or (silu(gate) * up) @ W^T) for x [M, K or 2K] float32 contiguous, W as its GGUF blocks."""
+    return BoundMatmul(qtype, parts, out_features, activations, norm, glu)(x)
 
 
 def int8_activations(x: torch.Tensor) -> torch.Tensor:
@@ -191,3 +202,48 @@ def dequantize(qtype: str, parts: tuple[torch.Tensor, ...], rows: int, blocks: i
     fn = lib.q4_1_dequantize if qtype == "Q4_1" else lib.q8_0_dequantize
     fn(*(p.data_ptr() for p in parts), rows, blocks, out.data_ptr(), torch.get_num_threads())
     return out
+
+
+def attend_one_query(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor | None:
+    """One query per row's attention: q [B, H, 1, D], k and v [B, Hkv, S, D] float32 -> y [B, 1, H * D].
+
+    The decode step's attention over every cached key (no mask; grouped-query when Hkv < H), in C
+    on the calling thread (see quant_cpu.c for why). Returns None when the kernel cannot take these
+    tensors (no library, not float32 on the CPU, rows of D not contiguous, D not a multiple of 32, k and v
+    laid out differently) and the caller should use SDPA. The output rows are what the output
+    projection reads: [B, 1, H * D], contiguous.
+    """
+    lib = library()
+    B, H, _, D = q.shape
+    Hkv, S = k.shape[1], k.shape[2]
+    if (
+        lib is None
+        or q.dtype != torch.float32 or k.dtype != torch.float32 or v.dtype != torch.float32
+        or q.device.type != "cpu" or k.device.type != "cpu"
+        or D % 32 or H % Hkv or S == 0
+        or q.stride(3) != 1 or k.stride()[2:] != (D, 1) or k.stride() != v.stride()
+    ):
+        return None
+    y = torch.empty((B, 1, H * D), dtype=torch.float32)
+    lib.attend_one_query(q.data_ptr(), q.stride(0), q.stride(1), k.data_ptr(), v.data_ptr(), k.stride(0), k.stride(1),
+                         B, H, Hkv, S, D, scale, y.data_ptr())
+    return y
+
+
+def rope_in_place(qkv: torch.Tensor, heads: int, head_dim: int, cos: torch.Tensor, sin: torch.Tensor) -> bool:
+    """Rotate the first ``heads`` heads of every row of ``qkv`` [B, T, W] in place; False when the kernel cannot.
+
+    ``cos``/``sin`` are engine.core.model.RotaryEmbedding tables for positions shared by the batch
+    ([T, D]); the result is engine.core.model.apply_rope's up to float32 rounding (see quant_cpu.c).
+    The caller falls back to apply_rope on False (no library, not float32 contiguous CPU tensors,
+    per-row positions).
+    """
+    lib = library()
+    if (
+        lib is None or qkv.dtype != torch.float32 or qkv.device.type != "cpu" or not qkv.is_contiguous()
+        or cos.dim() != 2 or not cos.is_contiguous() or not sin.is_contiguous() or head_dim % 2
+    ):
+        return False
+    B, T, W = qkv.shape
+    lib.rope_in_place(qkv.data_ptr(), B, T, W, heads, head_dim, cos.data_ptr(), sin.data_ptr())
+    return True

@@ -108,6 +108,24 @@ def test_a_folded_rms_norm_is_applied_to_the_activations_first(kernels, qtype, a
         assert ((got - exact).abs() <= bound * (1 + 1e-4) + 1e-5).all()
 
 
+@pytest.mark.parametrize("qtype", ["Q4_1", "Q8_0"])
+@pytest.mark.parametrize("activation", ["int8", "float32"])
+def test_a_folded_swiglu_multiplies_silu_gate_times_up(kernels, qtype, activation):
+    w = blocks(qtype)
+    gate, up = activations(3, seed=4), activations(3, seed=5)
+    gate[0, :8] = torch.tensor([-200.0, -90.0, -40.0, -1.0, 0.0, 1.0, 40.0, 200.0])  # both tails of e^-g
+    got = kernels.matmul(torch.cat([gate, up], dim=-1), qtype, w.parts, ROWS, activation, glu=True).double()
+    product = gate.double() * torch.sigmoid(gate.double()) * up.double()
+    weights = w.dequantize().double()
+    exact = product @ weights.T
+    if activation == "float32":  # the exponential's ~1e-7 relative error on top of float32 rounding
+        assert (got - exact).abs().max().item() < 1e-5 * exact.abs().max().item()
+    else:  # the int8 rounding bound, on the SwiGLU product
+        half_step = product.view(3, -1, 32).abs().amax(-1) / 254
+        bound = half_step @ weights.abs().view(ROWS, -1, 32).sum(-1).T
+        assert ((got - exact).abs() <= bound * (1 + 1e-4) + 1e-5).all()
+
+
 @pytest.mark.parametrize("activation", ["int8", "float32"])
 def test_splitting_rows_across_threads_changes_no_bit(kernels, activation):
     """Each output row is computed whole by one thread, so the row pool's split is invisible."""
