@@ -49,6 +49,23 @@ class RMSNorm(nn.Module):
         return self.weight * normed.to(x.dtype)
 
 
+class Linear(nn.Linear):
+    """nn.Linear with an optional faster kernel for the calls it can take (Transformer.set_linear_kernel).
+
+    ``kernel(x, weight)`` returns y or None when it cannot take x (too many rows, another dtype or
+    device), and F.linear runs then. None by default: a model built here multiplies like torch.
+    """
+
+    kernel = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.kernel is not None:
+            y = self.kernel(x, self.weight)
+            if y is not None:
+                return y
+        return F.linear(x, self.weight, self.bias)
+
+
 class RotaryEmbedding(nn.Module):
     """RoPE tables for every position up to max_seq_len, in the "rotate_half" layout.
 
@@ -90,8 +107,8 @@ class Attention(nn.Module):
         self.n_heads, self.n_kv_heads, self.head_dim = config.n_heads, config.n_kv_heads, config.head_dim
         self.q_size = config.n_heads * config.head_dim
         self.kv_size = config.n_kv_heads * config.head_dim
-        self.qkv = nn.Linear(config.d_model, self.q_size + 2 * self.kv_size, bias=False)
-        self.o_proj = nn.Linear(self.q_size, config.d_model, bias=False)
+        self.qkv = Linear(config.d_model, self.q_size + 2 * self.kv_size, bias=False)
+        self.o_proj = Linear(self.q_size, config.d_model, bias=False)
         self.window = config.sliding_window
         self.scale = 1.0 / math.sqrt(self.head_dim)  # what engine.core.attention uses by default
         self.backend = "sdpa"  # any engine.core.attention backend; Transformer.set_attention_backend switches all layers
@@ -179,8 +196,8 @@ class SwiGLU(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.d_ff = config.d_ff
-        self.gate_up = nn.Linear(config.d_model, 2 * config.d_ff, bias=False)
-        self.down_proj = nn.Linear(config.d_ff, config.d_model, bias=False)
+        self.gate_up = Linear(config.d_model, 2 * config.d_ff, bias=False)
+        self.down_proj = Linear(config.d_ff, config.d_model, bias=False)
         # True when down_proj takes gate_up's output whole and computes silu(gate) * up itself (the
         # native path's QuantLinear.fold_glu); a plain nn.Linear never does.
         self.glu_in_down = False
@@ -216,7 +233,7 @@ class Transformer(nn.Module):
         self.embed = nn.Embedding(config.vocab_size, config.d_model)
         self.layers = nn.ModuleList(Block(config, i) for i in range(config.n_layers))
         self.norm = RMSNorm(config.d_model, config.norm_eps)
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.d_model, config.vocab_size, bias=False)
         if config.tie_embeddings:
             self.lm_head.weight = self.embed.weight
         self.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
@@ -229,6 +246,16 @@ class Transformer(nn.Module):
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         for block in self.layers:
             block.attn.backend = backend
+        return self
+
+    def set_linear_kernel(self, kernel) -> Transformer:
+        """Route every bias-free Linear through ``kernel(x, weight) -> y or None`` (None: F.linear), or back to F.linear with None.
+
+        engine.io.loader.load_model sets engine.kernels.quant_cpu.f32_linear for float32 models on the CPU.
+        """
+        for module in self.modules():
+            if isinstance(module, Linear) and module.bias is None:
+                module.kernel = kernel
         return self
 
     # The final norm's weight, not the embedding's: with weights="gguf" the table is int8 blocks.

@@ -46,6 +46,7 @@ _SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its ep
     # q, its batch and head strides, k, v, their batch and head strides, B, H, Hkv, S, D, scale, y
     "attend_one_query": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _i64, _i64, _i64, _i64, _i64, _i64, _f32, _ptr),
     "rope_in_place": (_ptr, _i64, _i64, _i64, _i64, _i64, _ptr, _ptr),  # x, B, T, row stride, heads, D, cos, sin
+    "f32_matmul": (_ptr, _i64, _i64, _ptr, _i64, _ptr, _int),  # x, M, K, W, N, y, threads
 }
 
 
@@ -180,6 +181,39 @@ def matmul(
 ) -> torch.Tensor:
     """y = x @ W^T (or RMSNorm(x) @ W^T, or (silu(gate) * up) @ W^T) for x [M, K or 2K] float32 contiguous, W as its GGUF blocks."""
     return BoundMatmul(qtype, parts, out_features, activations, norm, glu)(x)
+
+
+# The float32 kernel's limits. Up to this many token rows it reads the weights once and beats F.linear
+# (MKL's sgemv); more rows re-read each weight row from L1 per token row, where MKL's sgemm blocks better.
+F32_MAX_ROWS = 8
+# Which float32 matmuls split across the row pool: the same rule as the blocks. Measured on SmolLM2's
+# decode step (p10 of 64 steps, 3 interleaved rounds, 2 shared cores at load ~2): LM head split 43.0-43.9 ms,
+# every matmul split 42.7-47.4 ms (a layer's 0.1-0.4 ms matmul sometimes waits on a preempted helper),
+# none split 44.2-44.8 ms; MKL's F.linear 48.2-50.0 ms in the same run.
+F32_PARALLEL_MIN_WEIGHTS = PARALLEL_MIN_WEIGHTS
+
+
+def f32_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | None:
+    """y [..., N] = x [..., K] @ weight [N, K]^T in C for a decode step's few token rows; None when it cannot.
+
+    The float32 path's decode linears (engine.core.model.Linear.kernel, set by engine.io.loader.load_model
+    on the CPU). Only the order of the float32 additions differs from F.linear's. None (the caller uses
+    F.linear) for more than F32_MAX_ROWS rows, tensors that are not contiguous float32 on the CPU, or
+    no library.
+    """
+    lib = _library or library()
+    K = x.shape[-1]
+    if (
+        lib is None or x.numel() == 0 or x.numel() > F32_MAX_ROWS * K
+        or x.dtype != torch.float32 or weight.dtype != torch.float32 or x.device.type != "cpu" or weight.device.type != "cpu"
+        or not x.is_contiguous() or not weight.is_contiguous() or weight.shape[1] != K
+    ):
+        return None
+    N = weight.shape[0]
+    y = torch.empty((*x.shape[:-1], N), dtype=torch.float32)
+    threads = torch.get_num_threads() if N * K >= F32_PARALLEL_MIN_WEIGHTS else 1
+    lib.f32_matmul(x.data_ptr(), x.numel() // K, K, weight.data_ptr(), N, y.data_ptr(), threads)
+    return y
 
 
 def int8_activations(x: torch.Tensor) -> torch.Tensor:
