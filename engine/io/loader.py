@@ -70,11 +70,7 @@ def load_model(
         config, state = load_gguf_cached(path, name=name)
         model = Transformer.from_state_dict(config, state).to(device=device, dtype=dtype)
         if device.type == "cpu" and dtype == torch.float32:
-            from engine.kernels.quant_cpu import f32_linear
-
-            # A decode step's 121 matmuls read each weight once; the C kernel reads at ~20 GB/s where
-            # MKL's sgemv reached ~14 (engine/kernels/quant_cpu.c). Prefill keeps F.linear.
-            model.set_linear_kernel(f32_linear)
+            model.use_cpu_decode_linears()
     return model, load_tokenizer(path)
 
 

@@ -65,9 +65,7 @@ def _tiny_pair() -> tuple[Transformer, Transformer]:
     config = ModelConfig(vocab_size=97, d_model=64, n_layers=2, n_heads=4, n_kv_heads=2, d_ff=96, max_seq_len=32, tie_embeddings=True)
     plain = init_weights(Transformer(config), seed=0)
     fast = init_weights(Transformer(config), seed=0)
-    from engine.kernels.quant_cpu import f32_linear
-
-    return plain, fast.set_linear_kernel(f32_linear)
+    return plain, fast.use_cpu_decode_linears()
 
 
 def test_the_model_decodes_with_it_and_prefills_with_torch(kernels):
