@@ -199,7 +199,7 @@ class SwiGLU(nn.Module):
         self.gate_up = Linear(config.d_model, 2 * config.d_ff, bias=False)
         self.down_proj = Linear(config.d_ff, config.d_model, bias=False)
         # True when down_proj takes gate_up's output whole and computes silu(gate) * up itself (the
-        # native path's QuantLinear.fold_glu); a plain nn.Linear never does.
+        # native path's QuantLinear.fold_glu); a plain Linear never does.
         self.glu_in_down = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -249,9 +249,7 @@ class Transformer(nn.Module):
         return self
 
     def set_linear_kernel(self, kernel) -> Transformer:
-        """Route every bias-free Linear through ``kernel(x, weight) -> y or None`` (None: F.linear), or back to F.linear with None.
-
-        """
+        """Route every bias-free Linear through ``kernel(x, weight) -> y or None`` (None: F.linear), or back to F.linear with None."""
         for module in self.modules():
             if isinstance(module, Linear) and module.bias is None:
                 module.kernel = kernel
