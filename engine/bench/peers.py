@@ -7,7 +7,7 @@ batch 1, ``THREADS`` threads for everyone:
 path               what runs
 =================  ==========================================================================
 hf_float32         HF transformers ``generate`` on the same GGUF, dequantised to float32
-engine_float32     ``load_model(weights="dequantized")``: exact, logits equal to HF's
+engine_float32     ``load_model(weights="dequantized")``: HF's logits to float32 rounding
 engine_native      ``load_model(weights="gguf")``: the file's Q4_1 / Q8_0 blocks, float32 activations
 llama_cpp          llama.cpp through llama-cpp-python on the same file (benchmark-only dependency)
 =================  ==========================================================================

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from engine.io.tokenizer import Tokenizer
 
 PRETRAINED = {"smollm2-135m"}  # names load_model resolves to a bundled GGUF file
-# How load_model holds the weights: "dequantized" = float32 (exact against HF, the default),
+# How load_model holds the weights: "dequantized" = float32 (exact against HF up to float32 rounding, the default),
 # "gguf" = the file's own quantised blocks with weight-only kernels (engine.core.quant_linear).
 WEIGHTS = ("dequantized", "gguf")
 
