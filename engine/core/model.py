@@ -258,8 +258,8 @@ class Transformer(nn.Module):
     def use_cpu_decode_linears(self) -> Transformer:
         """A decode step's float32 matmuls in C (engine.kernels.quant_cpu.f32_linear); load_model calls it on the CPU.
 
-        A step's 121 matmuls read each weight once; the kernel reads at ~20 GB/s where MKL's sgemv
-        reached ~14 on SmolLM2's shapes. Prefill-sized inputs and other dtypes keep F.linear.
+        A step's 121 matmuls read each weight once, and the kernel reads them faster than MKL's sgemv
+        (engine/README.md, "The float32 path on a CPU"). Prefill-sized inputs and other dtypes keep F.linear.
         """
         from engine.kernels.quant_cpu import f32_linear
 

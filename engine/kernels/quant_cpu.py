@@ -186,11 +186,14 @@ def matmul(
 # The float32 kernel's limits. Up to this many token rows it reads the weights once and beats F.linear
 # (MKL's sgemv); more rows re-read each weight row from L1 per token row, where MKL's sgemm blocks better.
 F32_MAX_ROWS = 8
-# Which float32 matmuls split across the row pool: the same rule as the blocks. Measured on SmolLM2's
-# decode step (p10 of 64 steps, 3 interleaved rounds, 2 shared cores at load ~2): LM head split 43.0-43.9 ms,
-# every matmul split 42.7-47.4 ms (a layer's 0.1-0.4 ms matmul sometimes waits on a preempted helper),
-# none split 44.2-44.8 ms; MKL's F.linear 48.2-50.0 ms in the same run.
-F32_PARALLEL_MIN_WEIGHTS = PARALLEL_MIN_WEIGHTS
+# Which float32 matmuls split across the row pool: every SmolLM2 matrix (the smallest, o_proj, has 332k
+# weights), unlike the blocks (PARALLEL_MIN_WEIGHTS): a float32 matrix is 4-8x the bytes, so a layer's
+# matmul (0.1-0.4 ms) is long next to waking the helper. Measured on SmolLM2's decode step (p10 of 64
+# steps, 3 interleaved rounds, 2 cores shared with other jobs), 8-row kernel at load ~1: every matmul split
+# 31.7-33.2 ms, those of >= 800k weights 33.7-36.1, the LM head only 39.1-41.4, MKL's F.linear 45.9-49.1.
+# At load ~2 (4-row kernel) splitting everything was noisier (42.7-47.4 ms vs the head only 43.0-43.9):
+# a helper preempted mid-chunk makes the caller wait for it.
+F32_PARALLEL_MIN_WEIGHTS = 300_000
 
 
 def f32_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | None:

@@ -3,7 +3,7 @@
 Only the order of the float32 additions differs from the exact product, so each output is within
 the classic bound for a float32 dot product of K terms in any order: gamma_K * sum_k |x_k w_k| with
 gamma_K = K u / (1 - K u), u = 2^-24 (FMA rounds once per term, which only tightens it).
-Shapes are odd on purpose: output counts that are not multiples of the kernel's four-row groups or
+Shapes are odd on purpose: output counts that are not multiples of the kernel's eight-row groups or
 of the row pool's chunks, and K that is not a multiple of its 16-float unroll (the scalar tail).
 """
 from __future__ import annotations
