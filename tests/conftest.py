@@ -186,3 +186,15 @@ def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     # (unless CELERY_TASK_ALWAYS_EAGER runs it in-process instead, which the settings leave off).
     monkeypatch.setattr(Celery, "send_task", fake_send_task)
     return sent
+
+
+@pytest.fixture
+def post_json(client: Any) -> Callable[..., Any]:
+    """POST ``body`` to ``url`` as JSON (bytes and str are sent as they are, to test malformed bodies)."""
+    import json
+
+    def post(url: str, body: Any, **extra: Any) -> Any:
+        payload = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return client.post(url, data=payload, content_type="application/json", **extra)
+
+    return post

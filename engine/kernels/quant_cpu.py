@@ -108,6 +108,14 @@ def unavailable_reason() -> str | None:
     return _reason
 
 
+def required_library() -> ctypes.CDLL:
+    """The library, for callers that have no torch fallback of their own."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
+    return lib
+
+
 # How the kernels take the activations (see quant_cpu.c): "int8" quantises each row into blocks of
 # 32 int8 with a float scale and multiplies in integers (llama.cpp's scheme, the fast one);
 # "float32" keeps them as they are (the reference: only the order of the additions differs).
@@ -146,9 +154,7 @@ class BoundMatmul:
 
         ``glu``: x rows hold 2K values, SwiGLU's gate then up, and the matmul multiplies silu(gate) * up.
         """
-        lib = library()
-        if lib is None:
-            raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
+        lib = required_library()
         if activations not in ACTIVATIONS:
             raise ValueError(f"activations: unknown option {activations!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.fn = getattr(lib, _KERNELS[qtype, activations])
@@ -221,9 +227,7 @@ def f32_linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor | None:
 
 def int8_activations(x: torch.Tensor) -> torch.Tensor:
     """x [M, K] float32 as the "int8" kernels see it: each block of 32 rounded to dx * int8, dx = max|x| / 127."""
-    lib = library()
-    if lib is None:
-        raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
+    lib = required_library()
     x = x.float().contiguous()
     out = torch.empty_like(x)
     lib.q8_roundtrip(x.data_ptr(), x.shape[0], x.shape[1], out.data_ptr())
@@ -232,9 +236,7 @@ def int8_activations(x: torch.Tensor) -> torch.Tensor:
 
 def dequantize(qtype: str, parts: tuple[torch.Tensor, ...], rows: int, blocks: int) -> torch.Tensor:
     """The float32 weights [rows, blocks * 32] the blocks stand for, computed by the C kernel."""
-    lib = library()
-    if lib is None:
-        raise RuntimeError(f"the CPU kernels are unavailable: {unavailable_reason()}")
+    lib = required_library()
     out = torch.empty((rows, blocks * 32), dtype=torch.float32)
     fn = lib.q4_1_dequantize if qtype == "Q4_1" else lib.q8_0_dequantize
     fn(*(p.data_ptr() for p in parts), rows, blocks, out.data_ptr(), torch.get_num_threads())

@@ -2,8 +2,7 @@
 the way ``load_bank`` loads it, and a poster for the API (the recorded broker, ``no_broker``, is tests/conftest.py's)."""
 from __future__ import annotations
 
-import json
-from typing import Any
+import functools
 
 import pytest
 
@@ -47,9 +46,5 @@ def exercise(exercise_bank):
 
 
 @pytest.fixture
-def post_submission(client):
-    def post(body: Any, **extra: Any):
-        payload = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        return client.post("/exercises/api/submissions/", data=payload, content_type="application/json", **extra)
-
-    return post
+def post_submission(post_json):
+    return functools.partial(post_json, "/exercises/api/submissions/")

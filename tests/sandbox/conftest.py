@@ -6,8 +6,7 @@ through a broker; the integration tests cover real workers.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import functools
 
 import demo_fixtures  # noqa: F401  (registers fixture_slow, fixture_chart, fixture_crash)
 import pytest
@@ -27,9 +26,5 @@ def _sandbox_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def post_run(client):
-    def post(body: Any, **extra: Any):
-        payload = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        return client.post("/runs/api/runs/", data=payload, content_type="application/json", **extra)
-
-    return post
+def post_run(post_json):
+    return functools.partial(post_json, "/runs/api/runs/")
