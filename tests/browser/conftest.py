@@ -67,7 +67,21 @@ def browser_page(chromium_browser, live_server) -> Iterator[object]:
     try:
         yield page
     finally:
+        _let_requests_finish(page)
         context.close()
+
+
+def _let_requests_finish(page) -> None:
+    """Wait until the page has had no request in flight for 500 ms before the test's database is flushed.
+
+    A save the page sent just before the test ended (an autosave, a view count) is still being handled
+    by the live server's thread while the flush runs; its insert then breaks the flush's foreign keys and
+    leaves rows behind for the next test. Closing the browser does not stop that thread, so wait for it.
+    """
+    try:
+        page.wait_for_load_state("networkidle", timeout=5_000)
+    except Exception:  # noqa: BLE001 (a crashed or closed page has nothing in flight)
+        pass
 
 
 @pytest.fixture
