@@ -59,29 +59,49 @@ def chromium_browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def browser_page(chromium_browser, live_server) -> Iterator[object]:
-    """A page whose relative URLs go to the live server: ``browser_page.goto("/")``."""
-    context = chromium_browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        _let_requests_finish(page)
-        context.close()
+def open_context(chromium_browser, live_server) -> Iterator[object]:
+    """``open_context(**options)``: a fresh browser context on the live server, closed after the test.
 
-
-def _let_requests_finish(page) -> None:
-    """Wait until the page has had no request in flight for 500 ms before the test's database is flushed.
-
-    A save the page sent just before the test ended (an autosave, a view count) is still being handled
-    by the live server's thread while the flush runs; its insert then breaks the flush's foreign keys and
-    leaves rows behind for the next test. Closing the browser does not stop that thread, so wait for it.
+    Every context a test opens goes through here, so each is closed, and the live server has finished
+    its requests, before the test's database is flushed.
     """
+    contexts = []
+
+    def open_one(**options):
+        context = chromium_browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
     try:
-        page.wait_for_load_state("networkidle", timeout=5_000)
-    except Exception:  # noqa: BLE001 (a crashed or closed page has nothing in flight)
-        pass
+        yield open_one
+    finally:
+        for context in contexts:
+            context.close()
+        _wait_for_live_server_requests()
+
+
+@pytest.fixture
+def browser_page(open_context) -> object:
+    """A page whose relative URLs go to the live server: ``browser_page.goto("/")``."""
+    return open_context(viewport={"width": 1200, "height": 900}).new_page()
+
+
+def _wait_for_live_server_requests(timeout_s: float = 15.0) -> None:
+    """Wait until the live server has finished every request before the test's database is flushed.
+
+    With SQLite in memory, pytest-django hands the live server thread the test's own connection. A
+    request still being handled (an autosave sent just before the test ended, one the closed page
+    abandoned) then shares a transaction with the flush: its rollback can undo the flush's deletes and
+    leave rows for the next test. Closing the context closes the browser's sockets, so every request
+    thread ends once its response is written; join them. (Threads are named after their target.)
+    """
+    deadline = time.monotonic() + timeout_s
+    while (busy := [t for t in threading.enumerate() if "process_request_thread" in t.name and t.is_alive()]):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"the live server still handles {len(busy)} request(s) {timeout_s:.0f} s after the page closed")
+        busy[0].join(left)
 
 
 @pytest.fixture

@@ -270,12 +270,10 @@ LATER_PAGES = [
 
 
 @pytest.fixture
-def open_page(chromium_browser, live_server, site: Site) -> Iterator[Callable[[PageCase], Any]]:
+def open_page(open_context, live_server, site: Site) -> Iterator[Callable[[PageCase], Any]]:
     """Open a case's page in a fresh context (signed in as the staff user when the case says so)."""
     from django.conf import settings
     from django.test import Client
-
-    contexts = []
 
     def open_case(case: PageCase) -> Any:
         if case not in LATER_PAGES:
@@ -287,9 +285,7 @@ def open_page(chromium_browser, live_server, site: Site) -> Iterator[Callable[[P
             except (ImportError, Resolver404) as missing:
                 why = f"no URL {url}" if isinstance(missing, Resolver404) else str(missing)
                 pytest.skip(f"{case.name} is not on this branch yet: {why}")
-        context = chromium_browser.new_context(base_url=live_server.url, viewport={"width": DESKTOP, "height": 900})
-        contexts.append(context)
-        context.set_default_timeout(15_000)
+        context = open_context(viewport={"width": DESKTOP, "height": 900})
         # An init script runs in every page before the page's own scripts and is not subject to the CSP.
         context.add_init_script(path=str(AXE_JS))
         if case.signed_in:
@@ -304,8 +300,6 @@ def open_page(chromium_browser, live_server, site: Site) -> Iterator[Callable[[P
         return page
 
     yield open_case
-    for context in contexts:
-        context.close()
 
 
 # axe's own defaults (every WCAG 2.0-2.2 A/AA rule and its best practices) plus target size, which axe

@@ -12,7 +12,7 @@ from sandbox.models import Run
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_measured_time_is_shown_in_the_visitors_time_zone(chromium_browser, live_server, make_question) -> None:
+def test_a_measured_time_is_shown_in_the_visitors_time_zone(open_context, make_question) -> None:
     demo = all_demos()[0]
     finished = datetime(2026, 12, 4, 22, 5, tzinfo=UTC)
     Run.objects.create(
@@ -23,16 +23,12 @@ def test_a_measured_time_is_shown_in_the_visitors_time_zone(chromium_browser, li
                 "notes": []},
     )
     make_question("with-demo", demos=[demo.name])
-    context = chromium_browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")  # UTC+9, no DST
-    try:
-        page = context.new_page()
-        page.add_init_script("localStorage.setItem('prep.selfTest', 'off')")
-        page.goto("/q/with-demo/")
-        shown = page.locator(".demo-panel time[data-local-time]").inner_text()
-        assert shown.startswith("2026-12-05 07:05 ")  # 22:05 UTC is 07:05 the next morning in Tokyo
-        assert "UTC" not in shown
-        # The relative "Measured … ago" keeps its words; its tooltip is the same local time.
-        relative = page.locator(".demo-panel .measured time:not([data-local-time])")
-        assert relative.get_attribute("title") == shown
-    finally:
-        context.close()
+    page = open_context(timezone_id="Asia/Tokyo").new_page()  # UTC+9, no DST
+    page.add_init_script("localStorage.setItem('prep.selfTest', 'off')")
+    page.goto("/q/with-demo/")
+    shown = page.locator(".demo-panel time[data-local-time]").inner_text()
+    assert shown.startswith("2026-12-05 07:05 ")  # 22:05 UTC is 07:05 the next morning in Tokyo
+    assert "UTC" not in shown
+    # The relative "Measured … ago" keeps its words; its tooltip is the same local time.
+    relative = page.locator(".demo-panel .measured time:not([data-local-time])")
+    assert relative.get_attribute("title") == shown
