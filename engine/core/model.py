@@ -237,6 +237,10 @@ class Transformer(nn.Module):
         if config.tie_embeddings:
             self.lm_head.weight = self.embed.weight
         self.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
+        # A faster route through every layer for a decode step, (x, cos, sin, cache, positions, key_padding_mask)
+        # -> x or None when it cannot take the inputs. None here; the native path installs its C step
+        # (engine.core.native_step), which runs the blocks' own kernels in their order.
+        self.decode_layers = None
 
     def set_attention_backend(self, backend: str) -> Transformer:
         """Route every layer's attention through another engine.core.attention backend (naive, tiled, triton...)."""
@@ -288,8 +292,12 @@ class Transformer(nn.Module):
             raise ValueError(f"sequence length {start + T} exceeds max_seq_len ({self.config.max_seq_len})")
         cos, sin = self.rope.tables(start, T, positions)
         x = self.embed(input_ids)  # [B, T, C]
-        for block in self.layers:
-            x = block(x, cos, sin, cache, key_padding_mask)
+        fast = self.decode_layers(x, cos, sin, cache, positions, key_padding_mask) if self.decode_layers is not None else None
+        if fast is not None:
+            x = fast
+        else:
+            for block in self.layers:
+                x = block(x, cos, sin, cache, key_padding_mask)
         if cache is not None:
             cache.advance(T)
         if last_token_only:

@@ -21,6 +21,8 @@ two pre-norms are folded into the matmul they feed (``QuantLinear.fold_norm``; t
 ``attn_norm`` / ``mlp_norm`` become identities), so the CPU kernel normalises x while reading it;
 SwiGLU's silu(gate) * up is folded into the down projection the same way (``QuantLinear.fold_glu``),
 and a decode step's RoPE and attention run in C (``quant_cpu.rope_in_place``, ``attend_one_query``).
+On the CPU a decode step then runs every layer in one C call (engine.core.native_step), the same
+kernels in the same order as the modules.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from torch import nn
 
 from engine.core.config import ModelConfig
 from engine.core.model import RMSNorm, RotaryEmbedding, Transformer, fuse_projections
+from engine.core.native_step import NativeDecodeLayers
 from engine.kernels import quant_cpu
 
 BLOCK = 32
@@ -164,17 +167,21 @@ class QuantLinear(nn.Module):
 
             y = quant_matmul(self._normed(rows), self.qtype, self.blocks.parts)
         elif cpu_kernel:
-            if self._kernel is None:
-                norm = (self.norm_weight, self.norm_eps) if self.norm_weight is not None else None
-                self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features, self.activations, norm, self.glu)
             if rows.dtype != torch.float32 or not rows.is_contiguous():
                 rows = rows.float().contiguous()
-            y = self._kernel(rows)
+            y = self.cpu_kernel()(rows)
         else:
             y = F.linear(self._normed(rows).float(), self.dequantized())
         if y.dtype != x.dtype:
             y = y.to(x.dtype)
         return y.view(*x.shape[:-1], self.out_features)
+
+    def cpu_kernel(self) -> quant_cpu.BoundMatmul:
+        """The C kernel bound to this layer's blocks, folded norm and activations (built on first use)."""
+        if self._kernel is None:
+            norm = (self.norm_weight, self.norm_eps) if self.norm_weight is not None else None
+            self._kernel = quant_cpu.BoundMatmul(self.qtype, self.blocks.parts, self.out_features, self.activations, norm, self.glu)
+        return self._kernel
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, {self.qtype} blocks"
@@ -241,6 +248,9 @@ def build_native_model(config: ModelConfig, state: dict[str, BlockTensor | torch
         # And SwiGLU's silu(gate) * up inside the down projection's read of its input.
         block.mlp.down_proj.fold_glu()
         block.mlp.glu_in_down = True
+    # And a decode step's every layer in one C call (engine.core.native_step); the blocks above stay the
+    # reference route, taken for everything else (prefill, masks, other caches).
+    model.decode_layers = NativeDecodeLayers(model, max_rows=GEMV_MAX_ROWS)
     model.rope = RotaryEmbedding(config.head_dim, config.max_seq_len, config.rope_theta)
     return model.eval().requires_grad_(False)
 

@@ -721,3 +721,86 @@ void f32_matmul(const float *x, int64_t M, int64_t K, const float *w, int64_t N,
     f32_job job = {.M = M, .K = K, .N = N, .x = x, .w = w, .y = y};
     run_rows(f32_rows, &job, N, nthreads);
 }
+
+/* ---- a decode step's layers in one call (the native path) -----------------------------------------
+ *
+ * x [B, C] += attention(RMSNorm(x)), then x += SwiGLU(RMSNorm(x)), for every layer, one new token per
+ * row, every row at the same position `pos`, keys and values written into a static cache laid out as
+ * engine.core.kv_cache.StaticCache's buffer: [layers, 2 (K, V), B, Hkv, max_len, D] float32.
+ *
+ * Nothing here is new arithmetic: each layer calls the kernels above in the order the Python modules
+ * do (engine.core.model.Block with the native path's folds: qkv with the attention norm folded in,
+ * RoPE on the q and k heads, the cache write, one query's attention, o_proj, the residual add, gate/up
+ * with the MLP norm folded in, down with SwiGLU folded in, the residual add), so the logits equal the
+ * module route's bit for bit (tests/engine/core/test_native_step.py). Why one call: the module route
+ * spends ~4 ms of a ~12 ms SmolLM2 step in Python between the kernels (module calls, views, the
+ * cache's slicing; ~140 us a layer), more than the step's whole gap to llama.cpp. */
+typedef struct {           /* one matrix: engine/kernels/quant_cpu.py NativeMatrix mirrors this layout */
+    int32_t kernel;        /* NATIVE_Q4_1_Q8 ... NATIVE_Q8_0_F32 */
+    int32_t nthreads;
+    int32_t glu;
+    float eps;             /* of the folded RMSNorm (norm != NULL) */
+    const void *qs;
+    const uint16_t *d, *mn;
+    const float *norm;
+    int64_t N, K;
+} native_matrix;
+
+typedef struct {
+    native_matrix qkv, o, gate_up, down;
+} native_layer;
+
+enum { NATIVE_Q4_1_Q8, NATIVE_Q8_0_Q8, NATIVE_Q4_1_F32, NATIVE_Q8_0_F32 };
+
+/* y [M, N] = x [M, K (2K with glu)] @ W^T through the matrix's kernel. */
+static void native_matmul(const native_matrix *w, const float *x, int64_t M, float *y) {
+    switch (w->kernel) {
+    case NATIVE_Q4_1_Q8:
+        q4_1_q8_matmul(x, M, w->K, w->qs, w->d, w->mn, w->N, y, w->nthreads, w->norm, w->eps, w->glu);
+        break;
+    case NATIVE_Q8_0_Q8:
+        q8_0_q8_matmul(x, M, w->K, w->qs, w->d, w->N, y, w->nthreads, w->norm, w->eps, w->glu);
+        break;
+    case NATIVE_Q4_1_F32:
+        q4_1_matmul(x, M, w->K, w->qs, w->d, w->mn, w->N, y, w->nthreads, w->norm, w->eps, w->glu);
+        break;
+    default:
+        q8_0_matmul(x, M, w->K, w->qs, w->d, w->N, y, w->nthreads, w->norm, w->eps, w->glu);
+    }
+}
+
+/* x += y elementwise: torch's x + y, the same float32 additions. */
+static void add_in_place(float *x, const float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+void native_decode_layers(const native_layer *layers, int64_t n_layers, float *x, int64_t B, int64_t C,
+                          float *cache, int64_t max_len, int64_t pos, int64_t H, int64_t Hkv, int64_t D, float scale,
+                          const float *cos, const float *sin) {
+    const int64_t W = (H + 2 * Hkv) * D;  /* one row of the fused q/k/v projection: q heads, k heads, v heads */
+    const int64_t head_stride = max_len * D, batch_stride = Hkv * head_stride, layer_stride = 2 * B * batch_stride;
+    int64_t widest = W > C ? W : C;
+    for (int64_t l = 0; l < n_layers; l++) widest = layers[l].gate_up.N > widest ? layers[l].gate_up.N : widest;
+    float *wide = (float *)malloc(sizeof(float) * (size_t)(B * widest));  /* qkv, then gate/up */
+    float *attended = (float *)malloc(sizeof(float) * (size_t)(B * H * D));
+    float *out = (float *)malloc(sizeof(float) * (size_t)(B * C));
+    for (int64_t l = 0; l < n_layers; l++) {
+        const native_layer *L = layers + l;
+        float *keys = cache + l * layer_stride, *values = keys + B * batch_stride;
+        native_matmul(&L->qkv, x, B, wide);
+        rope_in_place(wide, B, 1, W, H + Hkv, D, cos, sin);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t g = 0; g < Hkv; g++) {
+                const int64_t slot = b * batch_stride + g * head_stride + pos * D;
+                memcpy(keys + slot, wide + b * W + (H + g) * D, sizeof(float) * (size_t)D);
+                memcpy(values + slot, wide + b * W + (H + Hkv + g) * D, sizeof(float) * (size_t)D);
+            }
+        attend_one_query(wide, W, D, keys, values, batch_stride, head_stride, B, H, Hkv, pos + 1, D, scale, attended);
+        native_matmul(&L->o, attended, B, out);
+        add_in_place(x, out, B * C);
+        native_matmul(&L->gate_up, x, B, wide);
+        native_matmul(&L->down, wide, B, out);
+        add_in_place(x, out, B * C);
+    }
+    free(wide), free(attended), free(out);
+}

@@ -47,6 +47,8 @@ _SIGNATURES = {  # the matmuls end with (threads, RMSNorm weight or NULL, its ep
     "attend_one_query": (_ptr, _i64, _i64, _ptr, _ptr, _i64, _i64, _i64, _i64, _i64, _i64, _i64, _f32, _ptr),
     "rope_in_place": (_ptr, _i64, _i64, _i64, _i64, _i64, _ptr, _ptr),  # x, B, T, row stride, heads, D, cos, sin
     "f32_matmul": (_ptr, _i64, _i64, _ptr, _i64, _ptr, _int),  # x, M, K, W, N, y, threads
+    # layers, n_layers, x, B, C, cache, max_len, pos, H, Hkv, D, scale, cos, sin
+    "native_decode_layers": (_ptr, _i64, _ptr, _i64, _i64, _ptr, _i64, _i64, _i64, _i64, _i64, _f32, _ptr, _ptr),
 }
 
 
@@ -124,6 +126,23 @@ _KERNELS = {("Q4_1", "int8"): "q4_1_q8_matmul", ("Q8_0", "int8"): "q8_0_q8_matmu
             ("Q4_1", "float32"): "q4_1_matmul", ("Q8_0", "float32"): "q8_0_matmul"}
 
 
+class NativeMatrix(ctypes.Structure):
+    """One matrix as native_decode_layers reads it (quant_cpu.c's native_matrix, field for field)."""
+
+    _fields_ = [("kernel", ctypes.c_int32), ("nthreads", ctypes.c_int32), ("glu", ctypes.c_int32), ("eps", ctypes.c_float),
+                ("qs", _ptr), ("d", _ptr), ("mn", _ptr), ("norm", _ptr), ("N", _i64), ("K", _i64)]
+
+
+class NativeLayer(ctypes.Structure):
+    """A layer's four matrices, in the order the decode step applies them (quant_cpu.c's native_layer)."""
+
+    _fields_ = [("qkv", NativeMatrix), ("o", NativeMatrix), ("gate_up", NativeMatrix), ("down", NativeMatrix)]
+
+
+# NativeMatrix.kernel: the index of the matmul in this tuple (quant_cpu.c's NATIVE_* enum).
+_NATIVE_KERNELS = ("q4_1_q8_matmul", "q8_0_q8_matmul", "q4_1_matmul", "q8_0_matmul")
+
+
 # Matrices with fewer weights than this run on the calling thread alone. A decode step's per-layer
 # matmuls take 15-90 us on one thread; handing half to a second thread saves at most half of that,
 # and on a shared machine the second thread is often not running when the call starts (the row
@@ -157,12 +176,23 @@ class BoundMatmul:
         lib = required_library()
         if activations not in ACTIVATIONS:
             raise ValueError(f"activations: unknown option {activations!r}; choose one of {', '.join(ACTIVATIONS)}")
-        self.fn = getattr(lib, _KERNELS[qtype, activations])
+        self.kernel_name = _KERNELS[qtype, activations]
+        self.fn = getattr(lib, self.kernel_name)
         self.parts, self.norm = parts, norm  # kept alive: the pointers below point into them
         self.pointers = tuple(p.data_ptr() for p in parts)
         self.norm_args = (*((norm[0].data_ptr(), norm[1]) if norm is not None else (None, 0.0)), int(glu))
         self.out_features, self.in_features = out_features, parts[0].shape[1] * 32
         self.parallel = out_features * parts[0].shape[1] * 32 >= PARALLEL_MIN_WEIGHTS
+
+    def threads(self) -> int:
+        return torch.get_num_threads() if self.parallel else 1
+
+    def native_matrix(self) -> NativeMatrix:
+        """This call's arguments as native_decode_layers takes them (the same kernel, pointers and threads)."""
+        pointers = (*self.pointers, None) if len(self.pointers) == 2 else self.pointers  # Q8_0 has no minimum
+        norm, eps, glu = self.norm_args
+        return NativeMatrix(_NATIVE_KERNELS.index(self.kernel_name), self.threads(), glu, eps, *pointers, norm,
+                            self.out_features, self.in_features)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """y [M, N] = x [M, K] (float32, contiguous) @ W^T."""
@@ -171,8 +201,7 @@ class BoundMatmul:
     def rows_into(self, x: torch.Tensor, rows: int, lead: tuple[int, ...]) -> torch.Tensor:
         """y [*lead, N] = x [*lead, K] @ W^T for x float32 contiguous holding ``rows`` = prod(lead) rows of K (2K with glu)."""
         y = torch.empty((*lead, self.out_features), dtype=torch.float32)
-        threads = torch.get_num_threads() if self.parallel else 1
-        self.fn(x.data_ptr(), rows, self.in_features, *self.pointers, self.out_features, y.data_ptr(), threads, *self.norm_args)
+        self.fn(x.data_ptr(), rows, self.in_features, *self.pointers, self.out_features, y.data_ptr(), self.threads(), *self.norm_args)
         return y
 
 
