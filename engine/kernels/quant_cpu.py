@@ -143,14 +143,15 @@ class NativeLayer(ctypes.Structure):
 _NATIVE_KERNELS = ("q4_1_q8_matmul", "q8_0_q8_matmul", "q4_1_matmul", "q8_0_matmul")
 
 
-# Matrices with fewer weights than this run on the calling thread alone. A decode step's per-layer
-# matmuls take 15-90 us on one thread; handing half to a second thread saves at most half of that,
-# and on a shared machine the second thread is often not running when the call starts (the row
-# pool in quant_cpu.c then does the work itself, but waking it still costs a system call and the
-# CPU time it spins). Measured on SmolLM2 at load 5 on 2 cores: decode p10 21 ms with every matmul
-# on one thread, 43 ms with all of them split. The LM head (28M weights, ~2 ms) and prefill-sized
-# dequantisations are worth splitting.
-PARALLEL_MIN_WEIGHTS = 4_000_000
+# Matrices with fewer weights than this run on the calling thread alone; every SmolLM2 matrix (the
+# smallest, o_proj, has 332k weights) is split across the row pool. A split pays once the step has no
+# Python between its kernels (engine.core.native_step): decode p10 / median of 128 steps, 2 cores,
+# split vs. calling thread only, measured 2026-12-05: quiet machine 6.5-7.2 / 6.9-7.8 ms vs 9.1-9.5 /
+# 9.8-10.1 ms; next to one busy process 9.1-9.5 / 12.1-12.4 vs 9.7-11.2 / 11.1-11.7; next to two,
+# 12.6-13.4 / 13.8-14.8 vs 9.9-11.5 / 15.1-20.2. (With ~4 ms of Python per step, before the C step,
+# splitting was a loss: at load 5, p10 21 ms on one thread against 43 ms split.) Tiny matrices
+# (tests' toy models) stay on one thread: waking a helper costs more than their work.
+PARALLEL_MIN_WEIGHTS = 300_000
 
 
 class BoundMatmul:
@@ -222,7 +223,7 @@ def matmul(
 # (MKL's sgemv); more rows re-read each weight row from L1 per token row, where MKL's sgemm blocks better.
 F32_MAX_ROWS = 8
 # Which float32 matmuls split across the row pool: every SmolLM2 matrix (the smallest, o_proj, has 332k
-# weights), unlike the blocks (PARALLEL_MIN_WEIGHTS): a float32 matrix is 4-8x the bytes, so a layer's
+# weights), as for the blocks (PARALLEL_MIN_WEIGHTS): a float32 matrix is 4-8x the bytes, so a layer's
 # matmul (0.1-0.4 ms) is long next to waking the helper. Measured on SmolLM2's decode step (p10 of 64
 # steps, 3 interleaved rounds, 2 cores shared with other jobs), 8-row kernel at load ~1: every matmul split
 # 31.7-33.2 ms, those of >= 800k weights 33.7-36.1, the LM head only 39.1-41.4, MKL's F.linear 45.9-49.1.
