@@ -54,7 +54,7 @@ class NativeDecodeLayers:
             self._kernels, self._threads = kernels, threads
         return self._table
 
-    def _can_take(self, x, cos, cache, positions, key_padding_mask) -> bool:
+    def _can_take(self, x, cos, sin, cache, positions, key_padding_mask) -> bool:
         window = self.config.sliding_window
         return (
             type(cache) is StaticCache and cache.buffer.dtype == torch.float32 and cache.buffer.device.type == "cpu"
@@ -62,7 +62,7 @@ class NativeDecodeLayers:
             and x.shape[0] == cache.batch and x.shape[0] <= self.max_rows
             and positions is None and key_padding_mask is None
             and (window is None or cache.seq_len + 1 <= window)
-            and cos.dim() == 2 and cos.dtype == torch.float32 and cos.is_contiguous()
+            and cos.dim() == 2 and cos.dtype == torch.float32 and cos.is_contiguous() and sin.is_contiguous()
             and self.head_dim % 32 == 0  # the C attention's loops (quant_cpu.attend_one_query checks the same)
             and all(block.attn.backend == "sdpa" and block.attn.one_query is not None for block in self.blocks)
             and all(m.glu == (m is block.mlp.down_proj) for block in self.blocks for m in self._matrices(block))
@@ -70,7 +70,7 @@ class NativeDecodeLayers:
         )
 
     def __call__(self, x, cos, sin, cache, positions, key_padding_mask) -> torch.Tensor | None:
-        if not self._can_take(x, cos, cache, positions, key_padding_mask):
+        if not self._can_take(x, cos, sin, cache, positions, key_padding_mask):
             return None
         cache._check_room(1)  # what StaticCache.update checks at layer 0
         table = self._current_table()
@@ -78,6 +78,6 @@ class NativeDecodeLayers:
         B, _, C = x.shape
         quant_cpu.library().native_decode_layers(
             ctypes.addressof(table), len(self.blocks), x.data_ptr(), B, C, cache.buffer.data_ptr(), cache.max_seq_len,
-            cache.seq_len, self.heads, self.kv_heads, self.head_dim, self.scale, cos.data_ptr(), sin.contiguous().data_ptr(),
+            cache.seq_len, self.heads, self.kv_heads, self.head_dim, self.scale, cos.data_ptr(), sin.data_ptr(),
         )
         return x
