@@ -290,6 +290,11 @@ def render_markdown(result: dict[str, Any]) -> str:
             return "not measured"
         return "met" if ratios[key] >= t[key] else "not met"
 
+    def floor_verdict() -> str:
+        # The issue's float32 target is "1.5x HF, or 90% of the floor if no float32 engine can reach 1.5x".
+        measured = verdict("float32_fraction_of_floor")
+        return f"{measured} (not needed: 1.5x HF is met)" if measured == "not met" and verdict("float32_vs_hf") == "met" else measured
+
     lines += [
         "",
         "| ratio | measured | target | |",
@@ -297,7 +302,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"| engine native / llama.cpp | {ratios.get('native_vs_llama_cpp', '—')} | ≥ {t['native_vs_llama_cpp']} | {verdict('native_vs_llama_cpp')} |",
         f"| engine native / HF float32 | {ratios['native_vs_hf']} | ≥ {t['native_vs_hf']} | {verdict('native_vs_hf')} |",
         f"| engine float32 / HF float32 | {ratios['float32_vs_hf']} | ≥ {t['float32_vs_hf']} | {verdict('float32_vs_hf')} |",
-        f"| engine float32, fraction of the read floor | {ratios['float32_fraction_of_floor']:.0%} | ≥ {t['float32_fraction_of_floor']:.0%} | {verdict('float32_fraction_of_floor')} |",
+        f"| engine float32, fraction of the read floor (the float32 target when 1.5x HF is out of reach) | "
+        f"{ratios['float32_fraction_of_floor']:.0%} | ≥ {t['float32_fraction_of_floor']:.0%} | {floor_verdict()} |",
         "",
         f"Engine float32 greedy tokens identical to HF's: {result['float32_tokens_identical_to_hf']}.",
         (f"HF float32 runs at {paths['hf_float32']['fraction_of_floor']:.0%} of the float32 floor, so no float32 engine can beat it "

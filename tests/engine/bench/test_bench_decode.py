@@ -83,6 +83,7 @@ def test_decode_markdown_reports_every_path_ratio_and_verdict():
     assert "| engine native / llama.cpp | 1.2 | ≥ 1.0 | met |" in text
     assert "| engine float32 / HF float32 | 1.429 | ≥ 1.5 | not met |" in text
     assert "Read bandwidth **30.0 GB/s**" in text
+    assert "| engine float32, fraction of the read floor (the float32 target when 1.5x HF is out of reach) |" in text
     slower = decode_markdown(sample_decode_result(native_tps=80.0))
     assert "| engine native / HF float32 | 2.857 | ≥ 3.0 | not met |" in slower
 
@@ -122,3 +123,10 @@ def test_sections_not_measured_are_carried_over_and_said_so(monkeypatch):
     assert result["sections_measured"] == ["decode"]
     with pytest.raises(ValueError, match="sections: unknown warp"):
         bench.run_bench(sections=("warp",))
+
+
+def test_the_floor_target_is_marked_not_needed_once_the_float32_ratio_is_met():
+    result = sample_decode_result()
+    assert "72% | ≥ 90% | not met |" in decode_markdown(result)
+    result["ratios"]["float32_vs_hf"] = 1.6
+    assert "72% | ≥ 90% | not met (not needed: 1.5x HF is met) |" in decode_markdown(result)
