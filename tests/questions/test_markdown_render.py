@@ -28,6 +28,22 @@ def test_tables_render():
     assert "<table>" in html and "<td>1</td>" in html
 
 
+def test_a_list_may_start_right_after_a_paragraph_line():
+    """As in CommonMark and on GitHub: 36 bank answers were written that way and showed their dashes inline."""
+    html = render_markdown("**How.**\n- *fp8*: one scale\n- *int8*: finer scales\n\nSteps:\n1. measure\n2. decide")
+    assert "<p><strong>How.</strong></p>\n<ul>\n<li><em>fp8</em>: one scale</li>" in html
+    assert "<p>Steps:</p>\n<ol>\n<li>measure</li>\n<li>decide</li>\n</ol>" in html
+
+
+def test_what_cannot_start_a_list_stays_as_written():
+    # Only "1." interrupts a paragraph (a wrapped line may begin with a year); items of an open list,
+    # lazy continuation lines and fenced code are left alone.
+    assert render_markdown("It shipped in\n2024. Then it grew.") == "<p>It shipped in\n2024. Then it grew.</p>"
+    assert render_markdown("- one\ncontinued\n- two").count("<ul>") == 1
+    assert "- not a list" in render_markdown("```\nx = 1\n- not a list\n```")
+    assert "<li>" not in render_markdown("```\nx = 1\n- not a list\n```")
+
+
 def test_code_is_highlighted_with_css_classes():
     html = render_markdown("```python\nimport torch\n```\n")
     assert '<div class="highlight">' in html
