@@ -26,9 +26,11 @@ _VOCABS = (32000, 32768, 50257, 65536, 128256, 151936)
 _SEQ_LENS = (512, 1024, 2048, 4096, 8192, 16384, 32768)
 _BATCHES = (1, 2, 4, 8, 16, 32, 64)
 _DTYPES = ("float16", "bfloat16", "int8", "float32")
-# Memory bandwidths of common accelerators, bytes/s (spec-sheet numbers, rounded).
-_BANDWIDTHS = {"a laptop GPU (256 GB/s)": 256e9, "an A10 (600 GB/s)": 600e9, "an A100 40GB (1.56 TB/s)": 1.555e12,
-               "an H100 SXM (3.35 TB/s)": 3.35e12, "an RTX 4090 (1.0 TB/s)": 1.008e12}
+# Memory bandwidths of common accelerators, bytes/s (spec-sheet numbers). Each label states exactly the
+# number the answer is computed with: a taker who works from "1.0 TB/s" while the key used 1.008 TB/s
+# lands 0.8% off the shown answer for no fault of theirs.
+_BANDWIDTHS = {"a laptop GPU (256 GB/s)": 256e9, "an A10 (600 GB/s)": 600e9, "an A100 40GB (1,555 GB/s)": 1.555e12,
+               "an H100 SXM (3.35 TB/s)": 3.35e12, "an RTX 4090 (1,008 GB/s)": 1.008e12}
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,16 @@ def test_bandwidth_drill_matches_the_formula() -> None:
     assert f"{formulas.param_count(ModelConfig(**p['config'])):,}" in drill.prompt
 
 
+def test_every_device_in_a_prompt_states_the_bandwidth_the_answer_uses() -> None:
+    # "an RTX 4090 (1.0 TB/s)" with 1.008 TB/s in the key put an exact working 0.8% off the shown answer.
+    import re
+
+    units = {"GB/s": 1e9, "TB/s": 1e12}
+    for label, bandwidth in drills._BANDWIDTHS.items():
+        number, unit = re.search(r"\(([\d,.]+) ([GT]B/s)\)", label).groups()
+        assert float(number.replace(",", "")) * units[unit] == pytest.approx(bandwidth, rel=1e-12), label
+
+
 def test_draws_differ_between_attempts() -> None:
     rng = random.Random(11)
     params = {json.dumps(drills.generate("kv_cache_bytes", rng).params, sort_keys=True) for _ in range(10)}
