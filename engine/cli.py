@@ -27,7 +27,7 @@ def _generate(args: argparse.Namespace) -> int:
         repetition_penalty=args.repetition_penalty, frequency_penalty=args.frequency_penalty,
         presence_penalty=args.presence_penalty, seed=args.seed,
     )
-    model, tokenizer = load_model(args.model, device=args.device)
+    model, tokenizer = load_model(args.model, device=args.device, weights=args.weights)
     model.set_attention_backend(args.attention)
     if args.raw:
         prompt = tokenizer.encode(args.prompt)
@@ -109,6 +109,7 @@ def _bench_demos(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from engine.core.attention import BACKENDS
     from engine.core.kv_cache import CACHE_TYPES
+    from engine.io.loader import WEIGHTS
 
     parser = argparse.ArgumentParser(prog="python -m engine", description="The interview-prep inference engine.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("prompt")
     gen.add_argument("--model", default="smollm2-135m")
     gen.add_argument("--device", default="cpu")
+    gen.add_argument("--weights", default=WEIGHTS[0], choices=WEIGHTS,
+                     help="dequantized: float32, exact against HF (default); gguf: the file's own 4-/8-bit blocks, faster")
     gen.add_argument("--max-new-tokens", type=int, default=128)
     gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     gen.add_argument("--top-k", type=int, default=0)

@@ -62,10 +62,18 @@ def test_sliding_cache_without_a_window_is_explained(capsys, monkeypatch):
 
 
 @pytest.mark.slow
-def test_generate_streams_text_from_the_real_model():
+@pytest.mark.parametrize("weights", ["dequantized", "gguf"])
+def test_generate_streams_text_from_the_real_model(weights):
     done = subprocess.run(
-        [sys.executable, "-m", "engine", "generate", "What is the capital of France?", "--max-new-tokens", "10"],
+        [sys.executable, "-m", "engine", "generate", "What is the capital of France?", "--max-new-tokens", "10",
+         "--weights", weights],
         cwd=REPO, capture_output=True, text=True, check=False, timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "Paris" in done.stdout
+
+
+def test_generate_names_the_weights_choices(capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", "hi", "--weights", "int3"])
+    assert "--weights: invalid choice: 'int3'" in capsys.readouterr().err
