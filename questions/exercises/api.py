@@ -25,7 +25,7 @@ from sandbox.jobs import dispatch
 @require_POST
 def submit(request: HttpRequest) -> JsonResponse:
     try:
-        wanted = submissions.parse_submit(read_json_object(request), signed_in=request.user.is_authenticated)
+        wanted = submissions.parse_submit(read_json_object(request), request.user)
         submission, enqueued = submissions.submit(request, wanted)
     except submissions.TooMany as exc:
         response = error_response(exc.field, exc.message, 429, retry_after=exc.retry_after)

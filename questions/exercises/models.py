@@ -33,6 +33,17 @@ class ExerciseQuerySet(models.QuerySet):
     def visible(self) -> ExerciseQuerySet:
         return self.filter(visible_filter())
 
+    def shown_to(self, user) -> ExerciseQuerySet:
+        """What ``user`` may open: everything for staff who may view exercises in the admin (drafts marked
+        as such on the page), the visible ones for everyone else."""
+        return self if previews_drafts(user) else self.visible()
+
+
+def previews_drafts(user) -> bool:
+    """Staff who may see exercises in the admin also see (and Check) drafts on the site: a reviewer tries
+    the page before publishing it."""
+    return bool(user.is_staff and user.has_perm("exercises.view_exercise"))
+
 
 class Exercise(models.Model):
     Status = Status
@@ -90,6 +101,11 @@ class Exercise(models.Model):
     @property
     def is_bank_exercise(self) -> bool:
         return bool(self.source_path)
+
+    @property
+    def is_gradable(self) -> bool:
+        """The grader has files for it: a bank folder in the catalogue, or an applied admin revision."""
+        return self.live_revision_id is not None or (self.is_bank_exercise and self.is_active)
 
     @property
     def is_edited_bank_exercise(self) -> bool:

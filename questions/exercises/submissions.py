@@ -49,21 +49,32 @@ class SubmitRequest:
     code: str
 
 
-def parse_submit(data: dict[str, Any], signed_in: bool) -> SubmitRequest:
-    """The one validator of Check/Submit requests (API and form); raises FieldError naming the field."""
+def parse_submit(data: dict[str, Any], user) -> SubmitRequest:
+    """The one validator of Check/Submit requests (API and form); raises FieldError naming the field.
+
+    Staff who preview drafts (models.previews_drafts) may Check an unpublished exercise the grader has
+    files for, to try it before publishing; Submit records an attempt, so it waits for publication.
+    """
     slug = data.get("slug")
     if not isinstance(slug, str) or not slug.strip():
         raise FieldError("slug", "slug: send the slug of an exercise as a string (e.g. \"stable-softmax\").")
-    exercise = Exercise.objects.visible().filter(slug=slug.strip()).first()
+    exercise = Exercise.objects.shown_to(user).filter(slug=slug.strip()).first()
     if exercise is None:
         raise FieldError("slug", f"slug: there is no exercise called {slug.strip()[:80]!r}.")
     mode = data.get("mode", Submission.Mode.CHECK)
     if mode not in MODES:
         choices = "; ".join(f'"{value}" {what}' for value, what in MODES.items())
         raise FieldError("mode", f"mode: must be one of: {choices}. Got {str(mode)[:40]!r}.")
+    if not Exercise.objects.visible().filter(pk=exercise.pk).exists():
+        if not exercise.is_gradable:
+            raise FieldError("slug", f"slug: {exercise.slug!r} has no validated version to grade yet; "
+                                     "save it in the admin and let validation pass first.", 409)
+        if mode != Submission.Mode.CHECK:
+            raise FieldError("mode", "mode: this exercise is not published yet, so only Check works here "
+                                     "(it records nothing); Submit works once it is published.", 409)
     try:
         # The code rules (size, NUL, who may run code) are the runs API's own: one validator for both.
-        validate_run_request({"code": data.get("code")}, signed_in=signed_in)
+        validate_run_request({"code": data.get("code")}, signed_in=user.is_authenticated)
     except RunRequestError as exc:
         raise FieldError(exc.field, exc.message, exc.status) from None
     return SubmitRequest(exercise=exercise, mode=mode, code=data["code"])

@@ -47,11 +47,9 @@ def exercise_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    # Staff who may see exercises in the admin also see drafts here, marked as such: a reviewer looks at
-    # the page before publishing it. Everyone else gets a 404 for what visitors may not see.
-    staff_preview = request.user.is_staff and request.user.has_perm("exercises.view_exercise")
-    exercises = Exercise.objects.all() if staff_preview else Exercise.objects.visible()
-    exercise = get_object_or_404(exercises.select_related("topic"), slug=slug)
+    # Staff who may see exercises in the admin also see drafts here, marked as such (models.previews_drafts);
+    # everyone else gets a 404 for what visitors may not see.
+    exercise = get_object_or_404(Exercise.objects.shown_to(request.user).select_related("topic"), slug=slug)
     visitor = visitor_for(request, create=False)
     shown = None
     if request.GET.get("submission"):  # the no-JavaScript path lands here after a post
@@ -80,10 +78,10 @@ def submit_form(request: HttpRequest, slug: str) -> HttpResponse:
     page = reverse("exercises:detail", args=[slug])
     data = {"slug": slug, "code": request.POST.get("code", ""), "mode": request.POST.get("mode", "")}
     try:
-        wanted = submissions.parse_submit(data, signed_in=request.user.is_authenticated)
+        wanted = submissions.parse_submit(data, request.user)
         submission, _ = submissions.submit(request, wanted)
     except FieldError as exc:
-        if exc.field == "slug":
+        if exc.field == "slug" and exc.status == 400:  # no such exercise (for this visitor)
             raise Http404(exc.message) from None
         return render(request, "exercises/form_error.html", {"slug": slug, "page": page, "error": exc}, status=exc.status)
     return HttpResponseRedirect(f"{page}?submission={submission.pk}#result")

@@ -55,6 +55,30 @@ class TestANewExercise:
     def test_staff_see_the_draft_page_marked_as_such(self, new_exercise, author):
         page = author.get("/exercises/add-one-again/").content.decode()
         assert "Draft: only staff see this page" in page
+        assert "Check works for you here (it records nothing); Submit works once it is published." in page
+
+    def test_staff_may_check_a_draft_but_not_submit_it(self, new_exercise, author):
+        code = "def add_one(x):\n    return x + 1\n"
+        check = author.post("/exercises/api/submissions/", {"slug": "add-one-again", "mode": "check", "code": code},
+                            content_type="application/json")
+        assert check.status_code == 202 and check.json()["mode"] == "check"
+        submit = author.post("/exercises/api/submissions/", {"slug": "add-one-again", "mode": "submit", "code": code},
+                             content_type="application/json")
+        assert submit.status_code == 409
+        assert submit.json()["error"] == {
+            "field": "mode",
+            "message": "mode: this exercise is not published yet, so only Check works here (it records nothing); "
+                       "Submit works once it is published.",
+        }
+
+    def test_a_draft_with_nothing_validated_cannot_be_checked(self, new_exercise, author):
+        Exercise.objects.filter(pk=new_exercise.pk).update(live_revision=None)
+        response = author.post("/exercises/api/submissions/", {"slug": "add-one-again", "mode": "check",
+                                                                 "code": "def add_one(x):\n    return x\n"},
+                               content_type="application/json")
+        assert response.status_code == 409 and response.json()["error"]["field"] == "slug"
+        assert "has no validated version to grade yet" in response.json()["error"]["message"]
+        assert "It has no validated version yet" in author.get("/exercises/add-one-again/").content.decode()
 
     def test_an_author_may_not_publish(self, new_exercise, author):
         author.post("/admin/exercises/exercise/", {"action": "publish", "_selected_action": [new_exercise.pk]})
