@@ -102,6 +102,10 @@ class Exercise(models.Model):
     def is_bank_exercise(self) -> bool:
         return bool(self.source_path)
 
+    def is_visible(self) -> bool:
+        """Whether visitors may see it now (``visible_filter``, asked of the database: the one definition)."""
+        return type(self).objects.visible().filter(pk=self.pk).exists()
+
     @property
     def is_gradable(self) -> bool:
         """The grader has files for it: a bank folder in the catalogue, or an applied admin revision."""

@@ -65,7 +65,7 @@ def parse_submit(data: dict[str, Any], user) -> SubmitRequest:
     if mode not in MODES:
         choices = "; ".join(f'"{value}" {what}' for value, what in MODES.items())
         raise FieldError("mode", f"mode: must be one of: {choices}. Got {str(mode)[:40]!r}.")
-    if not Exercise.objects.visible().filter(pk=exercise.pk).exists():
+    if not exercise.is_visible():
         if not exercise.is_gradable:
             raise FieldError("slug", f"slug: {exercise.slug!r} has no validated version to grade yet; "
                                      "save it in the admin and let validation pass first.", 409)

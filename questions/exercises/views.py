@@ -59,7 +59,7 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     code = shown.run.code if shown is not None else exercise.starter
     return render(request, "exercises/detail.html", {
         "exercise": exercise,
-        "hidden_from_visitors": not Exercise.objects.visible().filter(pk=exercise.pk).exists(),
+        "hidden_from_visitors": not exercise.is_visible(),
         "practises": exercise.practises.published().select_related("topic"),
         "limits": code_runs.limits_sentence(),
         "mark": progress.marks(visitor).get(exercise.pk, ""),
